@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Every setting Switchyard reads, with its environment variable and default.
+ * This module is the only reader of `process.env`; everything else receives a `Config`.
+ */
+const schema = z.object({
+  /** `DATABASE_URL`: Postgres to use. (Default: unset, which starts an embedded Postgres) */
+  databaseUrl: z.string().url().optional(),
+  /** `PORT`: HTTP port of the API. (Default: 4000) */
+  port: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** `SWITCHYARD_HOST`: interface the API listens on. (Default: 127.0.0.1) */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** `SWITCHYARD_ROLE`: `all` runs API and worker in one process; `api` or `worker` runs one of them. (Default: all) */
+  role: z.enum(['all', 'api', 'worker']).default('all'),
+  /** `SWITCHYARD_DATA_DIR`: where the embedded Postgres keeps its data. (Default: .switchyard) */
+  dataDir: z.string().min(1).default('.switchyard'),
+  /** `SWITCHYARD_EMBEDDED_PG_PORT`: port of the embedded Postgres. (Default: 54329) */
+  embeddedPgPort: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** `SWITCHYARD_ADMIN_KEY`: the admin key; when unset the first start creates one and prints it once. */
+  adminKey: z.string().min(24).optional(),
+  /** `SWITCHYARD_ALLOW_PRIVATE_TARGETS`: allow deliveries to private, loopback and link-local addresses. (Default: false) */
+  allowPrivateTargets: flag.default(false),
+  /** `SWITCHYARD_WORKER_CONCURRENCY`: deliveries one worker process runs at once. (Default: 50) */
+  workerConcurrency: positiveInt.default(50),
+  /** `SWITCHYARD_MAX_PAYLOAD_BYTES`: largest accepted event payload, as JSON. (Default: 262144) */
+  maxPayloadBytes: positiveInt.default(256 * 1024),
+  /** `SWITCHYARD_MAX_TRANSFORM_BYTES`: largest body a rule's transform may produce. (Default: 262144) */
+  maxTransformBytes: positiveInt.default(256 * 1024),
+  /** `SWITCHYARD_EXPRESSION_TIMEOUT_MS`: time limit of one JSONata evaluation. (Default: 50) */
+  expressionTimeoutMs: positiveInt.default(50),
+  /** `SWITCHYARD_MAX_RESPONSE_BYTES`: how much of a receiver's response body is read. (Default: 65536) */
+  maxResponseBytes: positiveInt.default(64 * 1024),
+  /** `SWITCHYARD_MAX_RETRY_AFTER_SECONDS`: cap on a receiver's Retry-After. (Default: 3600) */
+  maxRetryAfterSeconds: positiveInt.default(3600),
+  /** `SWITCHYARD_FAILURE_ALERT_THRESHOLD`: consecutive failures before `switchyard.connection.failing`. (Default: 10) */
+  failureAlertThreshold: positiveInt.default(10),
+  /** `SWITCHYARD_DISABLE_AFTER_SECONDS`: how long a connection may fail without a success before it is disabled. (Default: 432000, 5 days) */
+  disableAfterSeconds: positiveInt.default(5 * 24 * 3600),
+  /** `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn` or `error`. (Default: info) */
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+const variables: Record<keyof Config, string> = {
+  databaseUrl: 'DATABASE_URL',
+  port: 'PORT',
+  host: 'SWITCHYARD_HOST',
+  role: 'SWITCHYARD_ROLE',
+  dataDir: 'SWITCHYARD_DATA_DIR',
+  embeddedPgPort: 'SWITCHYARD_EMBEDDED_PG_PORT',
+  adminKey: 'SWITCHYARD_ADMIN_KEY',
+  allowPrivateTargets: 'SWITCHYARD_ALLOW_PRIVATE_TARGETS',
+  workerConcurrency: 'SWITCHYARD_WORKER_CONCURRENCY',
+  maxPayloadBytes: 'SWITCHYARD_MAX_PAYLOAD_BYTES',
+  maxTransformBytes: 'SWITCHYARD_MAX_TRANSFORM_BYTES',
+  expressionTimeoutMs: 'SWITCHYARD_EXPRESSION_TIMEOUT_MS',
+  maxResponseBytes: 'SWITCHYARD_MAX_RESPONSE_BYTES',
+  maxRetryAfterSeconds: 'SWITCHYARD_MAX_RETRY_AFTER_SECONDS',
+  failureAlertThreshold: 'SWITCHYARD_FAILURE_ALERT_THRESHOLD',
+  disableAfterSeconds: 'SWITCHYARD_DISABLE_AFTER_SECONDS',
+  logLevel: 'SWITCHYARD_LOG_LEVEL',
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads the configuration from `env`, listing every problem at once in a `ConfigError`. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.entries(variables).map(([key, name]) => [key, env[name] === '' ? undefined : env[name]]),
+  );
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as keyof Config;
+      return `${variables[key] ?? String(key)}: ${issue.message}`;
+    }),
+  );
+}
+
+/** Configuration with every default, overridden by `overrides`: for tests and tools. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), ...overrides };
+}

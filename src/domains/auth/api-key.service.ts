@@ -1,0 +1,63 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiKey, type ApiKeyKind } from './api-key.entity.ts';
+import { generateKey, hashKey } from './keys.ts';
+import type { Principal } from './principal.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** Resolves an `Authorization` header to a principal; null when absent, unknown or revoked. */
+export async function authenticate(em: EntityManager, authorization: string | undefined | null): Promise<Principal | null> {
+  const token = authorization?.match(BEARER)?.[1];
+  if (!token) return null;
+  const key = await em.fork().findOne(ApiKey, { hash: hashKey(token), revokedAt: null });
+  if (!key) return null;
+  return { keyId: key.id, kind: key.kind, workspaceId: key.workspace?.id ?? null };
+}
+
+/** Creates a key; the plaintext is returned this once and only its hash is stored. */
+export async function createApiKey(
+  em: EntityManager,
+  input: { workspaceId: string | null; kind: ApiKeyKind; name: string },
+): Promise<{ apiKey: ApiKey; plaintext: string }> {
+  const name = input.name.trim();
+  if (!name || name.length > 100) {
+    throw ValidationError.field(['input', 'name'], 'must be 1 to 100 characters');
+  }
+  const generated = generateKey(input.kind);
+  const apiKey = em.create(ApiKey, {
+    workspace: input.workspaceId,
+    kind: input.kind,
+    name,
+    prefix: generated.prefix,
+    hash: generated.hash,
+  });
+  await em.flush();
+  return { apiKey, plaintext: generated.plaintext };
+}
+
+export async function revokeApiKey(em: EntityManager, workspaceId: string, keyId: string): Promise<ApiKey> {
+  const apiKey = await em.findOne(ApiKey, { id: keyId, workspace: workspaceId });
+  if (!apiKey) throw new NotFoundError('ApiKey', keyId);
+  apiKey.revokedAt ??= new Date();
+  await em.flush();
+  return apiKey;
+}
+
+/**
+ * Makes sure an admin key exists. A configured key is registered by its hash; otherwise the
+ * first start creates one and returns its plaintext so it can be printed once.
+ */
+export async function ensureAdminKey(em: EntityManager, configured: string | undefined): Promise<string | null> {
+  if (configured) {
+    const hash = hashKey(configured);
+    if (!(await em.findOne(ApiKey, { hash }))) {
+      em.create(ApiKey, { workspace: null, kind: 'ADMIN', name: 'SWITCHYARD_ADMIN_KEY', prefix: 'sy_admin', hash });
+      await em.flush();
+    }
+    return null;
+  }
+  if (await em.count(ApiKey, { kind: 'ADMIN', revokedAt: null })) return null;
+  const { plaintext } = await createApiKey(em, { workspaceId: null, kind: 'ADMIN', name: 'generated at first start' });
+  return plaintext;
+}

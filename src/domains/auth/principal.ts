@@ -1,0 +1,9 @@
+import type { ApiKeyKind } from './api-key.entity.ts';
+
+/** Who is calling: the key they presented, resolved. */
+export interface Principal {
+  keyId: string;
+  kind: ApiKeyKind;
+  /** The key's workspace; null for the admin key. */
+  workspaceId: string | null;
+}

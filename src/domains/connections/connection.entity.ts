@@ -1,0 +1,43 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { newId } from '../../db/ids.ts';
+import { Workspace } from '../workspaces/workspace.entity.ts';
+
+export const CONNECTION_KINDS = ['WEBHOOK', 'SLACK', 'HUBSPOT', 'SALESFORCE', 'MAILCHIMP'] as const;
+export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
+
+export const CONNECTION_STATUSES = ['ACTIVE', 'PAUSED', 'DISABLED', 'NEEDS_REAUTH'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/** Settings of a WEBHOOK connection; other kinds keep their own shape in `config`. */
+export interface WebhookConfig {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** A destination with its credentials and its delivery policy. */
+export const Connection = defineEntity({
+  name: 'Connection',
+  tableName: 'connections',
+  properties: {
+    id: p.uuid().primary().onCreate(() => newId()),
+    workspace: p.manyToOne(Workspace).deleteRule('cascade'),
+    name: p.string().length(100),
+    kind: p.enum(CONNECTION_KINDS).nativeEnumName('connection_kind'),
+    status: p.enum(CONNECTION_STATUSES).nativeEnumName('connection_status').default('ACTIVE'),
+    config: p.json<WebhookConfig>(),
+    retryScheduleSeconds: p.array<number>(Number).columnType('double precision[]').nullable(),
+    timeoutSeconds: p.double().default(15),
+    rateLimitPerSecond: p.double().nullable(),
+    maxConcurrency: p.integer().nullable(),
+    ordered: p.boolean().default(false),
+    consecutiveFailures: p.integer().default(0),
+    failingSince: p.datetime().nullable(),
+    lastFailureReason: p.text().nullable(),
+    statusReason: p.text().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+  uniques: [{ properties: ['workspace', 'name'] }],
+});
+
+export type Connection = InferEntity<typeof Connection>;

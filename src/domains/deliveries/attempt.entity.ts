@@ -1,0 +1,37 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { newId } from '../../db/ids.ts';
+import { Workspace } from '../workspaces/workspace.entity.ts';
+import { Delivery } from './delivery.entity.ts';
+
+export const ATTEMPT_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+/** Why an attempt failed, for receivers' owners and for retry decisions. */
+export const ATTEMPT_ERROR_CLASSES = [
+  'TIMEOUT', 'DNS', 'CONNECT', 'TLS', 'HTTP', 'REFUSED_TARGET', 'EXPRESSION', 'NETWORK',
+] as const;
+export type AttemptErrorClass = (typeof ATTEMPT_ERROR_CLASSES)[number];
+
+/** One HTTP try of a delivery, kept outside the jobs table as the delivery's history. */
+export const Attempt = defineEntity({
+  name: 'Attempt',
+  tableName: 'attempts',
+  properties: {
+    id: p.uuid().primary().onCreate(() => newId()),
+    workspace: p.manyToOne(Workspace).deleteRule('cascade'),
+    delivery: p.manyToOne(Delivery).deleteRule('cascade'),
+    attempt: p.integer(),
+    chain: p.integer().default(0),
+    status: p.enum(ATTEMPT_STATUSES).nativeEnumName('attempt_status'),
+    statusCode: p.integer().nullable(),
+    durationMs: p.integer(),
+    requestUrl: p.text(),
+    responseExcerpt: p.text().nullable(),
+    errorClass: p.enum(ATTEMPT_ERROR_CLASSES).nativeEnumName('attempt_error_class').nullable(),
+    error: p.text().nullable(),
+    startedAt: p.datetime(),
+  },
+  indexes: [{ properties: ['delivery', 'attempt'] }, { properties: ['workspace', 'startedAt'] }],
+});
+
+export type Attempt = InferEntity<typeof Attempt>;

@@ -1,0 +1,27 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { newId } from '../../db/ids.ts';
+import { Workspace } from '../workspaces/workspace.entity.ts';
+
+/** One emitted fact. `sequence` grows monotonically per workspace so receivers can order. */
+export const Event = defineEntity({
+  name: 'Event',
+  tableName: 'events',
+  properties: {
+    id: p.uuid().primary().onCreate(() => newId()),
+    workspace: p.manyToOne(Workspace).deleteRule('cascade'),
+    type: p.string().length(200),
+    resource: p.string().length(200).nullable(),
+    resourceId: p.string().length(200).nullable(),
+    payload: p.json<unknown>(),
+    idempotencyKey: p.string().length(200).nullable(),
+    sequence: p.bigint('number'),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+  uniques: [{ properties: ['workspace', 'idempotencyKey'] }],
+  indexes: [
+    { properties: ['workspace', 'createdAt'] },
+    { properties: ['workspace', 'type', 'createdAt'] },
+  ],
+});
+
+export type Event = InferEntity<typeof Event>;

@@ -1,0 +1,17 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { newId } from '../../db/ids.ts';
+
+/** One tenant environment ("acme / production"); everything else belongs to exactly one. */
+export const Workspace = defineEntity({
+  name: 'Workspace',
+  tableName: 'workspaces',
+  properties: {
+    id: p.uuid().primary().onCreate(() => newId()),
+    name: p.string().length(100),
+    environment: p.string().length(50),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+  uniques: [{ properties: ['name', 'environment'] }],
+});
+
+export type Workspace = InferEntity<typeof Workspace>;

@@ -1,0 +1,59 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Context } from '../server/context.ts';
+
+/** The Pothos builder: plugins and scalars only; types live in one file per domain. */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  AuthScopes: {
+    /** The admin key: manages workspaces. */
+    admin: boolean;
+    /** A secret key: full access to its workspace. */
+    secret: boolean;
+    /** A secret or publishable key: may emit events. */
+    emit: boolean;
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (context) => ({
+      admin: context.principal?.kind === 'ADMIN',
+      secret: context.principal?.kind === 'SECRET',
+      emit: context.principal?.kind === 'SECRET' || context.principal?.kind === 'PUBLISHABLE',
+    }),
+    unauthorizedError: (_parent, context) =>
+      context.principal
+        ? new GraphQLError('This key may not do that', { extensions: { code: 'FORBIDDEN' } })
+        : new GraphQLError('Send a valid key as "Authorization: Bearer <key>"', {
+            extensions: { code: 'UNAUTHENTICATED' },
+          }),
+  },
+  errors: {
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName.charAt(0).toUpperCase()}${fieldName.slice(1)}Result`,
+    },
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, { description: 'An ISO 8601 date and time, in UTC.' });
+builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+
+builder.queryType({ description: 'Reads, scoped to the workspace of the key that asks.' });
+builder.mutationType({ description: 'Changes; each takes one `input` and returns a payload or a typed error.' });

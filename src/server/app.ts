@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createYoga } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
+import { schema } from '../resolvers/index.ts';
+import { authenticate } from '../domains/auth/api-key.service.ts';
+import type { Context } from './context.ts';
+import type { Services } from './services.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export interface App {
+  server: Server;
+  /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+interface ServerContext {
+  request?: Request;
+  authorization?: string | undefined;
+}
+
+/**
+ * The API: GraphQL over HTTP (and SSE) via graphql-yoga, and graphql-ws subscriptions on the
+ * same path and port.
+ */
+export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
+  const yoga = createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: { title: 'Switchyard' },
+    landingPage: false,
+    maskedErrors: true,
+    logging: services.config.logLevel,
+    context: async ({ request, authorization }) => {
+      const em = services.orm.em.fork();
+      const header = authorization ?? request?.headers.get('authorization') ?? undefined;
+      return { em, config: services.config, services, principal: await authenticate(em, header) };
+    },
+  });
+
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    void yoga.handle(req, res);
+  });
+
+  const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const wsServer = useServer<{ authorization?: string }>(
+    {
+      onConnect: async (ctx) => {
+        const principal = await authenticate(services.orm.em.fork(), ctx.connectionParams?.authorization);
+        // false closes the socket with 4403 Forbidden.
+        return principal !== null;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped = yoga.getEnveloped({
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          authorization: ctx.connectionParams?.authorization,
+        });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+    },
+    sockets,
+  );
+
+  await new Promise<void>((resolve) => server.listen(listen.port, listen.host, resolve));
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      await wsServer.dispose();
+      sockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

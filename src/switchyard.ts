@@ -1,0 +1,59 @@
+import type { Config } from './config.ts';
+import type { EmbeddedDatabase } from './db/embedded-postgres.ts';
+import { connectOrm } from './db/orm.ts';
+import { migrate } from './db/migrate.ts';
+import { ensureAdminKey } from './domains/auth/api-key.service.ts';
+import { startApp, GRAPHQL_PATH, type App } from './server/app.ts';
+import type { Services } from './server/services.ts';
+
+export interface Switchyard {
+  services: Services;
+  /** The API's base URL when this process serves it. */
+  url: string | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one Switchyard process: Postgres (embedded unless `DATABASE_URL` is set), migrations,
+ * then the API and/or the worker as `SWITCHYARD_ROLE` says. `stop()` undoes it in reverse.
+ */
+export async function startSwitchyard(config: Config, options: { log?: (line: string) => void } = {}): Promise<Switchyard> {
+  const log = options.log ?? (() => {});
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const { startEmbeddedPostgres } = await import('./db/embedded-postgres.ts');
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort });
+    databaseUrl = embedded.url;
+    log(`Embedded Postgres on 127.0.0.1:${config.embeddedPgPort} (data in ${config.dataDir})`);
+  }
+
+  const orm = await connectOrm(databaseUrl);
+  const services: Services = { orm, config };
+  let app: App | null = null;
+  try {
+    await migrate(orm, databaseUrl);
+    const adminKey = await ensureAdminKey(orm.em.fork(), config.adminKey);
+    if (adminKey) {
+      log(`Admin key (shown once; store it now): ${adminKey}`);
+    }
+    if (config.role !== 'worker') {
+      app = await startApp(services, { port: config.port, host: config.host });
+      log(`GraphQL API: ${app.url}${GRAPHQL_PATH} (open it in a browser for GraphiQL)`);
+    }
+  } catch (error) {
+    await orm.close();
+    await embedded?.stop();
+    throw error;
+  }
+
+  return {
+    services,
+    url: app?.url ?? null,
+    async stop() {
+      await app?.close();
+      await orm.close();
+      await embedded?.stop();
+    },
+  };
+}
