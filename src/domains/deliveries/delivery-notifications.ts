@@ -1,0 +1,20 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/** The Postgres channel that carries delivery changes to every API process. */
+export const DELIVERY_CHANNEL = 'switchyard_deliveries';
+
+/** What travels on the channel: ids only (NOTIFY payloads are capped at 8000 bytes). */
+export interface DeliveryNotification {
+  workspaceId: string;
+  deliveryId: string;
+  /** Set when the change is a new attempt. */
+  attemptId?: string;
+}
+
+/**
+ * Announces a delivery change. Called inside the transaction that makes the change, so Postgres
+ * delivers the notification only if, and when, that transaction commits.
+ */
+export async function notifyDeliveryChange(em: EntityManager, notification: DeliveryNotification): Promise<void> {
+  await em.execute('select pg_notify(?, ?)', [DELIVERY_CHANNEL, JSON.stringify(notification)]);
+}
