@@ -34,6 +34,9 @@ export const Connection = defineEntity({
     failingSince: p.datetime().nullable(),
     lastFailureReason: p.text().nullable(),
     statusReason: p.text().nullable(),
+    /** Token bucket behind `rateLimitPerSecond`, shared by every worker process. */
+    rateTokens: p.double().nullable(),
+    rateRefilledAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

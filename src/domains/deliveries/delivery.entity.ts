@@ -30,6 +30,10 @@ export const Delivery = defineEntity({
     lastAttemptAt: p.datetime().nullable(),
     lastStatusCode: p.integer().nullable(),
     lastError: p.text().nullable(),
+    /** Lease of the attempt in flight; past it, a crashed worker's claim may be taken over. */
+    claimedUntil: p.datetime().nullable(),
+    /** Set while the connection is paused or disabled; resuming re-enqueues parked deliveries. */
+    parkedAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

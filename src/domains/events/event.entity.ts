@@ -15,6 +15,8 @@ export const Event = defineEntity({
     payload: p.json<unknown>(),
     idempotencyKey: p.string().length(200).nullable(),
     sequence: p.bigint('number'),
+    /** Emitted by Switchyard itself (`switchyard.*`), e.g. when a connection starts failing. */
+    operational: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
   uniques: [{ properties: ['workspace', 'idempotencyKey'] }],
