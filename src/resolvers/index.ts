@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import './errors.ts';
 import './workspaces.ts';
 import './api-keys.ts';
+import './event-types.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */
 export const schema = builder.toSchema({ sortSchema: true });
