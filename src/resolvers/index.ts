@@ -3,6 +3,9 @@ import './errors.ts';
 import './workspaces.ts';
 import './api-keys.ts';
 import './event-types.ts';
+import './connections.ts';
+import './connection-mutations.ts';
+import './rules.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,94 @@
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { Connection } from './connection.entity.ts';
+import { ConnectionSecret } from './connection-secret.entity.ts';
+import { generateSecret, secretHint } from '../signing/standard-webhooks.ts';
+import { NotFoundError } from '../errors.ts';
+import { parseInput } from '../validation.ts';
+
+/** Longest overlap of an old and a new secret during a rotation. (Default: 604800 s, 7 days) */
+export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Adds a fresh signing secret to `connection` and returns its plaintext: the only time it
+ * leaves the service. Flushing is the caller's.
+ */
+export function addSigningSecret(em: EntityManager, connection: Connection): string {
+  const secret = generateSecret();
+  em.create(ConnectionSecret, { connection, secret, hint: secretHint(secret) });
+  return secret;
+}
+
+/**
+ * The secrets that sign `connectionId`'s requests at `now`, newest first: the current one plus,
+ * during a rotation, older ones until they expire. The engine signs every request with all of
+ * them (one `v1,` entry each).
+ */
+export async function liveSigningSecrets(em: EntityManager, connectionId: string, now: Date = new Date()): Promise<string[]> {
+  const secrets = await em.find(
+    ConnectionSecret,
+    { connection: connectionId, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, fields: ['secret'], disableIdentityMap: true },
+  );
+  return secrets.map((row) => row.secret);
+}
+
+/** The masked hint of each connection's newest live secret, in one query. */
+export async function signingSecretHints(
+  em: EntityManager,
+  connectionIds: readonly string[],
+  now: Date = new Date(),
+): Promise<Map<string, string>> {
+  const rows = await em.find(
+    ConnectionSecret,
+    { connection: { $in: [...connectionIds] }, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
+    { orderBy: { createdAt: 'asc', id: 'asc' }, fields: ['hint', 'connection'], disableIdentityMap: true },
+  );
+  // Ascending order, so the newest secret of each connection is written last and wins.
+  return new Map(rows.map((row) => [row.connection.id, row.hint]));
+}
+
+const rotateInput = z.object({
+  expireCurrentInSeconds: z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0 (expire now) or more')
+    .max(MAX_SECRET_OVERLAP_SECONDS, `must be at most ${MAX_SECRET_OVERLAP_SECONDS} (7 days)`)
+    .nullish()
+    .transform((seconds) => seconds ?? 24 * 3600),
+});
+
+/**
+ * Gives a connection a new signing secret. Live older secrets expire `expireCurrentInSeconds`
+ * from now (default 86400; 0 stops them at once) and sign alongside the new one until then, so
+ * receivers can switch without dropping requests. Secrets already expired are deleted.
+ */
+export async function rotateConnectionSecret(
+  em: EntityManager,
+  workspaceId: string,
+  connectionId: string,
+  input: unknown,
+): Promise<{ connection: Connection; signingSecret: string }> {
+  const { expireCurrentInSeconds } = parseInput(rotateInput, input);
+  return em.transactional(async (tx) => {
+    // Locking the connection serialises concurrent rotations, so none leaves a secret that never expires.
+    const connection = await tx.findOne(
+      Connection,
+      { id: connectionId, workspace: workspaceId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!connection) throw new NotFoundError('Connection', connectionId);
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + expireCurrentInSeconds * 1000);
+    await tx.nativeDelete(ConnectionSecret, { connection: connectionId, expiresAt: { $lte: now } });
+    await tx.nativeUpdate(
+      ConnectionSecret,
+      { connection: connectionId, $or: [{ expiresAt: null }, { expiresAt: { $gt: expiresAt } }] },
+      { expiresAt },
+    );
+    const signingSecret = addSigningSecret(tx, connection);
+    // Bumps updatedAt, so the rotation shows on the connection.
+    connection.updatedAt = now;
+    return { connection, signingSecret };
+  });
+}

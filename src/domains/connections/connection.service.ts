@@ -1,0 +1,171 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { Connection, CONNECTION_KINDS, type ConnectionKind } from './connection.entity.ts';
+import { addSigningSecret } from './connection-secrets.ts';
+import { webhookConfig, webhookConfigSchema } from './webhook-config.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { isUniqueViolation, parseInput } from '../validation.ts';
+import { invalidateRules } from '../rules/matching-rules.ts';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
+
+/** Kinds the delivery engine can deliver today; the others are in the enum so clients are ready. */
+export const DELIVERABLE_KINDS: readonly ConnectionKind[] = ['WEBHOOK'];
+
+/** The retry schedule the engine follows for `connection`: its own, or the default. */
+export function effectiveRetrySchedule(connection: Pick<Connection, 'retryScheduleSeconds'>): readonly number[] {
+  return connection.retryScheduleSeconds?.length ? connection.retryScheduleSeconds : DEFAULT_RETRY_SCHEDULE_SECONDS;
+}
+
+const WEEK = 7 * 24 * 3600;
+
+const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+
+/** Delivery policy fields; `null` means "back to the default". */
+const policy = {
+  retryScheduleSeconds: z
+    .array(z.number().min(0, 'must be 0 or more').max(WEEK, `must be at most ${WEEK} (7 days)`))
+    .min(1, 'must have at least one attempt')
+    .max(20, 'must have at most 20 attempts')
+    .nullish(),
+  timeoutSeconds: z.number().min(1, 'must be at least 1').max(60, 'must be at most 60').nullish(),
+  rateLimitPerSecond: z.number().gt(0, 'must be more than 0').max(10_000, 'must be at most 10000').nullish(),
+  maxConcurrency: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').nullish(),
+  ordered: z.boolean().nullish(),
+};
+
+type Policy = { [K in keyof typeof policy]?: z.infer<(typeof policy)[K]> };
+
+interface TargetOptions {
+  /** `config.allowPrivateTargets` */
+  allowPrivateTargets: boolean;
+}
+
+function createInput(options: TargetOptions) {
+  return z
+    .object({ name, kind: z.enum(CONNECTION_KINDS), webhook: webhookConfigSchema(options).nullish(), ...policy })
+    .superRefine((input, context) => {
+      if (!DELIVERABLE_KINDS.includes(input.kind)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['kind'],
+          message: `${input.kind} connections are not available yet; only ${DELIVERABLE_KINDS.join(', ')} can be delivered for now`,
+        });
+      } else if (input.kind === 'WEBHOOK' && !input.webhook) {
+        context.addIssue({ code: 'custom', path: ['webhook'], message: 'is required for a WEBHOOK connection' });
+      }
+    });
+}
+
+/** Writes the policy fields that are present; `null` restores the default. */
+function applyPolicy(connection: Connection, input: Policy): void {
+  if (input.retryScheduleSeconds !== undefined) connection.retryScheduleSeconds = input.retryScheduleSeconds;
+  if (input.timeoutSeconds !== undefined) connection.timeoutSeconds = input.timeoutSeconds ?? 15;
+  if (input.rateLimitPerSecond !== undefined) connection.rateLimitPerSecond = input.rateLimitPerSecond;
+  if (input.maxConcurrency !== undefined) connection.maxConcurrency = input.maxConcurrency;
+  if (input.ordered !== undefined) connection.ordered = input.ordered ?? false;
+}
+
+async function saving<T>(connectionName: string, save: () => Promise<T>): Promise<T> {
+  try {
+    return await save();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(connectionName);
+    throw error;
+  }
+}
+
+function nameTaken(connectionName: string): ConflictError {
+  return new ConflictError(['input', 'name'], `a connection named "${connectionName}" already exists in this workspace`);
+}
+
+/**
+ * Creates a connection with its first signing secret, whose plaintext is returned this once;
+ * afterwards only `signingSecretHint` shows.
+ */
+export async function createConnection(
+  em: EntityManager,
+  workspaceId: string,
+  input: unknown,
+  options: TargetOptions,
+): Promise<{ connection: Connection; signingSecret: string }> {
+  const data = parseInput(createInput(options), input);
+  if (await em.count(Connection, { workspace: workspaceId, name: data.name })) throw nameTaken(data.name);
+  return saving(data.name, () =>
+    em.transactional(async (tx) => {
+      const connection = tx.create(Connection, {
+        workspace: workspaceId,
+        name: data.name,
+        kind: data.kind,
+        config: webhookConfig(data.webhook!),
+      });
+      applyPolicy(connection, data);
+      const signingSecret = addSigningSecret(tx, connection);
+      return { connection, signingSecret };
+    }),
+  );
+}
+
+/** The connection `id` of the workspace; another workspace's id is as missing as an unknown one. */
+export async function getConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
+  const connection = await em.findOne(Connection, { id, workspace: workspaceId });
+  if (!connection) throw new NotFoundError('Connection', id);
+  return connection;
+}
+
+/**
+ * Changes the fields present in `input`; the kind stays. `webhook.headers`, when left out, keeps
+ * the stored headers, and a masked header value sent back keeps its stored value.
+ */
+export async function updateConnection(
+  em: EntityManager,
+  workspaceId: string,
+  id: string,
+  input: unknown,
+  options: TargetOptions,
+): Promise<Connection> {
+  const connection = await getConnection(em, workspaceId, id);
+  const schema = z.object({ name: name.nullish(), webhook: webhookConfigSchema(options, connection.config).nullish(), ...policy });
+  const data = parseInput(schema, input);
+  if (data.name && data.name !== connection.name) {
+    if (await em.count(Connection, { workspace: workspaceId, name: data.name })) throw nameTaken(data.name);
+    connection.name = data.name;
+  }
+  if (data.webhook) connection.config = webhookConfig(data.webhook, connection.config);
+  applyPolicy(connection, data);
+  await saving(connection.name, () => em.flush());
+  return connection;
+}
+
+/**
+ * Deletes a connection with its secrets, its rules and its delivery history (the foreign keys
+ * cascade). Returns the id.
+ */
+export async function deleteConnection(em: EntityManager, workspaceId: string, id: string): Promise<string> {
+  const deleted = await em.nativeDelete(Connection, { id, workspace: workspaceId });
+  if (!deleted) throw new NotFoundError('Connection', id);
+  invalidateRules(workspaceId);
+  return id;
+}
+
+/** Stops deliveries to the connection until it is resumed. */
+export async function pauseConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
+  const connection = await getConnection(em, workspaceId, id);
+  connection.status = 'PAUSED';
+  connection.statusReason = 'paused through the API';
+  await em.flush();
+  return connection;
+}
+
+/**
+ * Makes a PAUSED or DISABLED connection ACTIVE again and starts its health afresh: no
+ * consecutive failures, not failing since anything. The last failure reason stays as history.
+ */
+export async function resumeConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
+  const connection = await getConnection(em, workspaceId, id);
+  connection.status = 'ACTIVE';
+  connection.statusReason = null;
+  connection.consecutiveFailures = 0;
+  connection.failingSince = null;
+  await em.flush();
+  return connection;
+}

@@ -1,0 +1,166 @@
+import { builder } from './builder.ts';
+import { ConnectionKindRef, ConnectionRef } from './connections.ts';
+import { expectedErrors } from './errors.ts';
+import { decodeId, encodeId } from './global-id.ts';
+import { withPublicIds } from './not-found.ts';
+import { workspaceOf } from './scope.ts';
+import type { Connection } from '../domains/connections/connection.entity.ts';
+import { rotateConnectionSecret } from '../domains/connections/connection-secrets.ts';
+import {
+  createConnection,
+  deleteConnection,
+  pauseConnection,
+  resumeConnection,
+  updateConnection,
+} from '../domains/connections/connection.service.ts';
+import type { Context } from '../server/context.ts';
+
+const WebhookConfigInput = builder.inputType('WebhookConfigInput', {
+  description: 'Settings of a WEBHOOK connection.',
+  fields: (t) => ({
+    url: t.string({
+      required: true,
+      description:
+        'http or https URL, at most 2048 characters, without credentials. Private, loopback and link-local hosts are ' +
+        'refused unless the server sets SWITCHYARD_ALLOW_PRIVATE_TARGETS=true.',
+    }),
+    headers: t.field({
+      type: 'JSON',
+      description:
+        'Custom headers as an object of names to string values, at most 20. Host, framing, hop-by-hop and webhook-* ' +
+        'headers are refused. On update, left out keeps the current headers and null removes them all.',
+    }),
+  }),
+});
+
+const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
+    kind: t.field({ type: ConnectionKindRef, required: true, description: 'Only WEBHOOK is available for now.' }),
+    webhook: t.field({ type: WebhookConfigInput, description: 'Required for a WEBHOOK connection.' }),
+    retryScheduleSeconds: t.floatList({
+      description:
+        'Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one ' +
+        'from the previous failure. (Default: 0, 5, 300, 1800, 7200, 18000, 36000, 36000)',
+    }),
+    timeoutSeconds: t.float({ description: 'Time limit of one request, 1 to 60 seconds. (Default: 15)' }),
+    rateLimitPerSecond: t.float({ description: 'Most requests per second, more than 0 and at most 10000. (Default: no limit)' }),
+    maxConcurrency: t.int({ description: 'Most requests in flight at once, 1 to 1000. (Default: the server default)' }),
+    ordered: t.boolean({ description: 'Deliver one at a time, in emit order. (Default: false)' }),
+  }),
+});
+
+const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
+  description: 'Fields left out stay as they are; null on a policy field restores its default.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The connection to change.' }),
+    name: t.string({ description: 'Unique in the workspace, 1 to 100 characters.' }),
+    webhook: t.field({ type: WebhookConfigInput, description: 'New settings; `headers` left out keeps the current ones.' }),
+    retryScheduleSeconds: t.floatList({ description: 'As on create; null restores the default schedule.' }),
+    timeoutSeconds: t.float({ description: 'As on create; null restores 15.' }),
+    rateLimitPerSecond: t.float({ description: 'As on create; null removes the limit.' }),
+    maxConcurrency: t.int({ description: 'As on create; null restores the server default.' }),
+    ordered: t.boolean({ description: 'As on create; null restores false.' }),
+  }),
+});
+
+function connectionIdInput(name: string, description: string) {
+  return builder.inputType(name, {
+    fields: (t) => ({ id: t.id({ required: true, description }) }),
+  });
+}
+
+const RotateConnectionSecretInput = builder.inputType('RotateConnectionSecretInput', {
+  fields: (t) => ({
+    connectionId: t.id({ required: true, description: 'The connection whose secret to rotate.' }),
+    expireCurrentInSeconds: t.int({
+      description:
+        'How long the current secret keeps signing next to the new one, 0 (stop now) to 604800 (7 days). (Default: 86400)',
+    }),
+  }),
+});
+
+const ConnectionPayload = (name: string) =>
+  builder.objectRef<{ connection: Connection }>(name).implement({
+    fields: (t) => ({
+      connection: t.field({ type: ConnectionRef, description: 'The connection as it is now.', resolve: (payload) => payload.connection }),
+    }),
+  });
+
+const WithSecretPayload = (name: string) =>
+  builder.objectRef<{ connection: Connection; signingSecret: string }>(name).implement({
+    fields: (t) => ({
+      connection: t.field({ type: ConnectionRef, description: 'The connection as it is now.', resolve: (payload) => payload.connection }),
+      signingSecret: t.exposeString('signingSecret', {
+        description: 'The new signing secret (`whsec_...`), shown this once: receivers verify requests with it.',
+      }),
+    }),
+  });
+
+const DeleteConnectionPayload = builder.objectRef<{ deletedId: string }>('DeleteConnectionPayload').implement({
+  fields: (t) => ({ deletedId: t.exposeID('deletedId', { description: 'Id of the deleted connection.' }) }),
+});
+
+const targets = (context: Context) => ({ allowPrivateTargets: context.config.allowPrivateTargets });
+const connectionId = (id: string | number) => decodeId('Connection', String(id));
+
+builder.mutationFields((t) => ({
+  createConnection: t.field({
+    type: WithSecretPayload('CreateConnectionPayload'),
+    description: 'Creates a connection; its signing secret is returned this once.',
+    authScopes: { secret: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
+    resolve: (_root, { input }, context) => createConnection(context.em, workspaceOf(context), input, targets(context)),
+  }),
+  updateConnection: t.field({
+    type: ConnectionPayload('UpdateConnectionPayload'),
+    description: 'Changes the fields given; the kind and the signing secret stay.',
+    authScopes: { secret: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: UpdateConnectionInput, required: true }) },
+    resolve: async (_root, { input: { id, ...changes } }, context) => ({
+      connection: await withPublicIds(updateConnection(context.em, workspaceOf(context), connectionId(id), changes, targets(context))),
+    }),
+  }),
+  deleteConnection: t.field({
+    type: DeleteConnectionPayload,
+    description: 'Deletes a connection with its rules, secrets and delivery history.',
+    authScopes: { secret: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: connectionIdInput('DeleteConnectionInput', 'The connection to delete.'), required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const id = await withPublicIds(deleteConnection(context.em, workspaceOf(context), connectionId(input.id)));
+      return { deletedId: encodeId('Connection', id) };
+    },
+  }),
+  rotateConnectionSecret: t.field({
+    type: WithSecretPayload('RotateConnectionSecretPayload'),
+    description: 'Issues a new signing secret, returned this once; the current one keeps signing until it expires.',
+    authScopes: { secret: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: RotateConnectionSecretInput, required: true }) },
+    resolve: (_root, { input: { connectionId: id, ...options } }, context) =>
+      withPublicIds(rotateConnectionSecret(context.em, workspaceOf(context), connectionId(id), options)),
+  }),
+}));
+
+/** pauseConnection and resumeConnection: one id in, the connection in its new status out. */
+function statusChange(field: 'pauseConnection' | 'resumeConnection', description: string, change: typeof pauseConnection) {
+  const prefix = field === 'pauseConnection' ? 'Pause' : 'Resume';
+  builder.mutationField(field, (t) =>
+    t.field({
+      type: ConnectionPayload(`${prefix}ConnectionPayload`),
+      description,
+      authScopes: { secret: true },
+      errors: { types: expectedErrors },
+      args: { input: t.arg({ type: connectionIdInput(`${prefix}ConnectionInput`, `The connection to ${prefix.toLowerCase()}.`), required: true }) },
+      resolve: async (_root, { input }, context) => ({
+        connection: await withPublicIds(change(context.em, workspaceOf(context), connectionId(input.id))),
+      }),
+    }),
+  );
+}
+
+statusChange('pauseConnection', 'Stops deliveries to the connection until it is resumed.', pauseConnection);
+statusChange('resumeConnection', 'Makes a PAUSED or DISABLED connection ACTIVE again and resets its failure count.', resumeConnection);

@@ -1,0 +1,144 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { builder } from './builder.ts';
+import { encodeId, decodeId } from './global-id.ts';
+import { withPublicIds } from './not-found.ts';
+import { paginate } from './pagination.ts';
+import { workspaceOf } from './scope.ts';
+import { NotFoundError } from '../domains/errors.ts';
+import { Connection, type WebhookConfig } from '../domains/connections/connection.entity.ts';
+import { signingSecretHints } from '../domains/connections/connection-secrets.ts';
+import { effectiveRetrySchedule, getConnection } from '../domains/connections/connection.service.ts';
+import { maskedHeaders } from '../domains/connections/webhook-config.ts';
+
+export const ConnectionKindRef = builder.enumType('ConnectionKind', {
+  description: 'What a connection delivers to. Only WEBHOOK can be created for now; the others are on the way.',
+  values: {
+    WEBHOOK: { description: 'An HTTP endpoint that receives signed Standard Webhooks requests.' },
+    SLACK: { description: 'A Slack channel (not available yet).' },
+    HUBSPOT: { description: 'A HubSpot account (not available yet).' },
+    SALESFORCE: { description: 'A Salesforce org (not available yet).' },
+    MAILCHIMP: { description: 'A Mailchimp audience (not available yet).' },
+  } as const,
+});
+
+export const ConnectionStatusRef = builder.enumType('ConnectionStatus', {
+  description: 'Whether a connection receives deliveries.',
+  values: {
+    ACTIVE: { description: 'Receives deliveries.' },
+    PAUSED: { description: 'Paused through the API; resume it to deliver again.' },
+    DISABLED: { description: 'Disabled by Switchyard after failing too long, or after answering 410 Gone; see `statusReason`.' },
+    NEEDS_REAUTH: { description: 'Its credentials were refused; reconnect it.' },
+  } as const,
+});
+
+const WebhookConfigRef = builder.objectRef<WebhookConfig>('WebhookConfig').implement({
+  description: 'Where and how a WEBHOOK connection sends its requests.',
+  fields: (t) => ({
+    url: t.exposeString('url', { description: 'The endpoint, http or https.' }),
+    headers: t.field({
+      type: 'JSON',
+      description:
+        'Custom headers sent with every request, names lowercase. Values of credential-like headers (authorization, ' +
+        'tokens, keys, cookies ...) are masked; sending a masked value back keeps the stored one.',
+      resolve: (config) => maskedHeaders(config.headers),
+    }),
+  }),
+});
+
+/** Collects the hints asked for while one response is being built and loads them in one query. */
+function batchedHints(em: EntityManager): (connectionId: string) => Promise<string | null> {
+  let batch: { ids: Set<string>; hints: Promise<Map<string, string>> } | null = null;
+  return async (connectionId) => {
+    if (!batch) {
+      const ids = new Set<string>();
+      const hints = new Promise<Map<string, string>>((resolve, reject) => {
+        setImmediate(() => {
+          batch = null;
+          signingSecretHints(em, [...ids]).then(resolve, reject);
+        });
+      });
+      batch = { ids, hints };
+    }
+    batch.ids.add(connectionId);
+    return (await batch.hints).get(connectionId) ?? null;
+  };
+}
+
+const hintLoaders = new WeakMap<EntityManager, (connectionId: string) => Promise<string | null>>();
+
+function signingSecretHint(em: EntityManager, connectionId: string): Promise<string | null> {
+  let load = hintLoaders.get(em);
+  if (!load) {
+    load = batchedHints(em);
+    hintLoaders.set(em, load);
+  }
+  return load(connectionId);
+}
+
+export const ConnectionRef = builder.objectRef<Connection>('Connection').implement({
+  description: 'A destination with its delivery policy and health. Its signing secret is shown only when created or rotated.',
+  fields: (t) => ({
+    id: t.id({ resolve: (connection) => encodeId('Connection', connection.id) }),
+    name: t.exposeString('name', { description: 'Unique in the workspace, 1 to 100 characters.' }),
+    kind: t.field({ type: ConnectionKindRef, description: 'What it delivers to; fixed when created.', resolve: (connection) => connection.kind }),
+    status: t.field({ type: ConnectionStatusRef, description: 'Whether it receives deliveries now.', resolve: (connection) => connection.status }),
+    statusReason: t.exposeString('statusReason', { nullable: true, description: 'Why the status is what it is, when not ACTIVE.' }),
+    webhook: t.field({
+      type: WebhookConfigRef,
+      nullable: true,
+      description: 'Settings of a WEBHOOK connection; null for other kinds.',
+      resolve: (connection) => (connection.kind === 'WEBHOOK' ? connection.config : null),
+    }),
+    retryScheduleSeconds: t.floatList({
+      description:
+        'Delay before each attempt in seconds (the first from the emit, each next one from the previous failure), ' +
+        'with +/-20 % jitter; its length is the number of attempts. The default is 0, 5, 300, 1800, 7200, 18000, 36000, 36000.',
+      resolve: (connection) => [...effectiveRetrySchedule(connection)],
+    }),
+    // double precision columns reach the entity as strings, hence Number().
+    timeoutSeconds: t.float({ description: 'Time limit of one request.', resolve: (connection) => Number(connection.timeoutSeconds) }),
+    rateLimitPerSecond: t.float({
+      nullable: true,
+      description: 'Most requests per second; null for no limit.',
+      resolve: (connection) => (connection.rateLimitPerSecond == null ? null : Number(connection.rateLimitPerSecond)),
+    }),
+    maxConcurrency: t.exposeInt('maxConcurrency', { nullable: true, description: 'Most requests in flight at once; null for the server default.' }),
+    ordered: t.exposeBoolean('ordered', { description: 'Whether deliveries are made one at a time in emit order.' }),
+    consecutiveFailures: t.exposeInt('consecutiveFailures', { description: 'Failed attempts since the last success.' }),
+    failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'First failure after the last success.' }),
+    lastFailureReason: t.exposeString('lastFailureReason', { nullable: true, description: 'What went wrong the last time an attempt failed.' }),
+    signingSecretHint: t.string({
+      nullable: true,
+      description: 'The masked current signing secret, e.g. "whsec_…Xk9=".',
+      resolve: (connection, _args, context) => signingSecretHint(context.em, connection.id),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  connections: t.connection({
+    type: ConnectionRef,
+    description: "The workspace's connections, newest first.",
+    authScopes: { secret: true },
+    args: { status: t.arg({ type: ConnectionStatusRef, description: 'Only connections in this status.' }) },
+    resolve: (_root, args, context) =>
+      paginate(args, ({ id, order, limit }) =>
+        context.em.find(
+          Connection,
+          { workspace: workspaceOf(context), ...(args.status ? { status: args.status } : {}), ...(id ? { id } : {}) },
+          { orderBy: { id: order }, limit },
+        ),
+      ),
+  }),
+  connection: t.field({
+    type: ConnectionRef,
+    description: 'One connection of the workspace.',
+    authScopes: { secret: true },
+    errors: { types: [NotFoundError] },
+    args: { id: t.arg.id({ required: true, description: 'The connection id, e.g. "conn_0193...".' }) },
+    resolve: (_root, args, context) =>
+      withPublicIds(getConnection(context.em, workspaceOf(context), decodeId('Connection', String(args.id)))),
+  }),
+}));
