@@ -95,7 +95,7 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
         'with +/-20 % jitter; its length is the number of attempts. The default is 0, 5, 300, 1800, 7200, 18000, 36000, 36000.',
       resolve: (connection) => [...effectiveRetrySchedule(connection)],
     }),
-    // double precision columns reach the entity as strings, hence Number().
+    // MikroORM types double columns as string | number; Number() settles the type.
     timeoutSeconds: t.float({ description: 'Time limit of one request.', resolve: (connection) => Number(connection.timeoutSeconds) }),
     rateLimitPerSecond: t.float({
       nullable: true,
