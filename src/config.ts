@@ -43,6 +43,8 @@ const schema = z.object({
   failureAlertThreshold: positiveInt.default(10),
   /** `SWITCHYARD_DISABLE_AFTER_SECONDS`: how long a connection may fail without a success before it is disabled. (Default: 432000, 5 days) */
   disableAfterSeconds: positiveInt.default(5 * 24 * 3600),
+  /** `SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET`: subscriptions one graphql-ws socket may hold open at once. (Default: 100) */
+  maxSubscriptionsPerSocket: positiveInt.default(100),
   /** `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn` or `error`. (Default: info) */
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -66,6 +68,7 @@ const variables: Record<keyof Config, string> = {
   maxRetryAfterSeconds: 'SWITCHYARD_MAX_RETRY_AFTER_SECONDS',
   failureAlertThreshold: 'SWITCHYARD_FAILURE_ALERT_THRESHOLD',
   disableAfterSeconds: 'SWITCHYARD_DISABLE_AFTER_SECONDS',
+  maxSubscriptionsPerSocket: 'SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET',
   logLevel: 'SWITCHYARD_LOG_LEVEL',
 };
 

@@ -5,6 +5,7 @@ import { migrate } from './db/migrate.ts';
 import { ensureAdminKey } from './domains/auth/api-key.service.ts';
 import { startApp, GRAPHQL_PATH, type App } from './server/app.ts';
 import type { Services } from './server/services.ts';
+import { startDeliveryPubSub } from './server/pubsub.ts';
 
 export interface Switchyard {
   services: Services;
@@ -38,10 +39,12 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
       log(`Admin key (shown once; store it now): ${adminKey}`);
     }
     if (config.role !== 'worker') {
+      services.pubsub = await startDeliveryPubSub(databaseUrl, { log });
       app = await startApp(services, { port: config.port, host: config.host });
       log(`GraphQL API: ${app.url}${GRAPHQL_PATH} (open it in a browser for GraphiQL)`);
     }
   } catch (error) {
+    await services.pubsub?.close();
     await orm.close();
     await embedded?.stop();
     throw error;
@@ -52,6 +55,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
     url: app?.url ?? null,
     async stop() {
       await app?.close();
+      await services.pubsub?.close();
       await orm.close();
       await embedded?.stop();
     },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { schema } from '../resolvers/index.ts';
 import { authenticate } from '../domains/auth/api-key.service.ts';
 import type { Context } from './context.ts';
@@ -59,6 +59,15 @@ export async function startApp(services: Services, listen: { port: number; host:
         return principal !== null;
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws has already registered this operation in ctx.subscriptions, so it counts too.
+        const limit = services.config.maxSubscriptionsPerSocket;
+        if (Object.keys(ctx.subscriptions).length > limit) {
+          return [
+            new GraphQLError(`This socket already has ${limit} operations open (SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET); complete one first or open another socket`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', limit },
+            }),
+          ];
+        }
         const enveloped = yoga.getEnveloped({
           req: ctx.extra.request,
           socket: ctx.extra.socket,

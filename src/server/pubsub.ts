@@ -1,0 +1,249 @@
+import pg from 'pg';
+import { DELIVERY_CHANNEL, type DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
+
+/**
+ * Delivery changes for this API process's subscriptions.
+ *
+ * The worker may run in another process, so changes travel through Postgres: the engine calls
+ * `pg_notify` inside the transaction that makes a change, and one dedicated connection per API
+ * process LISTENs on the channel and fans each notification out to the subscribers of its
+ * workspace. The connection is not taken from the ORM pool: a LISTEN belongs to one session for
+ * its whole life. Notifications sent while the listener is reconnecting are lost; a subscriber
+ * that must not miss anything re-reads the deliveries it cares about after subscribing.
+ */
+export interface DeliveryPubSub {
+  /**
+   * The workspace's delivery changes from now on, until the iterator is returned or the pub/sub
+   * closes. Registered at once, before the first `next()`.
+   */
+  subscribe(workspaceId: string): AsyncIterableIterator<DeliveryNotification>;
+  /** Resolves once the listener is connected and listening (again, after a lost connection). */
+  ready(): Promise<void>;
+  /** Ends every subscription and the listener connection. */
+  close(): Promise<void>;
+}
+
+export interface DeliveryPubSubOptions {
+  /** Delay before the first reconnect; it doubles with each failure. (Default: 100) */
+  minBackoffMs?: number;
+  /** Longest delay between reconnects. (Default: 10000) */
+  maxBackoffMs?: number;
+  /** How often the listener checks its connection with a query, in ms. (Default: 30000) */
+  heartbeatMs?: number;
+  /** Notifications a subscriber may leave unread before it is ended with an error. (Default: 1000) */
+  maxQueued?: number;
+  /** Where connection losses and reconnects are reported. (Default: nowhere) */
+  log?: (line: string) => void;
+}
+
+/** `application_name` of the listener's session, so operators (and tests) can find it. */
+export const LISTENER_APPLICATION_NAME = 'switchyard-delivery-listener';
+
+/** A subscriber that fell too far behind; ended rather than silently skipping notifications. */
+export class SubscriberOverflowError extends Error {
+  constructor(limit: number) {
+    super(`The subscriber fell more than ${limit} delivery changes behind and was ended; subscribe again`);
+    this.name = 'SubscriberOverflowError';
+  }
+}
+
+interface Subscriber {
+  push(notification: DeliveryNotification): void;
+  end(error?: Error): void;
+}
+
+/** Connects the listener (failing if the first connection fails) and returns the pub/sub. */
+export async function startDeliveryPubSub(databaseUrl: string, options: DeliveryPubSubOptions = {}): Promise<DeliveryPubSub> {
+  const { minBackoffMs = 100, maxBackoffMs = 10_000, heartbeatMs = 30_000, maxQueued = 1000, log = () => {} } = options;
+  const byWorkspace = new Map<string, Set<Subscriber>>();
+  let client: pg.Client | null = null;
+  let listening = false;
+  let closed = false;
+  let failures = 0;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  const readyWaiters: (() => void)[] = [];
+
+  const dispatch = (payload: string) => {
+    const notification = parseNotification(payload);
+    if (!notification) return;
+    for (const subscriber of byWorkspace.get(notification.workspaceId) ?? []) subscriber.push(notification);
+  };
+
+  const scheduleReconnect = () => {
+    if (closed) return;
+    // Full jitter, so API processes that lost Postgres together do not reconnect in lockstep.
+    const delay = Math.random() * Math.min(maxBackoffMs, minBackoffMs * 2 ** failures++);
+    reconnectTimer = setTimeout(() => void open().catch(() => {}), delay);
+  };
+
+  const open = async (): Promise<void> => {
+    const connection = new pg.Client({
+      connectionString: databaseUrl,
+      application_name: LISTENER_APPLICATION_NAME,
+      keepAlive: true,
+    });
+    client = connection;
+    const lost = (error?: Error) => {
+      if (client !== connection) return;
+      client = null;
+      listening = false;
+      connection.removeAllListeners('notification');
+      void connection.end().catch(() => {});
+      if (!closed) log(`Delivery listener lost its connection${error ? ` (${error.message})` : ''}; reconnecting`);
+      scheduleReconnect();
+    };
+    connection.on('error', lost);
+    connection.on('end', () => lost());
+    connection.on('notification', (message) => {
+      if (message.channel === DELIVERY_CHANNEL && message.payload) dispatch(message.payload);
+    });
+    try {
+      await connection.connect();
+      await connection.query(`LISTEN ${DELIVERY_CHANNEL}`);
+    } catch (error) {
+      lost(error as Error);
+      throw error;
+    }
+    if (client !== connection) return;
+    if (failures > 0) log('Delivery listener reconnected');
+    failures = 0;
+    listening = true;
+    for (const resolve of readyWaiters.splice(0)) resolve();
+  };
+
+  // A half-open TCP connection can look alive for a long time; a query that does not come back
+  // within one interval counts as a lost connection.
+  let heartbeatPending = false;
+  const heartbeat = setInterval(() => {
+    const connection = client;
+    if (!connection || !listening) return;
+    if (heartbeatPending) {
+      heartbeatPending = false;
+      connection.emit('error', new Error('heartbeat timed out'));
+      return;
+    }
+    heartbeatPending = true;
+    connection.query('select 1').then(
+      () => (heartbeatPending = false),
+      () => (heartbeatPending = false),
+    );
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(reconnectTimer);
+    clearInterval(heartbeat);
+    for (const subscribers of byWorkspace.values()) for (const subscriber of subscribers) subscriber.end();
+    byWorkspace.clear();
+    const connection = client;
+    client = null;
+    listening = false;
+    await connection?.end().catch(() => {});
+  };
+
+  try {
+    await open();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  return {
+    subscribe(workspaceId) {
+      if (closed) throw new Error('The delivery pub/sub is closed');
+      let subscribers = byWorkspace.get(workspaceId);
+      if (!subscribers) byWorkspace.set(workspaceId, (subscribers = new Set()));
+      const set = subscribers;
+      const iterator = queueIterator(maxQueued, () => {
+        set.delete(iterator.subscriber);
+        if (set.size === 0 && byWorkspace.get(workspaceId) === set) byWorkspace.delete(workspaceId);
+      });
+      set.add(iterator.subscriber);
+      return iterator.iterable;
+    },
+    ready() {
+      if (closed) return Promise.reject(new Error('The delivery pub/sub is closed'));
+      if (listening) return Promise.resolve();
+      return new Promise<void>((resolve) => readyWaiters.push(resolve));
+    },
+    close,
+  };
+}
+
+/** A push-to-pull queue: notifications pushed in, read with `for await`; `onEnd` runs once. */
+function queueIterator(maxQueued: number, onEnd: () => void) {
+  const queue: DeliveryNotification[] = [];
+  let pending: { resolve: (result: IteratorResult<DeliveryNotification>) => void; reject: (error: Error) => void } | null = null;
+  let done = false;
+  let failure: Error | null = null;
+
+  const finish = (error?: Error) => {
+    if (done) return;
+    done = true;
+    failure = error ?? null;
+    onEnd();
+    if (pending) {
+      const waiter = pending;
+      pending = null;
+      if (failure) waiter.reject(failure);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+  };
+
+  const subscriber: Subscriber = {
+    push(notification) {
+      if (done) return;
+      if (pending) {
+        const waiter = pending;
+        pending = null;
+        waiter.resolve({ value: notification, done: false });
+      } else if (queue.length >= maxQueued) {
+        finish(new SubscriberOverflowError(maxQueued));
+      } else {
+        queue.push(notification);
+      }
+    },
+    end: (error) => finish(error),
+  };
+
+  const iterable: AsyncIterableIterator<DeliveryNotification> = {
+    next() {
+      const value = queue.shift();
+      if (value) return Promise.resolve({ value, done: false });
+      if (failure) {
+        const error = failure;
+        failure = null;
+        return Promise.reject(error);
+      }
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve, reject) => (pending = { resolve, reject }));
+    },
+    return() {
+      queue.length = 0;
+      finish();
+      failure = null;
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() {
+      return iterable;
+    },
+  };
+
+  return { subscriber, iterable };
+}
+
+function parseNotification(payload: string): DeliveryNotification | null {
+  try {
+    const value = JSON.parse(payload) as Partial<DeliveryNotification>;
+    if (typeof value.workspaceId !== 'string' || typeof value.deliveryId !== 'string') return null;
+    return {
+      workspaceId: value.workspaceId,
+      deliveryId: value.deliveryId,
+      ...(typeof value.attemptId === 'string' ? { attemptId: value.attemptId } : {}),
+    };
+  } catch {
+    return null;
+  }
+}

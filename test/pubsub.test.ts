@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from './helpers/database.ts';
+import { LISTENER_APPLICATION_NAME, startDeliveryPubSub, type DeliveryPubSub } from '../src/server/pubsub.ts';
+import { DELIVERY_CHANNEL, type DeliveryNotification } from '../src/domains/deliveries/delivery-notifications.ts';
+
+let databaseUrl: string;
+let pubsub: DeliveryPubSub;
+let db: pg.Client;
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase();
+  pubsub = await startDeliveryPubSub(databaseUrl, { minBackoffMs: 20, maxBackoffMs: 200 });
+  db = new pg.Client(databaseUrl);
+  await db.connect();
+});
+
+afterAll(async () => {
+  await pubsub?.close();
+  await db?.end();
+});
+
+const notify = (notification: DeliveryNotification) =>
+  db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify(notification)]);
+
+const change = (workspaceId: string): DeliveryNotification => ({ workspaceId, deliveryId: randomUUID(), attemptId: randomUUID() });
+
+/** The iterator's next value, or 'nothing' when none arrives within `ms`. */
+async function nextWithin<T>(iterator: AsyncIterator<T>, ms = 2_000): Promise<T | 'nothing' | 'ended'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'nothing'>((resolve) => (timer = setTimeout(() => resolve('nothing'), ms)));
+  const next = iterator.next().then((result) => (result.done ? ('ended' as const) : result.value));
+  try {
+    return await Promise.race([next, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('delivery pub/sub', () => {
+  it("hands each notification to its own workspace's subscribers only", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const ofA = pubsub.subscribe(a);
+    const alsoOfA = pubsub.subscribe(a);
+    const ofB = pubsub.subscribe(b);
+    const sent = change(a);
+    await notify(sent);
+    expect(await nextWithin(ofA)).toEqual(sent);
+    expect(await nextWithin(alsoOfA)).toEqual(sent);
+    expect(await nextWithin(ofB, 300)).toBe('nothing');
+    await Promise.all([ofA.return?.(), alsoOfA.return?.(), ofB.return?.()]);
+  });
+
+  it('announces a change only when its transaction commits', async () => {
+    const workspace = randomUUID();
+    const subscription = pubsub.subscribe(workspace);
+    const [rolledBack, committed] = [change(workspace), change(workspace)];
+
+    await db.query('begin');
+    await notify(rolledBack);
+    await db.query('rollback');
+    await db.query('begin');
+    await notify(committed);
+    expect(await nextWithin(subscription, 300)).toBe('nothing');
+    await db.query('commit');
+
+    expect(await nextWithin(subscription)).toEqual(committed);
+    expect(await nextWithin(subscription, 300)).toBe('nothing');
+    await subscription.return?.();
+  });
+
+  it('skips payloads that are not delivery notifications', async () => {
+    const workspace = randomUUID();
+    const subscription = pubsub.subscribe(workspace);
+    await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, 'not json']);
+    await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId: workspace })]);
+    const sent = change(workspace);
+    await notify(sent);
+    expect(await nextWithin(subscription)).toEqual(sent);
+    await subscription.return?.();
+  });
+
+  it('reconnects when its listening connection is killed, and notifications flow again', async () => {
+    const workspace = randomUUID();
+    const subscription = pubsub.subscribe(workspace);
+    const { rows } = await db.query<{ pid: number }>(
+      'select pg_terminate_backend(pid) as terminated, pid from pg_stat_activity where application_name = $1 and datname = current_database()',
+      [LISTENER_APPLICATION_NAME],
+    );
+    expect(rows).toHaveLength(1);
+
+    // The subscription survives the reconnect: the same iterator receives what is sent after it.
+    await waitForNewListener(rows[0]!.pid);
+    await pubsub.ready();
+    const sent = change(workspace);
+    await notify(sent);
+    expect(await nextWithin(subscription, 5_000)).toEqual(sent);
+    await subscription.return?.();
+  });
+
+  it('stops handing notifications to a subscriber that returned', async () => {
+    const workspace = randomUUID();
+    const subscription = pubsub.subscribe(workspace);
+    await subscription.return?.();
+    await notify(change(workspace));
+    expect(await nextWithin(subscription, 300)).toBe('ended');
+  });
+
+  it('ends every subscription on close', async () => {
+    const own = await startDeliveryPubSub(databaseUrl);
+    const subscription = own.subscribe(randomUUID());
+    const pending = nextWithin(subscription);
+    await own.close();
+    expect(await pending).toBe('ended');
+    expect(() => own.subscribe(randomUUID())).toThrow(/closed/);
+  });
+});
+
+/** Waits until a listener session other than `oldPid` is up, within 5 s. */
+async function waitForNewListener(oldPid: number) {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const { rows } = await db.query<{ pid: number }>(
+      'select pid from pg_stat_activity where application_name = $1 and datname = current_database() and pid <> $2',
+      [LISTENER_APPLICATION_NAME, oldPid],
+    );
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no new listener connection within 5 s');
+}
