@@ -1,0 +1,58 @@
+// The SDK's public types under plain names; the generated file keeps GraphQL's names.
+import type {
+  EmitEventMutation,
+  GetDeliveryQuery,
+  CreateWorkspaceMutation,
+  CreateConnectionMutation,
+  UpdateConnectionInput,
+  UpdateRuleInput,
+} from './generated/graphql.ts';
+
+export type {
+  AttemptErrorClass,
+  AttemptStatus,
+  ConnectionFieldsFragment as Connection,
+  ConnectionKind,
+  ConnectionStatus,
+  CreateConnectionInput,
+  CreateRuleInput,
+  CreateWorkspaceInput,
+  DeliveryAttemptFieldsFragment as DeliveryAttempt,
+  DeliveryFieldsFragment as Delivery,
+  DeliveryFilter,
+  DeliveryStatus,
+  EmitEventInput,
+  EventFieldsFragment as Event,
+  EventTypeFieldsFragment as EventType,
+  RuleFieldsFragment as Rule,
+  UpsertEventTypeInput,
+  WebhookConfigInput,
+  WorkspaceFieldsFragment as Workspace,
+} from './generated/graphql.ts';
+
+type Success<T, Name extends string> = Extract<T, { __typename: Name }>;
+
+/** What `emit` returns: the event with its deliveries, and whether it repeated an idempotency key. */
+export type EmitResult = Omit<Success<EmitEventMutation['emitEvent'], 'EmitEventPayload'>, '__typename'>;
+/** A delivery with every attempt, oldest first. */
+export type DeliveryWithAttempts = Omit<Success<GetDeliveryQuery['delivery'], 'Delivery'>, '__typename'>;
+/** A new workspace and its first keys, shown this once. */
+export type CreatedWorkspace = Omit<Success<CreateWorkspaceMutation['createWorkspace'], 'CreateWorkspacePayload'>, '__typename'>;
+/** A new connection and its signing secret, shown this once. */
+export type CreatedConnection = Omit<Success<CreateConnectionMutation['createConnection'], 'CreateConnectionPayload'>, '__typename'>;
+export type ConnectionChanges = Omit<UpdateConnectionInput, 'id'>;
+export type RuleChanges = Omit<UpdateRuleInput, 'id'>;
+
+/** One page of a list, newest first. Pass `nextCursor` as `cursor` for the next page. */
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}
+
+export interface ListOptions {
+  /** Items per page. (Default: the server's) */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
