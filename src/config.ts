@@ -29,6 +29,14 @@ const schema = z.object({
   allowPrivateTargets: flag.default(false),
   /** `SWITCHYARD_WORKER_CONCURRENCY`: deliveries one worker process runs at once. (Default: 50) */
   workerConcurrency: positiveInt.default(50),
+  /** `SWITCHYARD_DEFAULT_MAX_CONCURRENCY`: attempts in flight per connection when it sets no `maxConcurrency`. (Default: 10) */
+  defaultMaxConcurrency: positiveInt.default(10),
+  /**
+   * `SWITCHYARD_STALE_JOB_SECONDS`: how long a job may stay locked, or an attempt run past its
+   * timeout, before the work counts as abandoned by a crashed worker and is taken over. Keep it
+   * above the longest connection timeout. (Default: 120)
+   */
+  staleJobSeconds: positiveInt.default(120),
   /** `SWITCHYARD_MAX_PAYLOAD_BYTES`: largest accepted event payload, as JSON. (Default: 262144) */
   maxPayloadBytes: positiveInt.default(256 * 1024),
   /** `SWITCHYARD_MAX_TRANSFORM_BYTES`: largest body a rule's transform may produce. (Default: 262144) */
@@ -51,7 +59,8 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
-const variables: Record<keyof Config, string> = {
+/** The environment variable behind each setting. */
+export const variables: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
   port: 'PORT',
   host: 'SWITCHYARD_HOST',
@@ -61,6 +70,8 @@ const variables: Record<keyof Config, string> = {
   adminKey: 'SWITCHYARD_ADMIN_KEY',
   allowPrivateTargets: 'SWITCHYARD_ALLOW_PRIVATE_TARGETS',
   workerConcurrency: 'SWITCHYARD_WORKER_CONCURRENCY',
+  defaultMaxConcurrency: 'SWITCHYARD_DEFAULT_MAX_CONCURRENCY',
+  staleJobSeconds: 'SWITCHYARD_STALE_JOB_SECONDS',
   maxPayloadBytes: 'SWITCHYARD_MAX_PAYLOAD_BYTES',
   maxTransformBytes: 'SWITCHYARD_MAX_TRANSFORM_BYTES',
   expressionTimeoutMs: 'SWITCHYARD_EXPRESSION_TIMEOUT_MS',

@@ -4,6 +4,8 @@ import { connectOrm } from './db/orm.ts';
 import { migrate } from './db/migrate.ts';
 import { ensureAdminKey } from './domains/auth/api-key.service.ts';
 import { startApp, GRAPHQL_PATH, type App } from './server/app.ts';
+import { startWorker, type Worker } from './jobs/index.ts';
+import { closeHttp } from './domains/deliveries/http/send-webhook.ts';
 import type { Services } from './server/services.ts';
 import { startDeliveryPubSub } from './server/pubsub.ts';
 
@@ -32,6 +34,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
   const orm = await connectOrm(databaseUrl);
   const services: Services = { orm, config };
   let app: App | null = null;
+  let worker: Worker | null = null;
   try {
     await migrate(orm, databaseUrl);
     const adminKey = await ensureAdminKey(orm.em.fork(), config.adminKey);
@@ -43,7 +46,12 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
       app = await startApp(services, { port: config.port, host: config.host });
       log(`GraphQL API: ${app.url}${GRAPHQL_PATH} (open it in a browser for GraphiQL)`);
     }
+    if (config.role !== 'api') {
+      worker = await startWorker(services, databaseUrl);
+      log(`Delivery worker running (concurrency ${config.workerConcurrency})`);
+    }
   } catch (error) {
+    await app?.close();
     await services.pubsub?.close();
     await orm.close();
     await embedded?.stop();
@@ -56,6 +64,8 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
     async stop() {
       await app?.close();
       await services.pubsub?.close();
+      await worker?.stop();
+      await closeHttp();
       await orm.close();
       await embedded?.stop();
     },

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { compilePattern, patternProblem } from '../src/domains/rules/match-pattern.ts';
-import { matchingRules } from '../src/domains/rules/matching-rules.ts';
+import { findRoutes } from '../src/domains/events/routes.ts';
+import { Rule } from '../src/domains/rules/rule.entity.ts';
 import { decodeId } from '../src/resolvers/global-id.ts';
 import type { GraphqlClient } from './helpers/graphql.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -195,13 +196,17 @@ describe('updateRule and deleteRule', () => {
   });
 });
 
-describe('matchingRules', () => {
-  it('returns the enabled matching rules, compiled, and sees every change in this process at once', async () => {
+describe('routing an event type', () => {
+  it('finds the enabled matching rules, compiled, and sees every change at once', async () => {
     const { id, secret } = await server.seedWorkspace();
     const workspaceId = decodeId('Workspace', id);
     const connectionId = await connectionIn(secret);
     const em = server.switchyard.services.orm.em.fork();
-    const names = async (type: string) => (await matchingRules(em, workspaceId, type)).map((rule) => rule.name);
+    const routes = (type: string) => findRoutes(em, workspaceId, type, 10);
+    const names = async (type: string) => {
+      const rules = await em.fork().find(Rule, { id: { $in: (await routes(type)).map((route) => route.ruleId) } }, { orderBy: { id: 'asc' } });
+      return rules.map((rule) => rule.name);
+    };
 
     const orders = (await secret.request(CREATE, { input: { name: 'orders', eventTypes: ['order.*'], connectionId, condition: 'payload.total > 1' } })).createRule.rule;
     await secret.request(CREATE, { input: { name: 'everything', eventTypes: ['*'], connectionId } });
@@ -210,8 +215,8 @@ describe('matchingRules', () => {
 
     expect(await names('order.completed')).toEqual(['orders', 'everything']);
     expect(await names('switchyard.connection.failing')).toEqual(['alerts']);
-    const [matched] = await matchingRules(em, workspaceId, 'order.completed');
-    expect(matched).toMatchObject({ connectionId: decodeId('Connection', connectionId), transform: null });
+    const [matched] = await routes('order.completed');
+    expect(matched).toMatchObject({ connection: { id: decodeId('Connection', connectionId), status: 'ACTIVE', ordered: false, maxConcurrency: 10 } });
     expect(matched?.condition?.source).toBe('payload.total > 1');
 
     await secret.request(UPDATE, { input: { id: orders.id, eventTypes: ['invoice.*'] } });

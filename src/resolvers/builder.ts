@@ -3,7 +3,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Context } from '../server/context.ts';
 
 /** The Pothos builder: plugins and scalars only; types live in one file per domain. */
@@ -12,6 +12,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    SafeInt: { Input: number; Output: number };
   };
   AuthScopes: {
     /** The admin key: manages workspaces. */
@@ -54,6 +55,7 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver, { description: 'An ISO 8601 date and time, in UTC.' });
 builder.addScalarType('JSON', JSONResolver, { description: 'Any JSON value.' });
+builder.addScalarType('SafeInt', SafeIntResolver, { description: 'An integer up to 2^53 - 1.' });
 
 builder.queryType({ description: 'Reads, scoped to the workspace of the key that asks.' });
 builder.mutationType({ description: 'Changes; each takes one `input` and returns a payload or a typed error.' });

@@ -146,7 +146,11 @@ builder.mutationFields((t) => ({
 }));
 
 /** pauseConnection and resumeConnection: one id in, the connection in its new status out. */
-function statusChange(field: 'pauseConnection' | 'resumeConnection', description: string, change: typeof pauseConnection) {
+function statusChange(
+  field: 'pauseConnection' | 'resumeConnection',
+  description: string,
+  change: (context: Context, id: string) => Promise<Connection>,
+) {
   const prefix = field === 'pauseConnection' ? 'Pause' : 'Resume';
   builder.mutationField(field, (t) =>
     t.field({
@@ -156,11 +160,17 @@ function statusChange(field: 'pauseConnection' | 'resumeConnection', description
       errors: { types: expectedErrors },
       args: { input: t.arg({ type: connectionIdInput(`${prefix}ConnectionInput`, `The connection to ${prefix.toLowerCase()}.`), required: true }) },
       resolve: async (_root, { input }, context) => ({
-        connection: await withPublicIds(change(context.em, workspaceOf(context), connectionId(input.id))),
+        connection: await withPublicIds(change(context, connectionId(input.id))),
       }),
     }),
   );
 }
 
-statusChange('pauseConnection', 'Stops deliveries to the connection until it is resumed.', pauseConnection);
-statusChange('resumeConnection', 'Makes a PAUSED or DISABLED connection ACTIVE again and resets its failure count.', resumeConnection);
+statusChange('pauseConnection', 'Stops deliveries to the connection until it is resumed; they wait, none is lost.', (context, id) =>
+  pauseConnection(context.em, workspaceOf(context), id),
+);
+statusChange(
+  'resumeConnection',
+  'Makes a PAUSED or DISABLED connection ACTIVE again, resets its failure count and sends the deliveries that waited.',
+  (context, id) => resumeConnection(context.em, context.config, workspaceOf(context), id),
+);

@@ -6,6 +6,8 @@ import './event-types.ts';
 import './connections.ts';
 import './connection-mutations.ts';
 import './rules.ts';
+import './events.ts';
+import './deliveries.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */
 export const schema = builder.toSchema({ sortSchema: true });

@@ -5,8 +5,9 @@ import { addSigningSecret } from './connection-secrets.ts';
 import { webhookConfig, webhookConfigSchema } from './webhook-config.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
-import { invalidateRules } from '../rules/matching-rules.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
+import { unparkDeliveries } from '../deliveries/unpark.ts';
+import type { Config } from '../../config.ts';
 
 /** Kinds the delivery engine can deliver today; the others are in the enum so clients are ready. */
 export const DELIVERABLE_KINDS: readonly ConnectionKind[] = ['WEBHOOK'];
@@ -143,7 +144,6 @@ export async function updateConnection(
 export async function deleteConnection(em: EntityManager, workspaceId: string, id: string): Promise<string> {
   const deleted = await em.nativeDelete(Connection, { id, workspace: workspaceId });
   if (!deleted) throw new NotFoundError('Connection', id);
-  invalidateRules(workspaceId);
   return id;
 }
 
@@ -158,14 +158,18 @@ export async function pauseConnection(em: EntityManager, workspaceId: string, id
 
 /**
  * Makes a PAUSED or DISABLED connection ACTIVE again and starts its health afresh: no
- * consecutive failures, not failing since anything. The last failure reason stays as history.
+ * consecutive failures, not failing since anything (the last failure reason stays as history).
+ * The deliveries that waited are queued again in the same transaction.
  */
-export async function resumeConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
-  const connection = await getConnection(em, workspaceId, id);
-  connection.status = 'ACTIVE';
-  connection.statusReason = null;
-  connection.consecutiveFailures = 0;
-  connection.failingSince = null;
-  await em.flush();
-  return connection;
+export async function resumeConnection(em: EntityManager, config: Config, workspaceId: string, id: string): Promise<Connection> {
+  return em.transactional(async (tx) => {
+    const connection = await getConnection(tx, workspaceId, id);
+    connection.status = 'ACTIVE';
+    connection.statusReason = null;
+    connection.consecutiveFailures = 0;
+    connection.failingSince = null;
+    await tx.flush();
+    await unparkDeliveries(tx, config, connection.id);
+    return connection;
+  });
 }

@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { Rule } from './rule.entity.ts';
 import { patternProblem } from './match-pattern.ts';
-import { invalidateRules } from './matching-rules.ts';
 import { Connection } from '../connections/connection.entity.ts';
 import { compileExpression, evaluate, ExpressionError } from '../expressions/expression.ts';
 import { expressionInput } from '../expressions/rule-expressions.ts';
@@ -112,7 +111,6 @@ async function commit(em: EntityManager, workspaceId: string, ruleName: string):
     if (isUniqueViolation(error)) throw nameTaken(ruleName);
     throw error;
   }
-  invalidateRules(workspaceId);
 }
 
 /**
@@ -174,6 +172,5 @@ export async function updateRule(
 /** Deletes a rule; deliveries it made keep their history without it. Returns the id. */
 export async function deleteRule(em: EntityManager, workspaceId: string, id: string): Promise<string> {
   if (!(await em.nativeDelete(Rule, { id, workspace: workspaceId }))) throw new NotFoundError('Rule', id);
-  invalidateRules(workspaceId);
   return id;
 }

@@ -1,0 +1,66 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../../config.ts';
+import { storedExpression } from '../expressions/expression.ts';
+import { evaluateTransform, expressionInput } from '../expressions/rule-expressions.ts';
+import { encodeId } from '../public-ids.ts';
+import { signedHeaders } from '../signing/standard-webhooks.ts';
+import { claimDelivery, type Claim } from './claim-delivery.ts';
+import { sendWebhook } from './http/send-webhook.ts';
+import { loadAttemptPlan, type AttemptPlan } from './load-attempt.ts';
+import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
+import { defaultBody } from './webhook-body.ts';
+
+export type AttemptDeliveryResult = AttemptOutcome | Exclude<Claim, { kind: 'claimed' }>;
+
+/**
+ * One attempt of one delivery: claim it, shape and sign the body, send it, record what
+ * happened. Never throws for the receiver's or the rule's failures; those become attempts.
+ */
+export async function attemptDelivery(em: EntityManager, config: Config, deliveryId: string): Promise<AttemptDeliveryResult> {
+  const claim = await claimDelivery(em, deliveryId, config.staleJobSeconds);
+  if (claim.kind !== 'claimed') return claim;
+  const plan = await loadAttemptPlan(em, deliveryId);
+  if (!plan) return { kind: 'skip' };
+  const result = await tryOnce(config, plan);
+  return recordAttempt(em, config, plan, result);
+}
+
+async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
+  const startedAt = new Date();
+  const url = plan.connection.webhook.url;
+  let body: string;
+  try {
+    body = plan.transform
+      ? await evaluateTransform(storedExpression(plan.transform), expressionInput(plan.event), {
+          timeoutMs: config.expressionTimeoutMs,
+          maxBytes: config.maxTransformBytes,
+        })
+      : JSON.stringify(defaultBody(plan.event, encodeId('Event', plan.event.id)));
+  } catch (error) {
+    return { ok: false, url, startedAt, durationMs: Date.now() - startedAt.getTime(), errorClass: 'EXPRESSION', error: (error as Error).message };
+  }
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    ...plan.connection.webhook.headers,
+    ...signedHeaders(plan.secrets, encodeId('Delivery', plan.deliveryId), timestamp, body),
+  };
+  const response = await sendWebhook(
+    { url, headers, body },
+    {
+      timeoutMs: plan.connection.timeoutSeconds * 1000,
+      maxResponseBytes: config.maxResponseBytes,
+      allowPrivateTargets: config.allowPrivateTargets,
+    },
+  );
+  return {
+    ok: response.ok,
+    url,
+    startedAt,
+    durationMs: response.durationMs,
+    statusCode: response.statusCode,
+    responseExcerpt: response.responseExcerpt,
+    retryAfterSeconds: response.retryAfterSeconds,
+    errorClass: response.errorClass,
+    error: response.error,
+  };
+}

@@ -1,0 +1,78 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+export type Claim =
+  | { kind: 'claimed' }
+  /** Finished, in flight elsewhere, or gone: nothing to do. */
+  | { kind: 'skip' }
+  /** The connection is paused or disabled: the delivery waits for resumeConnection. */
+  | { kind: 'parked' }
+  /** The connection's rate limit is used up: try again at `retryAt`, without counting an attempt. */
+  | { kind: 'rate-limited'; retryAt: Date; connection: { id: string; ordered: boolean; maxConcurrency: number | null } };
+
+/**
+ * Takes the delivery for one attempt. The claim is a lease on the delivery row: it lasts the
+ * connection's timeout plus `leaseMarginSeconds`, so a crashed worker's delivery is taken over
+ * afterwards, while a slow request still running can never be sent twice at once
+ * (graphile-worker's job lock alone could be released before the request deadline).
+ */
+export async function claimDelivery(em: EntityManager, deliveryId: string, leaseMarginSeconds: number): Promise<Claim> {
+  return em.transactional(async (tx) => {
+    const [state] = await tx.execute<{
+      connection_id: string; connection_status: string; claimable: boolean; rate: number | null;
+      ordered: boolean; max_concurrency: number | null;
+    }[]>(
+      `select d.connection_id, c.status as connection_status, c.rate_limit_per_second as rate,
+              c.ordered, c.max_concurrency,
+              (d.status = 'PENDING'
+               -- a retry's job may outlive a replay of the same delivery: only the job due now counts
+               or (d.status = 'RETRYING' and (d.next_attempt_at is null or d.next_attempt_at <= now() + interval '1 second'))
+               or (d.status = 'DELIVERING' and d.claimed_until < now())) as claimable
+       from deliveries d join connections c on c.id = d.connection_id
+       where d.id = ? for update of d`,
+      [deliveryId],
+    );
+    if (!state?.claimable) return { kind: 'skip' };
+    if (state.connection_status !== 'ACTIVE') {
+      await tx.execute(`update deliveries set parked_at = now(), status = case when status = 'DELIVERING' then 'RETRYING'::delivery_status else status end where id = ?`, [deliveryId]);
+      return { kind: 'parked' };
+    }
+    if (state.rate !== null) {
+      const wait = await takeRateToken(tx, state.connection_id);
+      if (wait > 0) {
+        const connection = { id: state.connection_id, ordered: state.ordered, maxConcurrency: state.max_concurrency };
+        return { kind: 'rate-limited', retryAt: new Date(Date.now() + wait * 1000), connection };
+      }
+    }
+    await tx.execute(
+      `update deliveries set status = 'DELIVERING', updated_at = now(),
+         claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = ?) + ?)
+       where id = ?`,
+      [state.connection_id, leaseMarginSeconds, deliveryId],
+    );
+    return { kind: 'claimed' };
+  });
+}
+
+/**
+ * Token bucket shared by every worker process, kept on the connection row: refills at
+ * `rateLimitPerSecond`, holds at most one second's worth. Returns 0 when a token was taken,
+ * otherwise the seconds until one will be there.
+ */
+async function takeRateToken(tx: EntityManager, connectionId: string): Promise<number> {
+  const [bucket] = await tx.execute<{ available: number; rate: number; granted: boolean }[]>(
+    `with bucket as (
+       select id, rate_limit_per_second as rate,
+              least(greatest(rate_limit_per_second, 1),
+                    coalesce(rate_tokens, greatest(rate_limit_per_second, 1))
+                    + extract(epoch from clock_timestamp() - coalesce(rate_refilled_at, clock_timestamp())) * rate_limit_per_second
+              ) as available
+       from connections where id = ? for update),
+     taken as (
+       update connections c set rate_tokens = b.available - 1, rate_refilled_at = clock_timestamp()
+       from bucket b where c.id = b.id and b.available >= 1 returning c.id)
+     select b.available, b.rate, exists (select 1 from taken) as granted from bucket b`,
+    [connectionId],
+  );
+  if (!bucket || bucket.granted) return 0;
+  return (1 - Number(bucket.available)) / Number(bucket.rate);
+}

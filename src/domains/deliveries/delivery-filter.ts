@@ -1,0 +1,33 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import type { Delivery, DeliveryStatus } from './delivery.entity.ts';
+
+/** Which deliveries a list, a subscription or a bulk replay covers, in storage ids. */
+export interface DeliveryFilter {
+  statuses?: DeliveryStatus[] | null;
+  connectionId?: string | null;
+  eventId?: string | null;
+  eventType?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+/** The filter as a MikroORM query on deliveries of one workspace, optionally within an id range. */
+export function deliveryWhere(
+  workspaceId: string,
+  filter: DeliveryFilter,
+  ids?: { $lt?: string; $lte?: string; $gt?: string },
+): FilterQuery<Delivery> {
+  const createdAt = {
+    ...(filter.since ? { $gte: filter.since } : {}),
+    ...(filter.until ? { $lt: filter.until } : {}),
+  };
+  return {
+    workspace: workspaceId,
+    ...(filter.statuses?.length ? { status: { $in: filter.statuses } } : {}),
+    ...(filter.connectionId ? { connection: filter.connectionId } : {}),
+    ...(filter.eventId ? { event: filter.eventId } : {}),
+    ...(filter.eventType ? { eventType: filter.eventType } : {}),
+    ...(filter.since || filter.until ? { createdAt } : {}),
+    ...(ids ? { id: ids } : {}),
+  };
+}

@@ -1,0 +1,85 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EventRecord } from '../events/event-record.ts';
+import { toRecord } from '../events/emit.ts';
+import type { EventRow } from '../events/persist-events.ts';
+import type { WebhookConfig } from '../connections/connection.entity.ts';
+
+/** Everything one attempt needs, read in one query after the claim. */
+export interface AttemptPlan {
+  deliveryId: string;
+  workspaceId: string;
+  chain: number;
+  chainAttempts: number;
+  attemptCount: number;
+  event: EventRecord;
+  transform: string | null;
+  connection: {
+    id: string;
+    name: string;
+    ordered: boolean;
+    maxConcurrency: number | null;
+    webhook: WebhookConfig;
+    timeoutSeconds: number;
+    retryScheduleSeconds: number[] | null;
+    consecutiveFailures: number;
+  };
+  /** Live signing secrets, newest first: during a rotation the old one signs too. */
+  secrets: string[];
+}
+
+interface PlanRow {
+  delivery_id: string;
+  workspace_id: string;
+  chain: number;
+  chain_attempts: number;
+  attempt_count: number;
+  event: EventRow;
+  transform: string | null;
+  connection_id: string;
+  connection_name: string;
+  ordered: boolean;
+  max_concurrency: number | null;
+  config: WebhookConfig;
+  timeout_seconds: number;
+  retry_schedule_seconds: number[] | null;
+  consecutive_failures: number;
+  secrets: string[] | null;
+}
+
+export async function loadAttemptPlan(em: EntityManager, deliveryId: string): Promise<AttemptPlan | null> {
+  const [row] = await em.execute<PlanRow[]>(
+    `select d.id as delivery_id, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
+            row_to_json(e) as event, r.transform,
+            c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config,
+            c.timeout_seconds, c.retry_schedule_seconds, c.consecutive_failures,
+            (select array_agg(s.secret order by s.created_at desc) from connection_secrets s
+              where s.connection_id = c.id and (s.expires_at is null or s.expires_at > now())) as secrets
+     from deliveries d
+     join events e on e.id = d.event_id
+     join connections c on c.id = d.connection_id
+     left join rules r on r.id = d.rule_id
+     where d.id = ?`,
+    [deliveryId],
+  );
+  if (!row) return null;
+  return {
+    deliveryId: row.delivery_id,
+    workspaceId: row.workspace_id,
+    chain: row.chain,
+    chainAttempts: row.chain_attempts,
+    attemptCount: row.attempt_count,
+    event: toRecord(row.event),
+    transform: row.transform,
+    connection: {
+      id: row.connection_id,
+      name: row.connection_name,
+      ordered: row.ordered,
+      maxConcurrency: row.max_concurrency,
+      webhook: row.config,
+      timeoutSeconds: Number(row.timeout_seconds),
+      retryScheduleSeconds: row.retry_schedule_seconds?.map(Number) ?? null,
+      consecutiveFailures: row.consecutive_failures,
+    },
+    secrets: row.secrets ?? [],
+  };
+}

@@ -1,0 +1,151 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { newId } from '../../db/ids.ts';
+import { ValidationError, type Issue } from '../errors.ts';
+import { parseInput } from '../validation.ts';
+import { jobForDelivery } from '../deliveries/job-specs.ts';
+import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
+import { eventSequenceName } from './event-sequence.ts';
+import { persistEvents, type DeliveryRow, type EventRow } from './persist-events.ts';
+import { findRoutes, routeEvent, type Route, type RoutedEvent } from './routes.ts';
+import { checkPayload } from './check-payload.ts';
+import type { EventRecord } from './event-record.ts';
+import type { Config } from '../../config.ts';
+
+export interface EmitResult {
+  event: EventRecord;
+  /** True when the idempotency key was seen before: `event` is the original, nothing new was sent. */
+  duplicate: boolean;
+}
+
+interface EmitContext {
+  em: EntityManager;
+  config: Config;
+  workspaceId: string;
+}
+
+/** Accepts one event: validates it, routes it and writes it with its deliveries and jobs. */
+export async function emitEvent(context: EmitContext, input: unknown): Promise<EmitResult> {
+  const event = parseInput(emitEventInput, input);
+  const [result] = await emitValidated(context, [event], ['input']);
+  return result!;
+}
+
+/** Accepts up to 1000 events at once, all or nothing; results come back in input order. */
+export async function emitEvents(context: EmitContext, input: unknown): Promise<EmitResult[]> {
+  const { events } = parseInput(emitEventsInput, input);
+  return emitValidated(context, events, ['input', 'events']);
+}
+
+async function emitValidated(context: EmitContext, events: EmitEventInput[], path: string[]): Promise<EmitResult[]> {
+  const { em, workspaceId } = context;
+  const issues: Issue[] = [];
+  for (const [index, event] of events.entries()) {
+    const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
+    issues.push(...(await checkPayload(em, context.config, workspaceId, event.type, event.payload, eventPath)));
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+
+  const now = new Date().toISOString();
+  const sequences = await nextSequences(em, workspaceId, events.length);
+  const rows: EventRow[] = events.map((event, index) => ({
+    id: newId(),
+    workspace_id: workspaceId,
+    type: event.type,
+    resource: event.resource ?? null,
+    resource_id: event.resourceId ?? null,
+    payload: event.payload,
+    idempotency_key: event.idempotencyKey ?? null,
+    sequence: sequences[index]!,
+    created_at: now,
+    operational: false,
+  }));
+  const inserted = await writeEvents(em, context.config, rows);
+  return Promise.all(
+    rows.map(async (row) =>
+      inserted.has(row.id)
+        ? { event: toRecord(row), duplicate: false }
+        : { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true },
+    ),
+  );
+}
+
+/** Routes and writes already-valid event rows; returns the ids written (duplicates are not). */
+export async function writeEvents(
+  em: EntityManager,
+  config: Config,
+  rows: EventRow[],
+  options: { excludeConnectionId?: string } = {},
+): Promise<Set<string>> {
+  const deliveries: DeliveryRow[] = [];
+  const routesByType = new Map<string, Route[]>();
+  for (const row of rows) {
+    let routes = routesByType.get(row.type);
+    if (!routes) {
+      routes = await findRoutes(em, row.workspace_id, row.type, config.defaultMaxConcurrency);
+      routesByType.set(row.type, routes);
+    }
+    const routed = await routeEvent(routes, toRecord(row), {
+      timeoutMs: config.expressionTimeoutMs,
+      excludeConnectionId: options.excludeConnectionId,
+    });
+    deliveries.push(...routed.map((target) => deliveryRow(row, target)));
+  }
+  return persistEvents(em, rows, deliveries);
+}
+
+function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
+  const id = newId();
+  const base = {
+    id,
+    workspace_id: event.workspace_id,
+    event_id: event.id,
+    connection_id: routed.route.connection.id,
+    rule_id: routed.route.ruleId,
+    event_type: event.type,
+    created_at: event.created_at,
+  };
+  if (routed.conditionError) {
+    // A condition that cannot be evaluated is recorded, not silently dropped: the delivery is
+    // dead-lettered with the reason, and can be replayed once the rule is fixed.
+    return { ...base, status: 'DEAD', parked_at: null, last_error: routed.conditionError, job: null };
+  }
+  const active = routed.route.connection.status === 'ACTIVE';
+  return {
+    ...base,
+    status: 'PENDING',
+    parked_at: active ? null : event.created_at,
+    last_error: null,
+    job: active ? jobForDelivery(id, routed.route.connection) : null,
+  };
+}
+
+/** Sequence numbers for `count` events; a Postgres sequence never blocks concurrent emits. */
+export async function nextSequences(em: EntityManager, workspaceId: string, count: number): Promise<number[]> {
+  const rows = await em.execute<{ sequence: string }[]>(
+    'select nextval(?::regclass) as sequence from generate_series(1, ?)',
+    [eventSequenceName(workspaceId), count],
+  );
+  return rows.map((row) => Number(row.sequence));
+}
+
+async function findByIdempotencyKey(em: EntityManager, workspaceId: string, key: string): Promise<EventRecord> {
+  const [row] = await em.execute<EventRow[]>(
+    'select * from events where workspace_id = ? and idempotency_key = ?',
+    [workspaceId, key],
+  );
+  return toRecord(row!);
+}
+
+export function toRecord(row: EventRow): EventRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    type: row.type,
+    resource: row.resource,
+    resourceId: row.resource_id,
+    payload: row.payload,
+    idempotencyKey: row.idempotency_key,
+    sequence: Number(row.sequence),
+    createdAt: new Date(row.created_at),
+  };
+}

@@ -1,0 +1,12 @@
+/** An event as the rest of Switchyard sees it, whether just emitted or read back. */
+export interface EventRecord {
+  id: string;
+  workspaceId: string;
+  type: string;
+  resource: string | null;
+  resourceId: string | null;
+  payload: unknown;
+  idempotencyKey: string | null;
+  sequence: number;
+  createdAt: Date;
+}

@@ -1,0 +1,43 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { newId } from '../../db/ids.ts';
+import { nextSequences, writeEvents } from './emit.ts';
+import type { Config } from '../../config.ts';
+
+/** Events Switchyard emits into a workspace about its own deliveries and connections. */
+export type OperationalEventType =
+  | 'switchyard.delivery.exhausted'
+  | 'switchyard.connection.failing'
+  | 'switchyard.connection.disabled';
+
+/**
+ * Emits an operational event into the same workspace, in the caller's transaction, so a rule can
+ * route it (to Slack, say) like any other event. It is never delivered to the connection it is
+ * about: an alert must not feed the failure it reports.
+ */
+export async function emitOperationalEvent(
+  em: EntityManager,
+  config: Config,
+  workspaceId: string,
+  type: OperationalEventType,
+  subject: { connectionId: string },
+  payload: Record<string, unknown>,
+): Promise<void> {
+  const [sequence] = await nextSequences(em, workspaceId, 1);
+  await writeEvents(
+    em,
+    config,
+    [{
+      id: newId(),
+      workspace_id: workspaceId,
+      type,
+      resource: 'connection',
+      resource_id: subject.connectionId,
+      payload,
+      idempotency_key: null,
+      sequence: sequence!,
+      created_at: new Date().toISOString(),
+      operational: true,
+    }],
+    { excludeConnectionId: subject.connectionId },
+  );
+}

@@ -1,0 +1,66 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { addJobsSql, type JobSpec } from '../deliveries/job-specs.ts';
+
+export interface EventRow {
+  id: string;
+  workspace_id: string;
+  type: string;
+  resource: string | null;
+  resource_id: string | null;
+  payload: unknown;
+  idempotency_key: string | null;
+  sequence: number;
+  created_at: string;
+  operational: boolean;
+}
+
+export interface DeliveryRow {
+  id: string;
+  workspace_id: string;
+  event_id: string;
+  connection_id: string;
+  rule_id: string;
+  event_type: string;
+  status: 'PENDING' | 'DEAD';
+  parked_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  /** The job that makes its first attempt; none while parked or dead. */
+  job: JobSpec | null;
+}
+
+/**
+ * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
+ * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
+ * An event whose idempotency key already exists is skipped together with its deliveries and
+ * jobs. Returns the ids of the events actually written.
+ */
+export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Set<string>> {
+  const [result] = await em.execute<{ inserted: string[] | null }[]>(
+    `with inserted_events as (
+       insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational)
+       select id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational
+       from json_populate_recordset(null::events, ?::json)
+       on conflict (workspace_id, idempotency_key) do nothing
+       returning id),
+     planned as (
+       select * from json_to_recordset(?::json) as d(
+         id uuid, workspace_id uuid, event_id uuid, connection_id uuid, rule_id uuid, event_type text,
+         status delivery_status, parked_at timestamptz, last_error text, created_at timestamptz, job json)
+       where d.event_id in (select id from inserted_events)),
+     inserted_deliveries as (
+       insert into deliveries (id, workspace_id, event_id, connection_id, rule_id, event_type, status, parked_at,
+                               last_error, created_at, updated_at)
+       select id, workspace_id, event_id, connection_id, rule_id, event_type, status, parked_at,
+              last_error, created_at, created_at
+       from planned
+       returning id),
+     jobs as (${addJobsSql(`(select coalesce(json_agg(job), '[]') from (
+        select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null) unique_jobs)`)})
+     select (select json_agg(id) from inserted_events) as inserted,
+            (select count(*) from inserted_deliveries) as deliveries,
+            (select added from jobs) as jobs`,
+    [JSON.stringify(events), JSON.stringify(deliveries)],
+  );
+  return new Set(result?.inserted ?? []);
+}

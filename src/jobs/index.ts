@@ -1,0 +1,52 @@
+import { run, type Runner, type TaskList } from 'graphile-worker';
+import { quietLogger } from '../db/quiet-logger.ts';
+import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
+import type { Services } from '../server/services.ts';
+import { deliverTask } from './deliver.ts';
+import { deliverOrderedTask } from './deliver-ordered.ts';
+import { replayDeliveriesTask } from './replay-deliveries.ts';
+
+export interface Worker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts this process's delivery worker: graphile-worker running Switchyard's tasks, and a
+ * periodic sweep that recovers work a crashed worker left behind. Any number of worker
+ * processes may run against one Postgres; graphile-worker shares jobs out with SKIP LOCKED.
+ */
+export async function startWorker(services: Services, databaseUrl: string): Promise<Worker> {
+  const { config } = services;
+  const taskList: TaskList = {
+    deliver: deliverTask(services),
+    deliver_ordered: deliverOrderedTask(services),
+    replay_deliveries: replayDeliveriesTask(services),
+  };
+  const runner: Runner = await run({
+    connectionString: databaseUrl,
+    concurrency: config.workerConcurrency,
+    maxPoolSize: Math.max(10, Math.ceil(config.workerConcurrency / 4) + 2),
+    taskList,
+    logger: quietLogger,
+    noHandleSignals: true,
+    pollInterval: 1000,
+  });
+
+  const sweepEveryMs = Math.min(10_000, (config.staleJobSeconds * 1000) / 2);
+  const sweep = async () => {
+    try {
+      await recoverStalled(services.orm.em.fork(), config);
+    } catch (error) {
+      console.error('[worker] recovering stalled deliveries failed:', error);
+    }
+  };
+  const timer = setInterval(() => void sweep(), sweepEveryMs);
+  void sweep();
+
+  return {
+    async stop() {
+      clearInterval(timer);
+      await runner.stop();
+    },
+  };
+}

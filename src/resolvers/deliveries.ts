@@ -1,0 +1,207 @@
+import { builder } from './builder.ts';
+import { expectedErrors } from './errors.ts';
+import { decodeId, encodeId } from './global-id.ts';
+import { paginate } from './pagination.ts';
+import { workspaceOf } from './scope.ts';
+import { EventRef } from './events.ts';
+import { ConnectionRef } from './connections.ts';
+import { RuleRef } from './rules.ts';
+import { Delivery, DELIVERY_STATUSES } from '../domains/deliveries/delivery.entity.ts';
+import { Attempt, ATTEMPT_ERROR_CLASSES, ATTEMPT_STATUSES } from '../domains/deliveries/attempt.entity.ts';
+import { attemptsOf, deliveriesOfEvent, findDelivery } from '../domains/deliveries/delivery-queries.ts';
+import { deliveryWhere, type DeliveryFilter } from '../domains/deliveries/delivery-filter.ts';
+import { replayDeliveries, replayDelivery } from '../domains/deliveries/replay.ts';
+import { findEvent } from '../domains/events/event-queries.ts';
+import { Connection } from '../domains/connections/connection.entity.ts';
+import { Rule } from '../domains/rules/rule.entity.ts';
+import { NotFoundError } from '../domains/errors.ts';
+import type { Context } from '../server/context.ts';
+
+export const DeliveryStatusRef = builder.enumType('DeliveryStatus', {
+  description: 'PENDING -> DELIVERING -> SUCCEEDED, or -> RETRYING -> ... -> DEAD; a replay puts DEAD back to PENDING.',
+  values: Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, {}])) as Record<(typeof DELIVERY_STATUSES)[number], object>,
+});
+
+const AttemptStatusRef = builder.enumType('AttemptStatus', {
+  description: 'Whether the receiver answered 2xx.',
+  values: ATTEMPT_STATUSES,
+});
+
+const AttemptErrorClassRef = builder.enumType('AttemptErrorClass', {
+  description:
+    'Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; ' +
+    'REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule\'s transform failed.',
+  values: ATTEMPT_ERROR_CLASSES,
+});
+
+export const DeliveryRef = builder.objectRef<Delivery>('Delivery');
+export const DeliveryAttemptRef = builder.objectRef<Attempt>('DeliveryAttempt');
+
+DeliveryRef.implement({
+  description: 'One event to one connection via one rule. Its id is the `webhook-id` of every attempt, replays included.',
+  fields: (t) => ({
+    id: t.id({ description: 'Also the `webhook-id` header receivers deduplicate on.', resolve: (delivery) => encodeId('Delivery', delivery.id) }),
+    status: t.field({ type: DeliveryStatusRef, resolve: (delivery) => delivery.status }),
+    eventType: t.exposeString('eventType'),
+    event: t.field({ type: EventRef, resolve: (delivery, _args, context) => findEvent(context.em, delivery.workspace.id, delivery.event.id) }),
+    connection: t.field({
+      type: ConnectionRef,
+      resolve: async (delivery, _args, context) => context.em.findOneOrFail(Connection, { id: delivery.connection.id }),
+    }),
+    rule: t.field({
+      type: RuleRef,
+      nullable: true,
+      description: 'The rule that routed the event; null once that rule is deleted.',
+      resolve: (delivery, _args, context) => (delivery.rule ? context.em.findOne(Rule, { id: delivery.rule.id }) : null),
+    }),
+    attempts: t.field({
+      type: [DeliveryAttemptRef],
+      description: 'Every attempt, oldest first, across replays.',
+      resolve: (delivery, _args, context) => attemptsOf(context.em, delivery.id),
+    }),
+    attemptCount: t.exposeInt('attemptCount', { description: 'Attempts made, across replays.' }),
+    replays: t.exposeInt('chain', { description: 'How often the delivery was replayed.' }),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'When a RETRYING delivery is tried next.' }),
+    lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
+    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last attempt failed.' }),
+    paused: t.boolean({ description: 'Waiting because its connection is paused or disabled.', resolve: (delivery) => delivery.parkedAt != null }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+DeliveryAttemptRef.implement({
+  description: 'One HTTP try of a delivery.',
+  fields: (t) => ({
+    id: t.id({ resolve: (attempt) => encodeId('DeliveryAttempt', attempt.id) }),
+    attempt: t.exposeInt('attempt', { description: 'Number of the attempt within its chain, from 1; a replay starts a new chain.' }),
+    replay: t.exposeInt('chain', { description: 'Which chain: 0 for the original, 1 after the first replay ...' }),
+    status: t.field({ type: AttemptStatusRef, resolve: (attempt) => attempt.status }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status the receiver answered, if it answered.' }),
+    durationMs: t.exposeInt('durationMs'),
+    url: t.exposeString('requestUrl', { description: 'Where the request went.' }),
+    responseExcerpt: t.exposeString('responseExcerpt', { nullable: true, description: 'The first 4 KB of the response body.' }),
+    errorClass: t.field({ type: AttemptErrorClassRef, nullable: true, resolve: (attempt) => attempt.errorClass ?? null }),
+    error: t.exposeString('error', { nullable: true, description: 'Why it failed, for people.' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    delivery: t.field({ type: DeliveryRef, resolve: (attempt, _args, context) => findDelivery(context.em, attempt.workspace.id, attempt.delivery.id) }),
+    event: t.field({
+      type: EventRef,
+      resolve: async (attempt, _args, context) => {
+        const delivery = await findDelivery(context.em, attempt.workspace.id, attempt.delivery.id);
+        return findEvent(context.em, delivery.workspace.id, delivery.event.id);
+      },
+    }),
+  }),
+});
+
+builder.objectFields(EventRef, (t) => ({
+  deliveries: t.field({
+    type: [DeliveryRef],
+    description: 'One delivery per rule that routed this event.',
+    resolve: (event, _args, context) => deliveriesOfEvent(context.em, event.id),
+  }),
+}));
+
+export const DeliveryFilterInput = builder.inputType('DeliveryFilter', {
+  description: 'Narrows deliveries; every field given must match.',
+  fields: (t) => ({
+    status: t.field({ type: DeliveryStatusRef }),
+    connectionId: t.id(),
+    eventId: t.id(),
+    eventType: t.string({ description: 'Exact event type.' }),
+    since: t.field({ type: 'DateTime', description: 'Created at or after.' }),
+    until: t.field({ type: 'DateTime', description: 'Created before.' }),
+  }),
+});
+
+/** Decodes a filter's public ids; a foreign id matches nothing, as a missing one would. */
+export function deliveryFilter(
+  filter: typeof DeliveryFilterInput.$inferInput | null | undefined,
+): DeliveryFilter {
+  if (!filter) return {};
+  const decodeOrNone = (type: 'Connection' | 'Event', id: string | number | null | undefined) => {
+    if (id == null) return undefined;
+    try {
+      return decodeId(type, String(id));
+    } catch {
+      return '00000000-0000-0000-0000-000000000000';
+    }
+  };
+  return {
+    statuses: filter.status ? [filter.status] : undefined,
+    connectionId: decodeOrNone('Connection', filter.connectionId),
+    eventId: decodeOrNone('Event', filter.eventId),
+    eventType: filter.eventType,
+    since: filter.since,
+    until: filter.until,
+  };
+}
+
+builder.queryFields((t) => ({
+  delivery: t.field({
+    type: DeliveryRef,
+    description: 'One delivery, with its attempts.',
+    authScopes: { secret: true },
+    errors: { types: [NotFoundError] },
+    args: { id: t.arg.id({ required: true, description: 'The delivery id, which is also its webhook-id.' }) },
+    resolve: (_root, { id }, context) => findDelivery(context.em, workspaceOf(context), decodeId('Delivery', String(id))),
+  }),
+  deliveries: t.connection({
+    type: DeliveryRef,
+    description: 'Deliveries of the workspace, newest first. `status: DEAD` is the dead-letter list.',
+    authScopes: { secret: true },
+    args: { filter: t.arg({ type: DeliveryFilterInput }) },
+    resolve: (_root, args, context: Context) =>
+      paginate(args, ({ id, order, limit }) =>
+        context.em.find(Delivery, deliveryWhere(workspaceOf(context), deliveryFilter(args.filter), id), {
+          orderBy: { id: order },
+          limit,
+        }),
+      ),
+  }),
+}));
+
+const ReplayDeliveryInput = builder.inputType('ReplayDeliveryInput', {
+  fields: (t) => ({ deliveryId: t.id({ required: true }) }),
+});
+
+const ReplayDeliveriesInput = builder.inputType('ReplayDeliveriesInput', {
+  fields: (t) => ({
+    filter: t.field({ type: DeliveryFilterInput, description: 'Which deliveries; `status` defaults to DEAD.' }),
+  }),
+});
+
+const ReplayDeliveryPayload = builder.objectRef<{ delivery: Delivery }>('ReplayDeliveryPayload').implement({
+  description: 'The delivery, queued again.',
+  fields: (t) => ({ delivery: t.field({ type: DeliveryRef, resolve: (payload) => payload.delivery }) }),
+});
+
+const ReplayDeliveriesPayload = builder.objectRef<{ count: number }>('ReplayDeliveriesPayload').implement({
+  description: 'How many deliveries will be replayed; a background job does it in batches.',
+  fields: (t) => ({ count: t.exposeInt('count') }),
+});
+
+builder.mutationFields((t) => ({
+  replayDelivery: t.field({
+    type: ReplayDeliveryPayload,
+    description: 'Sends a delivery again as a new attempt chain, with the same webhook-id.',
+    authScopes: { secret: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: ReplayDeliveryInput, required: true }) },
+    resolve: async (_root, { input }, context) => ({
+      delivery: await replayDelivery(context.em, context.config, workspaceOf(context), decodeId('Delivery', String(input.deliveryId))),
+    }),
+  }),
+  replayDeliveries: t.field({
+    type: ReplayDeliveriesPayload,
+    description: 'Replays every delivery matching the filter (the whole filter, not a page), each exactly once.',
+    authScopes: { secret: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: ReplayDeliveriesInput, required: true }) },
+    resolve: async (_root, { input }, context) => ({
+      count: await replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter)),
+    }),
+  }),
+}));

@@ -1,0 +1,130 @@
+import { builder } from './builder.ts';
+import { expectedErrors } from './errors.ts';
+import { decodeId, encodeId } from './global-id.ts';
+import { paginate } from './pagination.ts';
+import { workspaceOf } from './scope.ts';
+import { Event } from '../domains/events/event.entity.ts';
+import type { EventRecord } from '../domains/events/event-record.ts';
+import { emitEvent, emitEvents, type EmitResult } from '../domains/events/emit.ts';
+import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
+import { NotFoundError } from '../domains/errors.ts';
+
+export const EventRef = builder.objectRef<EventRecord>('Event').implement({
+  description: 'One emitted fact, e.g. "order.completed". Rules turn it into deliveries.',
+  fields: (t) => ({
+    id: t.id({ resolve: (event) => encodeId('Event', event.id) }),
+    type: t.exposeString('type', { description: 'Event type, `resource.action`.' }),
+    resource: t.exposeString('resource', { nullable: true, description: 'Kind of thing the event is about, e.g. "order".' }),
+    resourceId: t.exposeString('resourceId', { nullable: true, description: 'Id of that thing in the emitting product.' }),
+    payload: t.field({ type: 'JSON', description: 'The data emitted with the event.', resolve: (event) => event.payload }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'Key that made a repeated emit return this event.' }),
+    sequence: t.field({
+      type: 'SafeInt',
+      description: 'Grows with every event of the workspace, so receivers can put events in order.',
+      resolve: (event) => event.sequence,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When Switchyard accepted the event.' }),
+  }),
+});
+
+const EmitEventPayload = builder.objectRef<EmitResult>('EmitEventPayload').implement({
+  description: 'The accepted event.',
+  fields: (t) => ({
+    event: t.field({ type: EventRef, resolve: (result) => result.event }),
+    duplicate: t.exposeBoolean('duplicate', {
+      description: 'True when the idempotency key was used before: `event` is the original and nothing new is sent.',
+    }),
+  }),
+});
+
+const EmitEventsPayload = builder.objectRef<{ results: EmitResult[] }>('EmitEventsPayload').implement({
+  description: 'The accepted events, in the order given.',
+  fields: (t) => ({
+    results: t.field({ type: [EmitEventPayload], resolve: (payload) => payload.results }),
+  }),
+});
+
+const EmitEventInput = builder.inputType('EmitEventInput', {
+  description: 'One event to emit.',
+  fields: (t) => ({
+    type: t.string({ required: true, description: 'Event type, `resource.action`, e.g. "order.completed".' }),
+    resource: t.string({ description: 'Kind of thing the event is about, e.g. "order".' }),
+    resourceId: t.string({ description: 'Id of that thing in your product.' }),
+    payload: t.field({ type: 'JSON', description: 'The data; checked against the event type\'s JSON Schema when it has one. (Default: {})' }),
+    idempotencyKey: t.string({ description: 'Emitting again with the same key returns the first event instead of a new one.' }),
+  }),
+});
+
+const EmitEventsInput = builder.inputType('EmitEventsInput', {
+  fields: (t) => ({
+    events: t.field({ type: [EmitEventInput], required: true, description: 'Up to 1000 events, accepted all or none.' }),
+  }),
+});
+
+const EventFilter = builder.inputType('EventFilter', {
+  description: 'Narrows a list of events; every field given must match.',
+  fields: (t) => ({
+    type: t.string({ description: 'Exact event type.' }),
+    resource: t.string(),
+    resourceId: t.string(),
+    since: t.field({ type: 'DateTime', description: 'Accepted at or after.' }),
+    until: t.field({ type: 'DateTime', description: 'Accepted before.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  event: t.field({
+    type: EventRef,
+    description: 'One event of the workspace.',
+    authScopes: { secret: true },
+    errors: { types: [NotFoundError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => findEvent(context.em, workspaceOf(context), decodeId('Event', String(id))),
+  }),
+  events: t.connection({
+    type: EventRef,
+    description: 'Events of the workspace, newest first.',
+    authScopes: { secret: true },
+    args: { filter: t.arg({ type: EventFilter }) },
+    resolve: (_root, args, context) =>
+      paginate(args, async ({ id, order, limit }) => {
+        const filter = args.filter ?? {};
+        const createdAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
+        const events = await context.em.find(
+          Event,
+          {
+            workspace: workspaceOf(context),
+            ...(filter.type ? { type: filter.type } : {}),
+            ...(filter.resource ? { resource: filter.resource } : {}),
+            ...(filter.resourceId ? { resourceId: filter.resourceId } : {}),
+            ...(filter.since || filter.until ? { createdAt } : {}),
+            ...(id ? { id } : {}),
+          },
+          { orderBy: { id: order }, limit },
+        );
+        return events.map(eventRecord);
+      }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  emitEvent: t.field({
+    type: EmitEventPayload,
+    description: 'Accepts one event and routes it. Acknowledged events are never lost. (Secret or publishable key.)',
+    authScopes: { emit: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: EmitEventInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      emitEvent({ em: context.em, config: context.config, workspaceId: workspaceOf(context) }, input),
+  }),
+  emitEvents: t.field({
+    type: EmitEventsPayload,
+    description: 'Accepts up to 1000 events in one call, all or none. (Secret or publishable key.)',
+    authScopes: { emit: true },
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: EmitEventsInput, required: true }) },
+    resolve: async (_root, { input }, context) => ({
+      results: await emitEvents({ em: context.em, config: context.config, workspaceId: workspaceOf(context) }, input),
+    }),
+  }),
+}));

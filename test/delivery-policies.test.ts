@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from './helpers/server.ts';
+import { startReceiver } from './helpers/receiver.ts';
+import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually } from './helpers/fixtures.ts';
+
+const server = await startTestServer({ allowPrivateTargets: true, workerConcurrency: 20 });
+
+const emitMany = (client: Parameters<typeof emit>[0], type: string, count: number) =>
+  client.request(
+    `mutation ($input: EmitEventsInput!) { emitEvents(input: $input) {
+       ... on EmitEventsPayload { results { event { sequence deliveries { id connection { id } } } } } } }`,
+    { input: { events: Array.from({ length: count }, (_, i) => ({ type, payload: { i } })) } },
+  );
+
+describe('failure isolation', () => {
+  it('keeps a healthy connection flowing while another one hangs', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ request }) => (request.path === '/hang' ? { hang: true } : { status: 200 }));
+    const hanging = await createWebhook(ws.secret, receiver.url('/hang'), { timeoutSeconds: 30, retryScheduleSeconds: [0] });
+    const healthy = await createWebhook(ws.secret, receiver.url('/ok'));
+    await createRule(ws.secret, hanging.id, ['*']);
+    await createRule(ws.secret, healthy.id, ['*']);
+
+    await emitMany(ws.secret, 'load.test', 60);
+    // Every healthy delivery arrives while the hanging connection still holds its requests open.
+    await eventually(async () => (receiver.requests.filter((r) => r.path === '/ok').length === 60 ? true : undefined), 15_000, 'healthy deliveries');
+    const hung = receiver.requests.filter((r) => r.path === '/hang').length;
+    expect(hung).toBeLessThanOrEqual(10);
+    await receiver.close();
+  });
+
+  it('never has more attempts in flight than maxConcurrency', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(() => ({ status: 200, delayMs: 100 }));
+    const hook = await createWebhook(ws.secret, receiver.url('/'), { maxConcurrency: 2 });
+    await createRule(ws.secret, hook.id, ['*']);
+    await emitMany(ws.secret, 'job.done', 12);
+    await receiver.waitForRequests(12, 15_000);
+    await eventually(async () => (receiver.inFlight === 0 ? true : undefined));
+    expect(receiver.maxInFlight).toBe(2);
+    await receiver.close();
+  });
+
+  it('spaces attempts by the connection rate limit', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/'), { rateLimitPerSecond: 5 });
+    await createRule(ws.secret, hook.id, ['*']);
+    await emitMany(ws.secret, 'job.done', 12);
+    const requests = await receiver.waitForRequests(12, 15_000);
+    const times = requests.map((r) => r.receivedAt).sort((a, b) => a - b);
+    // A bucket of 5 tokens refilling 5 per second: at most 5 + 5t requests by time t.
+    for (const [index, time] of times.entries()) {
+      expect(index + 1).toBeLessThanOrEqual(5 + Math.ceil(((time - times[0]!) / 1000) * 5) + 1);
+    }
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1000);
+    await receiver.close();
+  });
+});
+
+describe('ordered connections', () => {
+  it('delivers in event order, holding later events while an earlier one retries', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ index }) => (index < 2 ? { status: 500 } : { status: 200 }));
+    const hook = await createWebhook(ws.secret, receiver.url('/'), { ordered: true, retryScheduleSeconds: [0, 0.2, 0.2, 0.2] });
+    await createRule(ws.secret, hook.id, ['*']);
+    const { emitEvents } = await emitMany(ws.secret, 'ledger.entry', 10);
+    const last = emitEvents.results.at(-1).event.deliveries[0].id;
+    await deliveryReaches(ws.secret, last, 'SUCCEEDED', 15_000);
+
+    const received = receiver.requests.map((r) => JSON.parse(r.body).sequence as number);
+    const sequences = emitEvents.results.map((r: { event: { sequence: number } }) => r.event.sequence);
+    // The first event is tried three times before anything else goes out; then the rest in order.
+    expect(received).toEqual([sequences[0], sequences[0], ...sequences]);
+    await receiver.close();
+  });
+});
+
+describe('pausing', () => {
+  it('holds deliveries of a paused connection and sends them on resume', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/'));
+    await createRule(ws.secret, hook.id, ['*']);
+    await setPaused(ws.secret, hook.id, true);
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.requests).toHaveLength(0);
+
+    await setPaused(ws.secret, hook.id, false);
+    await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+    expect(receiver.requests).toHaveLength(1);
+    await receiver.close();
+  });
+});

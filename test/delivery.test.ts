@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { startTestServer } from './helpers/server.ts';
+import { startReceiver } from './helpers/receiver.ts';
+import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+
+const server = await startTestServer({ allowPrivateTargets: true });
+
+describe('delivering an event', () => {
+  it('posts the default envelope, signed per Standard Webhooks, and records the attempt', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/hook'), { headers: { 'x-tenant': 'acme' } });
+    await createRule(ws.secret, hook.id, ['order.*']);
+
+    const { event } = await emit(ws.publishable, {
+      type: 'order.completed', resource: 'order', resourceId: 'o_1', payload: { total: 42 },
+    });
+    expect(event.deliveries).toHaveLength(1);
+    const delivery = await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+
+    const [request] = await receiver.waitForRequests(1);
+    expect(request!.headers['webhook-id']).toBe(delivery.id);
+    expect(request!.headers['x-tenant']).toBe('acme');
+    expect(request!.headers['content-type']).toContain('application/json');
+    const verified = new Webhook(hook.signingSecret).verify(request!.body, request!.headers as Record<string, string>);
+    expect(verified).toEqual({
+      id: event.id, type: 'order.completed', timestamp: expect.any(String), resource: 'order', resourceId: 'o_1',
+      sequence: event.sequence, data: { total: 42 },
+    });
+    expect(delivery.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, replay: 0, status: 'SUCCEEDED', statusCode: 200, errorClass: null }),
+    ]);
+    await receiver.close();
+  });
+
+  it('routes only to rules whose pattern and condition match, shaped by the transform', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const big = await createWebhook(ws.secret, receiver.url('/big'));
+    const all = await createWebhook(ws.secret, receiver.url('/all'));
+    await createRule(ws.secret, big.id, ['order.completed'], {
+      condition: 'payload.total > 100',
+      transform: '{ "text": "Big order " & resourceId & ": " & $string(payload.total) }',
+    });
+    await createRule(ws.secret, all.id, ['order.**']);
+    await createRule(ws.secret, all.id, ['invoice.*']);
+
+    const small = await emit(ws.secret, { type: 'order.completed', resourceId: 'o_1', payload: { total: 5 } });
+    const large = await emit(ws.secret, { type: 'order.completed', resourceId: 'o_2', payload: { total: 500 } });
+    expect(small.event.deliveries.map((d) => d.connection.id)).toEqual([all.id]);
+    expect(large.event.deliveries.map((d) => d.connection.id).sort()).toEqual([big.id, all.id].sort());
+
+    await deliveryReaches(ws.secret, large.event.deliveries.find((d) => d.connection.id === big.id)!.id, 'SUCCEEDED');
+    const bigRequests = receiver.requests.filter((r) => r.path === '/big');
+    expect(bigRequests.map((r) => JSON.parse(r.body))).toEqual([{ text: 'Big order o_2: 500' }]);
+    await receiver.close();
+  });
+
+  it('returns the original event for a repeated idempotency key and delivers it once', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/'));
+    await createRule(ws.secret, hook.id, ['*']);
+
+    const first = await emit(ws.secret, { type: 'user.created', payload: { n: 1 }, idempotencyKey: 'k-1' });
+    const second = await emit(ws.secret, { type: 'user.created', payload: { n: 2 }, idempotencyKey: 'k-1' });
+    expect(first.duplicate).toBe(false);
+    expect(second.duplicate).toBe(true);
+    expect(second.event.id).toBe(first.event.id);
+    expect(second.event.deliveries.map((d) => d.id)).toEqual(first.event.deliveries.map((d) => d.id));
+
+    await deliveryReaches(ws.secret, first.event.deliveries[0]!.id, 'SUCCEEDED');
+    const { events } = await ws.secret.request('{ events { edges { node { id } } } }');
+    expect(events.edges).toHaveLength(1);
+    expect(receiver.requests).toHaveLength(1);
+    await receiver.close();
+  });
+
+  it('gives every event of a workspace a larger sequence than the one before', async () => {
+    const ws = await server.seedWorkspace();
+    const sequences: number[] = [];
+    for (let i = 0; i < 5; i++) sequences.push((await emit(ws.secret, { type: 'tick.tock' })).event.sequence);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(new Set(sequences).size).toBe(5);
+  });
+
+  it('refuses payloads that break the event type schema or the size cap, naming the field', async () => {
+    const ws = await server.seedWorkspace();
+    await ws.secret.request(
+      `mutation ($input: UpsertEventTypeInput!) { upsertEventType(input: $input) { __typename } }`,
+      { input: { name: 'order.completed', description: 'An order was paid', schema: { type: 'object', required: ['total'], properties: { total: { type: 'number' } } } } },
+    );
+    const { emitEvent } = await ws.secret.request(
+      `mutation { emitEvent(input: { type: "order.completed", payload: { total: "lots" } }) {
+         __typename ... on ValidationError { issues { path message } } } }`,
+    );
+    expect(emitEvent.__typename).toBe('ValidationError');
+    expect(emitEvent.issues[0].path).toEqual(['input', 'payload', 'total']);
+
+    const huge = await ws.secret.request(
+      `mutation ($input: EmitEventInput!) { emitEvent(input: $input) { __typename ... on ValidationError { issues { path message } } } }`,
+      { input: { type: 'blob.created', payload: { data: 'x'.repeat(300 * 1024) } } },
+    );
+    expect(huge.emitEvent.issues[0]).toMatchObject({ path: ['input', 'payload'], message: expect.stringContaining('SWITCHYARD_MAX_PAYLOAD_BYTES') });
+    const { events } = await ws.secret.request('{ events { edges { node { id } } } }');
+    expect(events.edges).toEqual([]);
+  });
+
+  it('accepts a batch all or nothing', async () => {
+    const ws = await server.seedWorkspace();
+    const batch = (events: unknown[]) => ws.publishable.request(
+      `mutation ($input: EmitEventsInput!) { emitEvents(input: $input) {
+         __typename ... on EmitEventsPayload { results { duplicate event { sequence } } }
+         ... on ValidationError { issues { path message } } } }`,
+      { input: { events } },
+    );
+    const refused = await batch([{ type: 'a.b' }, { type: 'Not Valid' }, { type: 'c.d' }]);
+    expect(refused.emitEvents.issues.map((i: { path: string[] }) => i.path.join('.'))).toEqual(['input.events.1.type']);
+    const accepted = await batch(Array.from({ length: 300 }, (_, i) => ({ type: 'item.added', payload: { i } })));
+    expect(accepted.emitEvents.results).toHaveLength(300);
+    const { events } = await ws.secret.request('{ events(first: 100) { edges { node { id } } } }');
+    expect(events.edges).toHaveLength(100);
+  });
+
+  it('keeps the same webhook-id while signing with the old and the new secret during a rotation', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/'));
+    await createRule(ws.secret, hook.id, ['*']);
+    const { rotateConnectionSecret } = await ws.secret.request(
+      `mutation ($input: RotateConnectionSecretInput!) { rotateConnectionSecret(input: $input) {
+         ... on RotateConnectionSecretPayload { signingSecret } } }`,
+      { input: { connectionId: hook.id, expireCurrentInSeconds: 3600 } },
+    );
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+    const [request] = receiver.requests;
+    const headers = request!.headers as Record<string, string>;
+    expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(() => new Webhook(hook.signingSecret).verify(request!.body, headers)).not.toThrow();
+    expect(() => new Webhook(rotateConnectionSecret.signingSecret).verify(request!.body, headers)).not.toThrow();
+    await receiver.close();
+  });
+});
+
+describe('failures and retries', () => {
+  it('retries a failing receiver with the same webhook-id until it succeeds', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ index }) => (index < 2 ? { status: 500, body: 'upstream down' } : { status: 204 }));
+    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0, 0.2, 0.2, 0.2] });
+    await createRule(ws.secret, hook.id, ['*']);
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    const delivery = await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+
+    expect(delivery.attempts.map((a) => [a.attempt, a.status, a.statusCode])).toEqual([
+      [1, 'FAILED', 500], [2, 'FAILED', 500], [3, 'SUCCEEDED', 204],
+    ]);
+    expect(delivery.attempts[0]!.responseExcerpt).toBe('upstream down');
+    expect(new Set(receiver.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([delivery.id]));
+    await receiver.close();
+  });
+
+  it('dead-letters after the last attempt and announces switchyard.delivery.exhausted', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ request }) => (request.path === '/alerts' ? { status: 200 } : { status: 503 }));
+    const failing = await createWebhook(ws.secret, receiver.url('/failing'), { retryScheduleSeconds: [0, 0.1] });
+    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'));
+    await createRule(ws.secret, failing.id, ['*']);
+    await createRule(ws.secret, alerts.id, ['switchyard.delivery.exhausted']);
+
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    const dead = await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'DEAD');
+    expect(dead.attempts).toHaveLength(2);
+    expect(dead.lastError).toContain('503');
+
+    const alert = await eventually(async () => receiver.requests.find((r) => r.path === '/alerts'), 10_000, 'the alert');
+    const body = JSON.parse(alert.body);
+    expect(body).toMatchObject({
+      type: 'switchyard.delivery.exhausted',
+      data: { deliveryId: dead.id, eventId: event.id, connectionId: failing.id, attempts: 2 },
+    });
+    const { deliveries } = await ws.secret.request('{ deliveries(filter: { status: DEAD }) { edges { node { id } } } }');
+    expect(deliveries.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([dead.id]);
+    await receiver.close();
+  });
+
+  it('waits as long as Retry-After asks on a 429', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ index }) => (index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
+    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0, 0.05, 0.05] });
+    await createRule(ws.secret, hook.id, ['*']);
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+    const [first, second] = receiver.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(950);
+    await receiver.close();
+  });
+
+  it('disables the connection on 410 Gone and holds its deliveries until it is resumed', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    let gone = true;
+    receiver.script(() => (gone ? { status: 410 } : { status: 200 }));
+    const hook = await createWebhook(ws.secret, receiver.url('/'));
+    await createRule(ws.secret, hook.id, ['*']);
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    await eventually(async () => (await getDelivery(ws.secret, event.deliveries[0]!.id)).paused || undefined);
+    const { connection } = await ws.secret.request(
+      `query ($id: ID!) { connection(id: $id) { ... on Connection { status statusReason } } }`, { id: hook.id },
+    );
+    expect(connection.status).toBe('DISABLED');
+    expect(connection.statusReason).toContain('410');
+
+    gone = false;
+    await setPaused(ws.secret, hook.id, false);
+    const delivered = await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+    expect(delivered.attempts.map((a) => a.statusCode)).toEqual([410, 200]);
+    await receiver.close();
+  });
+
+  it('records timeouts, refused connections and redirects as failed attempts', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ request }) =>
+      request.path === '/hang' ? { hang: true } : request.path === '/moved' ? { status: 301, headers: { location: receiver.url('/elsewhere') } } : { status: 200 });
+    const hang = await createWebhook(ws.secret, receiver.url('/hang'), { timeoutSeconds: 1, retryScheduleSeconds: [0] });
+    const moved = await createWebhook(ws.secret, receiver.url('/moved'), { retryScheduleSeconds: [0] });
+    const closed = await createWebhook(ws.secret, 'http://127.0.0.1:9/closed', { retryScheduleSeconds: [0] });
+    for (const hook of [hang, moved, closed]) await createRule(ws.secret, hook.id, ['*']);
+
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    const byConnection = new Map(event.deliveries.map((d) => [d.connection.id, d.id]));
+    const attemptOf = async (id: string) => (await deliveryReaches(ws.secret, byConnection.get(id)!, 'DEAD')).attempts[0]!;
+    expect(await attemptOf(hang.id)).toMatchObject({ errorClass: 'TIMEOUT', statusCode: null });
+    expect(await attemptOf(moved.id)).toMatchObject({ statusCode: 301 });
+    expect(await attemptOf(closed.id)).toMatchObject({ errorClass: 'CONNECT' });
+    expect(receiver.requests.some((r) => r.path === '/elsewhere')).toBe(false);
+    await receiver.close();
+  });
+
+  it('fails a delivery whose transform breaks, with the reason on the attempt, and keeps the worker going', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/'));
+    await createRule(ws.secret, hook.id, ['*'], { transform: '$error("no body for " & type)' });
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    const dead = await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'DEAD');
+    expect(dead.attempts[0]).toMatchObject({ errorClass: 'EXPRESSION', error: expect.stringContaining('no body for user.created') });
+    expect(receiver.requests).toHaveLength(0);
+    await receiver.close();
+  });
+});
