@@ -31,7 +31,8 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
     log(`Embedded Postgres on 127.0.0.1:${config.embeddedPgPort} (data in ${config.dataDir})`);
   }
 
-  const orm = await connectOrm(databaseUrl);
+  // Attempts hold a connection only around their queries, never during the HTTP request.
+  const orm = await connectOrm(databaseUrl, config.role === 'api' ? 10 : Math.max(10, Math.ceil(config.workerConcurrency / 2)));
   const services: Services = { orm, config };
   let app: App | null = null;
   let worker: Worker | null = null;

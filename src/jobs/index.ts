@@ -25,7 +25,8 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   const runner: Runner = await run({
     connectionString: databaseUrl,
     concurrency: config.workerConcurrency,
-    maxPoolSize: Math.max(10, Math.ceil(config.workerConcurrency / 4) + 2),
+    // graphile-worker's advice: 10 or concurrency + 2, whichever is larger.
+    maxPoolSize: Math.max(10, config.workerConcurrency + 2),
     taskList,
     logger: quietLogger,
     noHandleSignals: true,

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from './helpers/server.ts';
+import { startReceiver } from './helpers/receiver.ts';
+import { createRule, createWebhook, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+
+// Small thresholds so a test can watch a connection go from failing to disabled.
+const server = await startTestServer({ allowPrivateTargets: true, failureAlertThreshold: 3, disableAfterSeconds: 1 });
+
+describe('connection health', () => {
+  it('alerts once after N failures in a row and disables a connection that keeps failing, saying why', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ request }) => (request.path === '/alerts' ? { status: 200 } : { status: 500, body: 'still broken' }));
+    const broken = await createWebhook(ws.secret, receiver.url('/broken'), { retryScheduleSeconds: [0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3] });
+    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'));
+    await createRule(ws.secret, broken.id, ['*']);
+    await createRule(ws.secret, alerts.id, ['switchyard.connection.*']);
+
+    const { event } = await emit(ws.secret, { type: 'user.created' });
+    const alertTypes = async () =>
+      receiver.requests.filter((r) => r.path === '/alerts').map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
+    const [failing, disabled] = await eventually(async () => {
+      const seen = await alertTypes();
+      return seen.length >= 2 ? seen : undefined;
+    }, 15_000, 'two alerts');
+
+    expect(failing).toMatchObject({
+      type: 'switchyard.connection.failing',
+      data: { connectionId: broken.id, consecutiveFailures: 3, lastFailureReason: expect.stringContaining('500') },
+    });
+    expect(disabled).toMatchObject({ type: 'switchyard.connection.disabled', data: { connectionId: broken.id, reason: expect.stringContaining('500') } });
+
+    const { connection } = await ws.secret.request(
+      `query ($id: ID!) { connection(id: $id) { ... on Connection { status statusReason consecutiveFailures lastFailureReason } } }`,
+      { id: broken.id },
+    );
+    expect(connection).toMatchObject({ status: 'DISABLED', statusReason: expect.stringContaining('without a success') });
+    const delivery = await getDelivery(ws.secret, event.deliveries[0]!.id);
+    expect(delivery).toMatchObject({ status: 'RETRYING', paused: true });
+    const attemptsAtDisable = delivery.attempts.length;
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await getDelivery(ws.secret, delivery.id)).attempts).toHaveLength(attemptsAtDisable);
+    expect((await alertTypes()).filter((alert) => alert.type === 'switchyard.connection.failing')).toHaveLength(1);
+    await receiver.close();
+  });
+
+  it('starts counting afresh after a success', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    receiver.script(({ index }) => (index < 2 ? { status: 500 } : { status: 200 }));
+    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0, 0.1, 0.1] });
+    await createRule(ws.secret, hook.id, ['*']);
+    await emit(ws.secret, { type: 'user.created' });
+    await receiver.waitForRequests(3);
+    const connection = await eventually(async () => {
+      const { connection } = await ws.secret.request(
+        `query ($id: ID!) { connection(id: $id) { ... on Connection { status consecutiveFailures failingSince } } }`, { id: hook.id });
+      return connection.consecutiveFailures === 0 ? connection : undefined;
+    });
+    expect(connection).toEqual({ status: 'ACTIVE', consecutiveFailures: 0, failingSince: null });
+    await receiver.close();
+  });
+});
