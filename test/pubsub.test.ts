@@ -102,7 +102,9 @@ describe('delivery pub/sub', () => {
   it('stops handing notifications to a subscriber that returned', async () => {
     const workspace = randomUUID();
     const subscription = pubsub.subscribe(workspace);
+    expect(pubsub.subscriberCount(workspace)).toBe(1);
     await subscription.return?.();
+    expect(pubsub.subscriberCount(workspace)).toBe(0);
     await notify(change(workspace));
     expect(await nextWithin(subscription, 300)).toBe('ended');
   });

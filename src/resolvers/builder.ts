@@ -27,6 +27,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // Check a subscription's scopes once, when it starts, rather than on every event it yields.
+    authorizeOnSubscribe: true,
     authScopes: (context) => ({
       admin: context.principal?.kind === 'ADMIN',
       secret: context.principal?.kind === 'SECRET',

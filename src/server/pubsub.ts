@@ -17,6 +17,8 @@ export interface DeliveryPubSub {
    * closes. Registered at once, before the first `next()`.
    */
   subscribe(workspaceId: string): AsyncIterableIterator<DeliveryNotification>;
+  /** Open subscriptions of the workspace in this process, for metrics and tests. */
+  subscriberCount(workspaceId: string): number;
   /** Resolves once the listener is connected and listening (again, after a lost connection). */
   ready(): Promise<void>;
   /** Ends every subscription and the listener connection. */
@@ -162,6 +164,9 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
       });
       set.add(iterator.subscriber);
       return iterator.iterable;
+    },
+    subscriberCount(workspaceId) {
+      return byWorkspace.get(workspaceId)?.size ?? 0;
     },
     ready() {
       if (closed) return Promise.reject(new Error('The delivery pub/sub is closed'));

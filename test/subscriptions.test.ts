@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient as createWsClient } from 'graphql-ws';
+import { createClient, SwitchyardAuthError, SwitchyardError, type SwitchyardClient } from '../sdk/src/index.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { startReceiver, type Receiver } from './helpers/receiver.ts';
+import { stillPending, take, untilSubscribed } from './helpers/streams.ts';
+
+const MAX_PER_SOCKET = 3;
+let server: TestServer;
+let receiver: Receiver;
+let baseUrl: string;
+const clients: SwitchyardClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ allowPrivateTargets: true, maxSubscriptionsPerSocket: MAX_PER_SOCKET });
+  receiver = await startReceiver();
+  baseUrl = server.switchyard.url!;
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.close()));
+  await receiver?.close();
+});
+
+/** A workspace with a connection to the receiver and a rule for `order.*`, and an SDK client. */
+async function workspaceWithHook() {
+  const seeded = await server.seedWorkspace();
+  const client = createClient({ url: baseUrl, apiKey: seeded.secretKey });
+  clients.push(client);
+  const { connection } = await client.connections.create({ name: 'hook', kind: 'WEBHOOK', webhook: { url: receiver.url(`/${seeded.id}`) } });
+  await client.rules.create({ name: 'orders', eventTypes: ['order.*'], connectionId: connection.id });
+  return { ...seeded, client, connectionId: connection.id };
+}
+
+/** A bare graphql-ws client that records how its socket closed. */
+function rawSocket(authorization: string) {
+  const closes: number[] = [];
+  const client = createWsClient({
+    url: `${baseUrl.replace('http', 'ws')}/graphql`,
+    connectionParams: { authorization },
+    retryAttempts: 0,
+    on: { closed: (event) => closes.push((event as { code: number }).code) },
+  });
+  const first = (query: string, variables: Record<string, unknown> = {}) =>
+    client.iterate({ query, variables }).next().then(
+      (result) => ({ result: result.value }),
+      (error: unknown) => ({ error }),
+    );
+  return { client, closes, first };
+}
+
+describe('delivery subscriptions', () => {
+  it("never show a subscriber of workspace B anything of workspace A's", async () => {
+    const a = await workspaceWithHook();
+    const b = await workspaceWithHook();
+    const watchA = a.client.deliveries.subscribe();
+    const allOfB = b.client.deliveries.subscribe();
+    const updatesOfB = b.client.deliveries.subscribe({}, { to: 'updates' });
+    // A's own connection id in B's filter must not open a window into A either.
+    const bPeekingAtA = b.client.deliveries.subscribe({ connectionId: a.connectionId }, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.pubsub, a.id, 1);
+    await untilSubscribed(server.switchyard.services.pubsub, b.id, 3);
+    const [firstOfB, firstUpdateOfB, peeked] = [allOfB.next(), updatesOfB.next(), bPeekingAtA.next()];
+
+    const { event } = await a.client.emit({ type: 'order.completed', payload: { secret: 'of A' } });
+    const [seenByA] = await take(watchA, 1);
+    expect(seenByA!.event.id).toBe(event.id);
+    // A's change went through the same process and channel; B's streams stay quiet.
+    expect(await stillPending(firstOfB, 500)).toBe(true);
+    expect(await stillPending(firstUpdateOfB, 0)).toBe(true);
+    expect(await stillPending(peeked, 0)).toBe(true);
+
+    // ... and they are live: B's own event is the first thing they yield.
+    const own = await b.client.emit({ type: 'order.completed', payload: { mine: true } });
+    expect((await firstOfB).value).toMatchObject({ event: { id: own.event.id } });
+    expect((await firstUpdateOfB).value).toMatchObject({ event: { id: own.event.id } });
+    expect(await stillPending(peeked, 300)).toBe(true);
+    await Promise.all([watchA.close(), allOfB.close(), updatesOfB.close(), bPeekingAtA.close()]);
+  });
+
+  it('filter by event type and status', async () => {
+    const { id, client, connectionId } = await workspaceWithHook();
+    const refunds = client.deliveries.subscribe({ eventType: 'order.refunded', connectionId });
+    const succeeded = client.deliveries.subscribe({ status: 'SUCCEEDED' }, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.pubsub, id, 2);
+
+    await client.emit({ type: 'order.completed' });
+    const refund = await client.emit({ type: 'order.refunded' });
+    const [attempt] = await take(refunds, 1);
+    expect(attempt).toMatchObject({ event: { id: refund.event.id, type: 'order.refunded' }, status: 'SUCCEEDED' });
+    const updates = await take(succeeded, 2);
+    expect(updates.every((delivery) => delivery.status === 'SUCCEEDED')).toBe(true);
+    await Promise.all([refunds.close(), succeeded.close()]);
+  });
+
+  it('close the socket with 4403 for an unknown key, and refuse a publishable key', async () => {
+    const unknown = rawSocket('Bearer sy_sk_unknown_unknown_unknown');
+    const refused = await unknown.first('subscription { deliveryUpdated { id } }');
+    expect(refused).toHaveProperty('error');
+    expect(unknown.closes).toEqual([4403]);
+    await unknown.client.dispose();
+
+    const missing = rawSocket('');
+    await missing.first('subscription { deliveryUpdated { id } }');
+    expect(missing.closes).toEqual([4403]);
+    await missing.client.dispose();
+
+    const seeded = await server.seedWorkspace();
+    const publishable = createClient({ url: baseUrl, apiKey: seeded.publishableKey });
+    clients.push(publishable);
+    const stream = publishable.deliveries.subscribe();
+    const error = await stream.next().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SwitchyardAuthError);
+    expect(error).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it(`cap one socket at ${MAX_PER_SOCKET} subscriptions, with a clear error`, async () => {
+    const { id, client } = await workspaceWithHook();
+    const open = Array.from({ length: MAX_PER_SOCKET }, () => client.deliveries.subscribe());
+    await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET);
+
+    const over = client.deliveries.subscribe();
+    const error = await over.next().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(SwitchyardError);
+    expect(error).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS' });
+    expect((error as Error).message).toMatch(/SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET/);
+
+    // Completing one frees its place on the same socket.
+    await open[0]!.close();
+    await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET - 1);
+    open[0] = client.deliveries.subscribe();
+    await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET);
+    await Promise.all(open.map((stream) => stream.close()));
+  });
+
+  it('validate subscriptions the way HTTP validates queries', async () => {
+    const { secretKey } = await server.seedWorkspace();
+    const socket = rawSocket(`Bearer ${secretKey}`);
+    const unknownField = await socket.first('subscription { deliveryUpdated(filter: { nope: 1 }) { id } }');
+    const overHttp = await server.as(secretKey).raw('subscription { deliveryUpdated(filter: { nope: 1 }) { id } }');
+    expect((unknownField as { error: { message: string }[] }).error.map((error) => error.message)).toEqual(
+      overHttp.errors?.map((error) => error.message),
+    );
+    const badStatus = await socket.first('subscription ($s: DeliveryStatus) { deliveryAttempts(filter: { status: $s }) { id } }', { s: 'LOST' });
+    expect(JSON.stringify(badStatus)).toMatch(/LOST/);
+    await socket.client.dispose();
+  });
+
+  it('stream over SSE as well', async () => {
+    const { id, client, secretKey } = await workspaceWithHook();
+    const response = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${secretKey}` },
+      body: JSON.stringify({ query: 'subscription { deliveryAttempts { status event { id } } }' }),
+    });
+    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
+    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    const { event } = await client.emit({ type: 'order.completed' });
+
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes(event.id) && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    await reader.cancel();
+    expect(text).toContain('event: next');
+    expect(text).toContain(`"event":{"id":"${event.id}"}`);
+  });
+});
