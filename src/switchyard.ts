@@ -45,12 +45,13 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
     if (config.role !== 'worker') {
       services.pubsub = await startDeliveryPubSub(databaseUrl, { log });
       app = await startApp(services, { port: config.port, host: config.host });
-      log(`GraphQL API: ${app.url}${GRAPHQL_PATH} (open it in a browser for GraphiQL)`);
     }
     if (config.role !== 'api') {
       worker = await startWorker(services, databaseUrl);
       log(`Delivery worker running (concurrency ${config.workerConcurrency})`);
     }
+    // Last, so whoever waits for this line finds the whole process ready.
+    if (app) log(`GraphQL API: ${app.url}${GRAPHQL_PATH} (open it in a browser for GraphiQL)`);
   } catch (error) {
     await app?.close();
     await services.pubsub?.close();

@@ -19,10 +19,12 @@ describe('connection health', () => {
     const { event } = await emit(ws.secret, { type: 'user.created' });
     const alertTypes = async () =>
       receiver.requests.filter((r) => r.path === '/alerts').map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> });
-    const [failing, disabled] = await eventually(async () => {
+    const received = await eventually(async () => {
       const seen = await alertTypes();
       return seen.length >= 2 ? seen : undefined;
     }, 15_000, 'two alerts');
+    const failing = received.find((alert) => alert.type === 'switchyard.connection.failing');
+    const disabled = received.find((alert) => alert.type === 'switchyard.connection.disabled');
 
     expect(failing).toMatchObject({
       type: 'switchyard.connection.failing',
