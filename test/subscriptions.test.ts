@@ -1,9 +1,11 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createWsClient } from 'graphql-ws';
 import { createClient, SwitchyardAuthError, SwitchyardError, type SwitchyardClient } from '../sdk/src/index.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
 import { stillPending, take, untilSubscribed } from './helpers/streams.ts';
+import { LISTENER_APPLICATION_NAME } from '../src/server/pubsub.ts';
 
 const MAX_PER_SOCKET = 3;
 let server: TestServer;
@@ -144,6 +146,44 @@ describe('delivery subscriptions', () => {
     const badStatus = await socket.first('subscription ($s: DeliveryStatus) { deliveryAttempts(filter: { status: $s }) { id } }', { s: 'LOST' });
     expect(JSON.stringify(badStatus)).toMatch(/LOST/);
     await socket.client.dispose();
+  });
+
+  it("keep streaming after the API's listening connection to Postgres is killed", async () => {
+    const { id, client } = await workspaceWithHook();
+    const stream = client.deliveries.subscribe();
+    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    const before = await client.emit({ type: 'order.completed' });
+    expect((await take(stream, 1))[0]!.event.id).toBe(before.event.id);
+
+    const db = new pg.Client(server.databaseUrl);
+    await db.connect();
+    try {
+      const killed = await db.query<{ pid: number }>(
+        'select pid, pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and datname = current_database()',
+        [LISTENER_APPLICATION_NAME],
+      );
+      expect(killed.rows).toHaveLength(1);
+      // The pub/sub notices, reconnects with backoff and LISTENs again under a new backend; the
+      // socket and the subscription on it are untouched.
+      const deadline = Date.now() + 10_000;
+      let replaced = false;
+      while (!replaced && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const { rowCount } = await db.query(
+          'select 1 from pg_stat_activity where application_name = $1 and datname = current_database() and pid <> $2',
+          [LISTENER_APPLICATION_NAME, killed.rows[0]!.pid],
+        );
+        replaced = rowCount === 1;
+      }
+      expect(replaced).toBe(true);
+    } finally {
+      await db.end();
+    }
+    await server.switchyard.services.pubsub!.ready();
+
+    const after = await client.emit({ type: 'order.completed' });
+    expect((await take(stream, 1))[0]!.event.id).toBe(after.event.id);
+    await stream.close();
   });
 
   it('stream over SSE as well', async () => {
