@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
+import pg from 'pg';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+import { EMIT, createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
 
@@ -74,6 +75,32 @@ describe('delivering an event', () => {
     const { events } = await ws.secret.request('{ events { edges { node { id } } } }');
     expect(events.edges).toHaveLength(1);
     expect(receiver.requests).toHaveLength(1);
+    await receiver.close();
+  });
+
+  it('writes nothing when any part of an emit fails: no event without its deliveries and jobs', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/'));
+    await createRule(ws.secret, hook.id, ['*']);
+    const db = new pg.Client(server.databaseUrl);
+    await db.connect();
+    const count = async (table: string) => Number((await db.query(`select count(*) from ${table}`)).rows[0].count);
+    const before = { events: await count('events'), deliveries: await count('deliveries') };
+    // Break the last step of the emit (adding the jobs) for a moment.
+    await db.query('alter function graphile_worker.add_jobs(graphile_worker.job_spec[], boolean) rename to add_jobs_away');
+    try {
+      const response = await ws.secret.raw(EMIT, { input: { type: 'user.created', idempotencyKey: 'atomic' } });
+      expect(response.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(response.errors?.[0]?.message).toBe('Unexpected error.');
+    } finally {
+      await db.query('alter function graphile_worker.add_jobs_away(graphile_worker.job_spec[], boolean) rename to add_jobs');
+    }
+    expect({ events: await count('events'), deliveries: await count('deliveries') }).toEqual(before);
+    // The same key is free again: the failed emit left nothing behind.
+    const { duplicate } = await emit(ws.secret, { type: 'user.created', idempotencyKey: 'atomic' });
+    expect(duplicate).toBe(false);
+    await db.end();
     await receiver.close();
   });
 
