@@ -2,7 +2,6 @@ import { builder } from './builder.ts';
 import { ConnectionKindRef, ConnectionRef } from './connections.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
-import { withPublicIds } from './not-found.ts';
 import { workspaceOf } from './scope.ts';
 import type { Connection } from '../domains/connections/connection.entity.ts';
 import { rotateConnectionSecret } from '../domains/connections/connection-secrets.ts';
@@ -120,7 +119,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: UpdateConnectionInput, required: true }) },
     resolve: async (_root, { input: { id, ...changes } }, context) => ({
-      connection: await withPublicIds(updateConnection(context.em, workspaceOf(context), connectionId(id), changes, targets(context))),
+      connection: await updateConnection(context.em, workspaceOf(context), connectionId(id), changes, targets(context)),
     }),
   }),
   deleteConnection: t.field({
@@ -130,7 +129,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: connectionIdInput('DeleteConnectionInput', 'The connection to delete.'), required: true }) },
     resolve: async (_root, { input }, context) => {
-      const id = await withPublicIds(deleteConnection(context.em, workspaceOf(context), connectionId(input.id)));
+      const id = await deleteConnection(context.em, workspaceOf(context), connectionId(input.id));
       return { deletedId: encodeId('Connection', id) };
     },
   }),
@@ -141,7 +140,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: RotateConnectionSecretInput, required: true }) },
     resolve: (_root, { input: { connectionId: id, ...options } }, context) =>
-      withPublicIds(rotateConnectionSecret(context.em, workspaceOf(context), connectionId(id), options)),
+      rotateConnectionSecret(context.em, workspaceOf(context), connectionId(id), options),
   }),
 }));
 
@@ -160,7 +159,7 @@ function statusChange(
       errors: { types: expectedErrors },
       args: { input: t.arg({ type: connectionIdInput(`${prefix}ConnectionInput`, `The connection to ${prefix.toLowerCase()}.`), required: true }) },
       resolve: async (_root, { input }, context) => ({
-        connection: await withPublicIds(change(context, connectionId(input.id))),
+        connection: await change(context, connectionId(input.id)),
       }),
     }),
   );

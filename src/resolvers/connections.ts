@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { builder } from './builder.ts';
 import { encodeId, decodeId } from './global-id.ts';
-import { withPublicIds } from './not-found.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { NotFoundError } from '../domains/errors.ts';
@@ -76,12 +75,16 @@ function signingSecretHint(em: EntityManager, connectionId: string): Promise<str
 }
 
 export const ConnectionRef = builder.objectRef<Connection>('Connection').implement({
-  description: 'A destination with its delivery policy and health. Its signing secret is shown only when created or rotated.',
+  description:
+    'A destination with its delivery policy and health. Its signing secret is shown only when created or rotated. ' +
+    'A publishable key sees only its id, name, kind and status (through an emitted event\'s deliveries).',
+  // Publishable keys reach connections through emitEvent's payload; their settings stay private.
+  authScopes: { secret: true },
   fields: (t) => ({
-    id: t.id({ resolve: (connection) => encodeId('Connection', connection.id) }),
-    name: t.exposeString('name', { description: 'Unique in the workspace, 1 to 100 characters.' }),
-    kind: t.field({ type: ConnectionKindRef, description: 'What it delivers to; fixed when created.', resolve: (connection) => connection.kind }),
-    status: t.field({ type: ConnectionStatusRef, description: 'Whether it receives deliveries now.', resolve: (connection) => connection.status }),
+    id: t.id({ skipTypeScopes: true, resolve: (connection) => encodeId('Connection', connection.id) }),
+    name: t.exposeString('name', { skipTypeScopes: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
+    kind: t.field({ type: ConnectionKindRef, skipTypeScopes: true, description: 'What it delivers to; fixed when created.', resolve: (connection) => connection.kind }),
+    status: t.field({ type: ConnectionStatusRef, skipTypeScopes: true, description: 'Whether it receives deliveries now.', resolve: (connection) => connection.status }),
     statusReason: t.exposeString('statusReason', { nullable: true, description: 'Why the status is what it is, when not ACTIVE.' }),
     webhook: t.field({
       type: WebhookConfigRef,
@@ -139,6 +142,6 @@ builder.queryFields((t) => ({
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true, description: 'The connection id, e.g. "conn_0193...".' }) },
     resolve: (_root, args, context) =>
-      withPublicIds(getConnection(context.em, workspaceOf(context), decodeId('Connection', String(args.id)))),
+      getConnection(context.em, workspaceOf(context), decodeId('Connection', String(args.id))),
   }),
 }));

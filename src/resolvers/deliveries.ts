@@ -51,11 +51,13 @@ DeliveryRef.implement({
     rule: t.field({
       type: RuleRef,
       nullable: true,
+      authScopes: { secret: true },
       description: 'The rule that routed the event; null once that rule is deleted.',
       resolve: (delivery, _args, context) => (delivery.rule ? context.em.findOne(Rule, { id: delivery.rule.id }) : null),
     }),
     attempts: t.field({
       type: [DeliveryAttemptRef],
+      authScopes: { secret: true },
       description: 'Every attempt, oldest first, across replays.',
       resolve: (delivery, _args, context) => attemptsOf(context.em, delivery.id),
     }),
@@ -63,8 +65,8 @@ DeliveryRef.implement({
     replays: t.exposeInt('chain', { description: 'How often the delivery was replayed.' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'When a RETRYING delivery is tried next.' }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
-    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
-    lastError: t.exposeString('lastError', { nullable: true, description: 'Why the last attempt failed.' }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, authScopes: { secret: true } }),
+    lastError: t.exposeString('lastError', { nullable: true, authScopes: { secret: true }, description: 'Why the last attempt failed.' }),
     paused: t.boolean({ description: 'Waiting because its connection is paused or disabled.', resolve: (delivery) => delivery.parkedAt != null }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -73,6 +75,7 @@ DeliveryRef.implement({
 
 DeliveryAttemptRef.implement({
   description: 'One HTTP try of a delivery.',
+  authScopes: { secret: true },
   fields: (t) => ({
     id: t.id({ resolve: (attempt) => encodeId('DeliveryAttempt', attempt.id) }),
     attempt: t.exposeInt('attempt', { description: 'Number of the attempt within its chain, from 1; a replay starts a new chain.' }),

@@ -1,5 +1,17 @@
 import { builder } from './builder.ts';
+import { encodeId, type IdType } from './global-id.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../domains/errors.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PUBLIC_ID_TYPES = new Set<string>(['Workspace', 'ApiKey', 'EventType', 'Connection', 'Rule', 'Event', 'Delivery']);
+
+/**
+ * Services report what they looked for by storage id; clients see the public id they sent, so a
+ * foreign id, an unknown id and a malformed id all read alike.
+ */
+function publicIdOf(error: NotFoundError): string {
+  return UUID.test(error.id) && PUBLIC_ID_TYPES.has(error.resource) ? encodeId(error.resource as IdType, error.id) : error.id;
+}
 
 /** The errors every mutation may return as data, in this order. */
 export const expectedErrors = [ValidationError, NotFoundError, ConflictError];
@@ -34,7 +46,7 @@ builder.objectType(NotFoundError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     resource: t.exposeString('resource', { description: 'Type of the resource asked for.' }),
-    id: t.exposeString('id', { description: 'The id that was asked for.' }),
+    id: t.string({ description: 'The id that was asked for.', resolve: publicIdOf }),
   }),
 });
 

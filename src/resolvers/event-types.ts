@@ -1,7 +1,6 @@
 import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
-import { withPublicIds } from './not-found.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { NotFoundError, ValidationError } from '../domains/errors.ts';
@@ -46,12 +45,10 @@ builder.queryFields((t) => ({
       name: t.arg.string({ description: 'The event type name, e.g. "order.completed".' }),
     },
     resolve: (_root, args, context) =>
-      withPublicIds(
-        getEventType(context.em, workspaceOf(context), {
-          id: args.id == null ? null : decodeId('EventType', String(args.id)),
-          name: args.name,
-        }),
-      ),
+      getEventType(context.em, workspaceOf(context), {
+        id: args.id == null ? null : decodeId('EventType', String(args.id)),
+        name: args.name,
+      }),
   }),
 }));
 

@@ -2,7 +2,6 @@ import { builder } from './builder.ts';
 import { ConnectionRef } from './connections.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
-import { withPublicIds } from './not-found.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { NotFoundError } from '../domains/errors.ts';
@@ -16,8 +15,9 @@ const EXPRESSION_INPUT =
 
 export const RuleRef = builder.objectRef<Rule>('Rule').implement({
   description: 'Sends events whose type matches `eventTypes` and that pass `condition` to one connection, shaped by `transform`.',
+  authScopes: { secret: true },
   fields: (t) => ({
-    id: t.id({ resolve: (rule) => encodeId('Rule', rule.id) }),
+    id: t.id({ skipTypeScopes: true, resolve: (rule) => encodeId('Rule', rule.id) }),
     name: t.exposeString('name', { description: 'Unique in the workspace, 1 to 100 characters.' }),
     eventTypes: t.exposeStringList('eventTypes', { description: `Event-type patterns. ${PATTERN_SYNTAX}` }),
     connection: t.field({
@@ -62,7 +62,7 @@ builder.queryFields((t) => ({
     authScopes: { secret: true },
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true, description: 'The rule id, e.g. "rule_0193...".' }) },
-    resolve: (_root, args, context) => withPublicIds(getRule(context.em, workspaceOf(context), decodeId('Rule', String(args.id)))),
+    resolve: (_root, args, context) => getRule(context.em, workspaceOf(context), decodeId('Rule', String(args.id))),
   }),
 }));
 
@@ -123,7 +123,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: CreateRuleInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
-      rule: await withPublicIds(createRule(context.em, workspaceOf(context), withConnectionId(input), context.config)),
+      rule: await createRule(context.em, workspaceOf(context), withConnectionId(input), context.config),
     }),
   }),
   updateRule: t.field({
@@ -133,7 +133,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: UpdateRuleInput, required: true }) },
     resolve: async (_root, { input: { id, ...changes } }, context) => ({
-      rule: await withPublicIds(updateRule(context.em, workspaceOf(context), decodeId('Rule', String(id)), withConnectionId(changes), context.config)),
+      rule: await updateRule(context.em, workspaceOf(context), decodeId('Rule', String(id)), withConnectionId(changes), context.config),
     }),
   }),
   deleteRule: t.field({
@@ -143,7 +143,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: DeleteRuleInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const id = await withPublicIds(deleteRule(context.em, workspaceOf(context), decodeId('Rule', String(input.id))));
+      const id = await deleteRule(context.em, workspaceOf(context), decodeId('Rule', String(input.id)));
       return { deletedId: encodeId('Rule', id) };
     },
   }),
