@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { createRule, createWebhook, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+import { createRule, createWebhook, emit, eventually, getDelivery, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 // Small thresholds so a test can watch a connection go from failing to disabled.
 const server = await startTestServer({ allowPrivateTargets: true, failureAlertThreshold: 3, disableAfterSeconds: 1 });
@@ -47,11 +47,9 @@ describe('connection health', () => {
   });
 
   it('starts counting afresh after a success', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(({ index }) => (index < 2 ? { status: 500 } : { status: 200 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0, 0.1, 0.1] });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { retryScheduleSeconds: [0, 0.1, 0.1] });
     await emit(ws.secret, { type: 'user.created' });
     await receiver.waitForRequests(3);
     const connection = await eventually(async () => {

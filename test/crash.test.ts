@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { createRule, createWebhook, eventually } from './helpers/fixtures.ts';
+import { eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -40,11 +40,9 @@ function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
 
 describe('a worker killed mid-flight', () => {
   it('loses nothing: every event is delivered at least once, duplicates share a webhook-id, nothing stays stuck', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(() => ({ status: 200, delayMs: 150 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { timeoutSeconds: 1, maxConcurrency: 20 });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { timeoutSeconds: 1, maxConcurrency: 20 });
 
     const first = startWorkerProcess();
     await first.ready;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually } from './helpers/fixtures.ts';
+import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true, workerConcurrency: 20 });
 
@@ -31,11 +31,9 @@ describe('failure isolation', () => {
   });
 
   it('never has more attempts in flight than maxConcurrency', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(() => ({ status: 200, delayMs: 100 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { maxConcurrency: 2 });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
     await emitMany(ws.secret, 'job.done', 12);
     await receiver.waitForRequests(12, 15_000);
     await eventually(async () => (receiver.inFlight === 0 ? true : undefined));
@@ -44,10 +42,8 @@ describe('failure isolation', () => {
   });
 
   it('spaces attempts by the connection rate limit', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { rateLimitPerSecond: 5 });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { rateLimitPerSecond: 5 });
     await emitMany(ws.secret, 'job.done', 12);
     const requests = await receiver.waitForRequests(12, 15_000);
     const times = requests.map((r) => r.receivedAt).sort((a, b) => a - b);
@@ -62,11 +58,9 @@ describe('failure isolation', () => {
 
 describe('ordered connections', () => {
   it('delivers in event order, holding later events while an earlier one retries', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(({ index }) => (index < 2 ? { status: 500 } : { status: 200 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { ordered: true, retryScheduleSeconds: [0, 0.2, 0.2, 0.2] });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { ordered: true, retryScheduleSeconds: [0, 0.2, 0.2, 0.2] });
     const { emitEvents } = await emitMany(ws.secret, 'ledger.entry', 10);
     const last = emitEvents.results.at(-1).event.deliveries[0].id;
     await deliveryReaches(ws.secret, last, 'SUCCEEDED', 15_000);
@@ -81,10 +75,8 @@ describe('ordered connections', () => {
 
 describe('pausing', () => {
   it('holds deliveries of a paused connection and sends them on resume', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
-    const hook = await createWebhook(ws.secret, receiver.url('/'));
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'));
     await setPaused(ws.secret, hook.id, true);
     const { event } = await emit(ws.secret, { type: 'user.created' });
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import pg from 'pg';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { EMIT, createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+import { EMIT, createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
 
@@ -59,10 +59,8 @@ describe('delivering an event', () => {
   });
 
   it('returns the original event for a repeated idempotency key and delivers it once', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
-    const hook = await createWebhook(ws.secret, receiver.url('/'));
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'));
 
     const first = await emit(ws.secret, { type: 'user.created', payload: { n: 1 }, idempotencyKey: 'k-1' });
     const second = await emit(ws.secret, { type: 'user.created', payload: { n: 2 }, idempotencyKey: 'k-1' });
@@ -79,10 +77,8 @@ describe('delivering an event', () => {
   });
 
   it('writes nothing when any part of an emit fails: no event without its deliveries and jobs', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
-    const hook = await createWebhook(ws.secret, receiver.url('/'));
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'));
     const db = new pg.Client(server.databaseUrl);
     await db.connect();
     const count = async (table: string) => Number((await db.query(`select count(*) from ${table}`)).rows[0].count);
@@ -151,10 +147,8 @@ describe('delivering an event', () => {
   });
 
   it('keeps the same webhook-id while signing with the old and the new secret during a rotation', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
-    const hook = await createWebhook(ws.secret, receiver.url('/'));
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'));
     const { rotateConnectionSecret } = await ws.secret.request(
       `mutation ($input: RotateConnectionSecretInput!) { rotateConnectionSecret(input: $input) {
          ... on RotateConnectionSecretPayload { signingSecret } } }`,
@@ -173,11 +167,9 @@ describe('delivering an event', () => {
 
 describe('failures and retries', () => {
   it('retries a failing receiver with the same webhook-id until it succeeds', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(({ index }) => (index < 2 ? { status: 500, body: 'upstream down' } : { status: 204 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0, 0.2, 0.2, 0.2] });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { retryScheduleSeconds: [0, 0.2, 0.2, 0.2] });
     const { event } = await emit(ws.secret, { type: 'user.created' });
     const delivery = await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
 
@@ -215,11 +207,9 @@ describe('failures and retries', () => {
   });
 
   it('waits as long as Retry-After asks on a 429', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(({ index }) => (index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0, 0.05, 0.05] });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { retryScheduleSeconds: [0, 0.05, 0.05] });
     const { event } = await emit(ws.secret, { type: 'user.created' });
     await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
     const [first, second] = receiver.requests;
@@ -228,12 +218,10 @@ describe('failures and retries', () => {
   });
 
   it('disables the connection on 410 Gone and holds its deliveries until it is resumed', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     let gone = true;
     receiver.script(() => (gone ? { status: 410 } : { status: 200 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'));
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'));
     const { event } = await emit(ws.secret, { type: 'user.created' });
     await eventually(async () => (await getDelivery(ws.secret, event.deliveries[0]!.id)).paused || undefined);
     const { connection } = await ws.secret.request(

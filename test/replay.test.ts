@@ -1,18 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually } from './helpers/fixtures.ts';
+import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
 
 describe('replaying dead deliveries', () => {
   it('replays one dead delivery as a new attempt chain with the same webhook-id', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     let up = false;
     receiver.script(() => ({ status: up ? 200 : 500 }));
-    const hook = await createWebhook(ws.secret, receiver.url('/'), { retryScheduleSeconds: [0] });
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { retryScheduleSeconds: [0] });
     const { event } = await emit(ws.secret, { type: 'user.created' });
     const id = event.deliveries[0]!.id;
     await deliveryReaches(ws.secret, id, 'DEAD');
@@ -32,10 +30,8 @@ describe('replaying dead deliveries', () => {
   });
 
   it('refuses to replay a delivery that is still queued', async () => {
-    const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
-    const hook = await createWebhook(ws.secret, receiver.url('/'));
-    await createRule(ws.secret, hook.id, ['*']);
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'));
     await setPaused(ws.secret, hook.id, true);
     const { event } = await emit(ws.secret, { type: 'user.created' });
     const { replayDelivery } = await ws.secret.request(

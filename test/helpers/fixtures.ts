@@ -105,3 +105,15 @@ export async function setPaused(client: GraphqlClient, connectionId: string, pau
   const type = paused ? 'PauseConnectionInput' : 'ResumeConnectionInput';
   await client.request(`mutation ($input: ${type}!) { ${field}(input: $input) { __typename } }`, { input: { id: connectionId } });
 }
+
+/** A fresh workspace with one webhook connection to `url` and a catch-all rule. */
+export async function workspaceWithWebhook(
+  server: { seedWorkspace(): Promise<{ secret: GraphqlClient; publishable: GraphqlClient; id: string }> },
+  url: string,
+  options: ConnectionOptions = {},
+) {
+  const ws = await server.seedWorkspace();
+  const hook = await createWebhook(ws.secret, url, options);
+  await createRule(ws.secret, hook.id, ['*']);
+  return { ws, hook };
+}

@@ -103,8 +103,8 @@ async function assertNameFree(em: EntityManager, workspaceId: string, ruleName: 
   if (await em.count(Rule, { workspace: workspaceId, name: ruleName })) throw nameTaken(ruleName);
 }
 
-/** Flushes, mapping a lost race on the name to a ConflictError, then drops the cached rules. */
-async function commit(em: EntityManager, workspaceId: string, ruleName: string): Promise<void> {
+/** Flushes, mapping a lost race on the name to a ConflictError. */
+async function commit(em: EntityManager, ruleName: string): Promise<void> {
   try {
     await em.flush();
   } catch (error) {
@@ -131,7 +131,7 @@ export async function createRule(em: EntityManager, workspaceId: string, input: 
     transform: data.transform ?? null,
     enabled: data.enabled ?? true,
   });
-  await commit(em, workspaceId, data.name);
+  await commit(em, data.name);
   return rule;
 }
 
@@ -165,7 +165,7 @@ export async function updateRule(
   if (data.condition !== undefined) rule.condition = data.condition;
   if (data.transform !== undefined) rule.transform = data.transform;
   if (data.enabled != null) rule.enabled = data.enabled;
-  await commit(em, workspaceId, rule.name);
+  await commit(em, rule.name);
   return rule;
 }
 
