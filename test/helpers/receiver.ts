@@ -3,25 +3,42 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedRequest {
   method: string;
+  /** Path and query, as requested. */
   path: string;
   headers: IncomingHttpHeaders;
   /** The raw body, exactly as sent (signatures are over these bytes). */
   body: string;
   /** `Date.now()` when the request was complete. */
   receivedAt: number;
+  /** Which TCP connection carried it, counting from 1: keep-alive reuse shows as repeats. */
+  connection: number;
 }
 
 /** How to answer one request. */
 export type Reply =
+  /** Answer `status` (after `delayMs`, if given: a slow receiver). */
   | { status: number; body?: string; headers?: Record<string, string>; delayMs?: number }
   /** Never answer, until the receiver closes. */
   | { hang: true }
-  /** Send headers, then one byte every `intervalMs`, forever. */
+  /** Send 200 and its headers, then one byte every `intervalMs` (default 100), forever. */
   | { trickle: true; intervalMs?: number }
-  /** Destroy the socket without answering. */
-  | { drop: true };
+  /**
+   * Destroy the socket: without answering (`after: 'request'`, the default), or after sending
+   * the headers and part of a body that promised more (`after: 'headers'`).
+   */
+  | { drop: true; after?: 'request' | 'headers' };
 
-export type Script = (call: { request: ReceivedRequest; index: number }) => Reply;
+/** `index` counts every request from 0; `pathIndex` only those to the same path. */
+export interface Call {
+  request: ReceivedRequest;
+  index: number;
+  pathIndex: number;
+}
+
+export type Script = (call: Call) => Reply;
+
+/** Replies by path; a path with no entry gets 404, so a request to the wrong place shows. */
+export type PathScript = Record<string, Reply | Script>;
 
 export interface Receiver {
   /** Every complete request, in arrival order. */
@@ -32,18 +49,30 @@ export interface Receiver {
   /** TCP connections accepted so far (keep-alive reuse shows as few). */
   readonly connections: number;
   url(path?: string): string;
-  script(script: Script): void;
+  /** How to answer from now on: one function for every request, or replies by path. */
+  script(script: Script | PathScript): void;
+  /** Resolves with the first `count` requests once they have arrived; rejects after `timeoutMs`. */
   waitForRequests(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  /** Stops listening and destroys every socket, hung and trickling ones included. */
   close(): Promise<void>;
+}
+
+function scriptOf(script: Script | PathScript): Script {
+  if (typeof script === 'function') return script;
+  return (call) => {
+    const reply = script[call.request.path] ?? { status: 404, body: `no script for ${call.request.path}` };
+    return typeof reply === 'function' ? reply(call) : reply;
+  };
 }
 
 /**
  * A real HTTP server on 127.0.0.1 that records what it receives and answers as scripted: the
- * stand-in for a customer's webhook endpoint, good or badly behaved.
+ * stand-in for a customer's webhook endpoint, good or badly behaved. Answers 200 "ok" until
+ * scripted.
  */
 export async function startReceiver(): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
-  const sockets = new Set<Socket>();
+  const sockets = new Map<Socket, number>();
   const timers = new Set<NodeJS.Timeout>();
   let script: Script = () => ({ status: 200, body: 'ok' });
   let inFlight = 0;
@@ -51,11 +80,14 @@ export async function startReceiver(): Promise<Receiver> {
   let connections = 0;
   let waiters: (() => void)[] = [];
 
+  /** `done` marks the request answered: the moment it stops counting as in flight. */
   const answer = (response: ServerResponse, reply: Reply, done: () => void) => {
     if ('hang' in reply) return;
     if ('drop' in reply) {
-      response.socket?.destroy();
-      return done();
+      done();
+      if (reply.after !== 'headers') return response.socket?.destroy();
+      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
+      return response.write('partial', () => response.socket?.destroy());
     }
     if ('trickle' in reply) {
       response.writeHead(200, { 'content-type': 'text/plain' });
@@ -69,12 +101,8 @@ export async function startReceiver(): Promise<Receiver> {
       response.end(reply.body ?? '');
       done();
     };
-    if (reply.delayMs) {
-      const timer = setTimeout(send, reply.delayMs);
-      timers.add(timer);
-    } else {
-      send();
-    }
+    if (!reply.delayMs) return send();
+    timers.add(setTimeout(send, reply.delayMs));
   };
 
   const server = createServer((req, response) => {
@@ -87,24 +115,25 @@ export async function startReceiver(): Promise<Receiver> {
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
+        connection: sockets.get(req.socket) ?? 0,
       };
       const index = requests.length;
+      const pathIndex = requests.filter((earlier) => earlier.path === request.path).length;
       requests.push(request);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      let finished = false;
+      let answered = false;
       const done = () => {
-        if (!finished) inFlight--;
-        finished = true;
+        if (!answered) inFlight--;
+        answered = true;
       };
       response.on('close', done);
       for (const wake of waiters) wake();
-      answer(response, script({ request, index }), done);
+      answer(response, script({ request, index, pathIndex }), done);
     });
   });
   server.on('connection', (socket) => {
-    connections++;
-    sockets.add(socket);
+    sockets.set(socket, ++connections);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -123,7 +152,7 @@ export async function startReceiver(): Promise<Receiver> {
     },
     url: (path = '/') => `http://127.0.0.1:${port}${path}`,
     script(next) {
-      script = next;
+      script = scriptOf(next);
     },
     waitForRequests(count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
@@ -144,7 +173,7 @@ export async function startReceiver(): Promise<Receiver> {
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
