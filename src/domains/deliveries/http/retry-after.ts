@@ -7,6 +7,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (!raw) return undefined;
   const trimmed = raw.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Every HTTP date form starts with the day's name; anything else ("-5", "2026") is not one,
+  // however leniently Date.parse would read it.
+  if (!/^[a-z]{3}/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));
