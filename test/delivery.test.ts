@@ -76,6 +76,15 @@ describe('delivering an event', () => {
     await receiver.close();
   });
 
+  it('creates one event when the same idempotency key races in parallel', async () => {
+    const ws = await server.seedWorkspace();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => emit(ws.publishable, { type: 'payment.captured', idempotencyKey: 'race-1' })),
+    );
+    expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((result) => result.event.id)).size).toBe(1);
+  });
+
   it('writes nothing when any part of an emit fails: no event without its deliveries and jobs', async () => {
     const receiver = await startReceiver();
     const { ws } = await workspaceWithWebhook(server, receiver.url('/'));
