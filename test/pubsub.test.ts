@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
@@ -97,6 +99,45 @@ describe('delivery pub/sub', () => {
     await notify(sent);
     expect(await nextWithin(subscription, 5_000)).toEqual(sent);
     await subscription.return?.();
+  });
+
+  it('notices a connection that silently stops answering, and reconnects', async () => {
+    // A TCP proxy that can freeze its open connections the way a dead network path would:
+    // nothing is closed, nothing arrives.
+    const target = new URL(databaseUrl);
+    const pairs: [Socket, Socket][] = [];
+    const proxy = createServer((downstream) => {
+      const upstream = connect(Number(target.port), target.hostname);
+      downstream.pipe(upstream).pipe(downstream);
+      downstream.on('error', () => {});
+      upstream.on('error', () => {});
+      pairs.push([downstream, upstream]);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = new URL(databaseUrl);
+    viaProxy.port = String((proxy.address() as AddressInfo).port);
+    viaProxy.hostname = '127.0.0.1';
+    const own = await startDeliveryPubSub(viaProxy.toString(), { heartbeatMs: 100, minBackoffMs: 10, maxBackoffMs: 50 });
+    try {
+      const workspace = randomUUID();
+      const subscription = own.subscribe(workspace);
+      for (const [downstream, upstream] of pairs.splice(0)) {
+        downstream.unpipe(upstream);
+        upstream.unpipe(downstream);
+        upstream.pause();
+      }
+      const deadline = Date.now() + 5_000;
+      while (pairs.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(pairs).toHaveLength(1);
+      await own.ready();
+      const sent = change(workspace);
+      await notify(sent);
+      expect(await nextWithin(subscription)).toEqual(sent);
+    } finally {
+      await own.close();
+      for (const [downstream, upstream] of pairs) (downstream.destroy(), upstream.destroy());
+      proxy.close();
+    }
   });
 
   it('stops handing notifications to a subscriber that returned', async () => {

@@ -55,8 +55,8 @@ function deliveryChanges<T extends object>(context: Context, filter: DeliveryFil
   if (!pubsub) throw new GraphQLError('This process does not serve subscriptions', { extensions: { code: 'UNAVAILABLE' } });
   const workspaceId = workspaceOf(context);
   const where = deliveryWhere(workspaceId, filter);
-  // Subscribed now, not on the first next(): a change committed right after the subscription
-  // is acknowledged must not slip through.
+  // Subscribed now, not on the first next(): a change committed while the server is still
+  // setting the stream up must not slip through.
   const source = pubsub.subscribe(workspaceId);
 
   const iterator: AsyncIterableIterator<T> = {

@@ -115,20 +115,19 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
 
   // A half-open TCP connection can look alive for a long time; a query that does not come back
   // within one interval counts as a lost connection.
-  let heartbeatPending = false;
+  let awaitingHeartbeat: pg.Client | null = null;
   const heartbeat = setInterval(() => {
     const connection = client;
     if (!connection || !listening) return;
-    if (heartbeatPending) {
-      heartbeatPending = false;
+    if (awaitingHeartbeat === connection) {
       connection.emit('error', new Error('heartbeat timed out'));
       return;
     }
-    heartbeatPending = true;
-    connection.query('select 1').then(
-      () => (heartbeatPending = false),
-      () => (heartbeatPending = false),
-    );
+    awaitingHeartbeat = connection;
+    const settle = () => {
+      if (awaitingHeartbeat === connection) awaitingHeartbeat = null;
+    };
+    connection.query('select 1').then(settle, settle);
   }, heartbeatMs);
   heartbeat.unref();
 
