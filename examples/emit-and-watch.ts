@@ -2,7 +2,7 @@
 // succeeded or died (or the time limit passes).
 //
 //   SWITCHYARD_URL=http://127.0.0.1:4000 SWITCHYARD_API_KEY=sy_sk_... \
-//     node examples/emit-and-watch.ts order.completed '{"total": 4200}'
+//     npm run example -- order.completed '{"total": 4200}'
 //
 // The workspace needs a connection and a rule matching the event type; without one, the event is
 // accepted with no deliveries and there is nothing to watch.
