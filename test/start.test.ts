@@ -46,7 +46,7 @@ describe('the built service', () => {
       'mutation { createWorkspace(input: { name: "kept" }) { ... on CreateWorkspacePayload { secretKey } } }',
     );
     first.child.kill('SIGINT');
-    expect(await first.exited).toBe(0);
+    expect([await first.exited, first.output()]).toEqual([0, expect.any(String)]);
 
     const second = startBuilt(env);
     const secondUrl = await second.url;
@@ -54,7 +54,7 @@ describe('the built service', () => {
     const { workspace } = await graphqlClient(secondUrl, created.createWorkspace.secretKey).request('{ workspace { name } }');
     expect(workspace.name).toBe('kept');
     second.child.kill('SIGINT');
-    expect(await second.exited).toBe(0);
+    expect([await second.exited, second.output()]).toEqual([0, expect.any(String)]);
   }, 120_000);
 
   it('uses DATABASE_URL instead when it is set', async () => {

@@ -14,16 +14,16 @@ export const REPLAY_BATCH = 500;
  * Anything but a delivery already queued or in flight may be replayed.
  */
 export async function replayDelivery(em: EntityManager, config: Config, workspaceId: string, deliveryId: string): Promise<Delivery> {
-  await em.transactional(async (tx) => {
+  return em.transactional(async (tx) => {
     const delivery = await tx.findOne(Delivery, { id: deliveryId, workspace: workspaceId }, { fields: ['status'] });
     if (!delivery) throw new NotFoundError('Delivery', deliveryId);
     if (delivery.status === 'PENDING' || delivery.status === 'DELIVERING') {
       throw new ConflictError(['input', 'deliveryId'], `the delivery is ${delivery.status.toLowerCase()} already`);
     }
     await requeue(tx, config, workspaceId, [deliveryId]);
+    // Read inside the transaction: the delivery as the replay left it, before a worker takes it.
+    return (await tx.findOne(Delivery, { id: deliveryId }, { refresh: true }))!;
   });
-  em.clear();
-  return (await em.findOne(Delivery, { id: deliveryId }))!;
 }
 
 /**
