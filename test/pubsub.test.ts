@@ -28,13 +28,21 @@ const notify = (notification: DeliveryNotification) =>
 
 const change = (workspaceId: string): DeliveryNotification => ({ workspaceId, deliveryId: randomUUID(), attemptId: randomUUID() });
 
-/** The iterator's next value, or 'nothing' when none arrives within `ms`. */
+// A read that timed out stays outstanding and takes the next value; the following call reuses it
+// instead of leaving it to swallow a value nobody looks at.
+const outstanding = new WeakMap<AsyncIterator<unknown>, Promise<IteratorResult<unknown>>>();
+
+/** The iterator's next value, 'nothing' when none arrives within `ms`, or 'ended'. */
 async function nextWithin<T>(iterator: AsyncIterator<T>, ms = 2_000): Promise<T | 'nothing' | 'ended'> {
+  const read = (outstanding.get(iterator) as Promise<IteratorResult<T>> | undefined) ?? iterator.next();
+  outstanding.set(iterator, read);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'nothing'>((resolve) => (timer = setTimeout(() => resolve('nothing'), ms)));
-  const next = iterator.next().then((result) => (result.done ? ('ended' as const) : result.value));
   try {
-    return await Promise.race([next, timeout]);
+    const result = await Promise.race([read, timeout]);
+    if (result === 'nothing') return result;
+    outstanding.delete(iterator);
+    return result.done ? 'ended' : result.value;
   } finally {
     clearTimeout(timer);
   }
@@ -148,6 +156,36 @@ describe('delivery pub/sub', () => {
     expect(pubsub.subscriberCount(workspace)).toBe(0);
     await notify(change(workspace));
     expect(await nextWithin(subscription, 300)).toBe('ended');
+  });
+
+  it('answers reads made before anything arrived in order, one value each', async () => {
+    const workspace = randomUUID();
+    const subscription = pubsub.subscribe(workspace);
+    const reads = [subscription.next(), subscription.next()];
+    const sent = [change(workspace), change(workspace)];
+    for (const notification of sent) await notify(notification);
+    expect((await Promise.all(reads)).map((read) => read.value)).toEqual(sent);
+    await subscription.return?.();
+  });
+
+  it('ends a subscriber that falls too far behind with an error, after what it had', async () => {
+    const own = await startDeliveryPubSub(databaseUrl, { maxQueued: 2 });
+    try {
+      const workspace = randomUUID();
+      const subscription = own.subscribe(workspace);
+      // One listener connection delivers in commit order: once the probe's change is in, so are the three.
+      const probeWorkspace = randomUUID();
+      const probe = own.subscribe(probeWorkspace);
+      const sent = [change(workspace), change(workspace), change(workspace)];
+      for (const notification of [...sent, change(probeWorkspace)]) await notify(notification);
+      expect(await nextWithin(probe)).toMatchObject({ workspaceId: probeWorkspace });
+      expect(await nextWithin(subscription)).toEqual(sent[0]);
+      expect(await nextWithin(subscription)).toEqual(sent[1]);
+      await expect(subscription.next()).rejects.toThrow(/fell more than 2 delivery changes behind/);
+      expect(own.subscriberCount(workspace)).toBe(0);
+    } finally {
+      await own.close();
+    }
   });
 
   it('ends every subscription on close', async () => {

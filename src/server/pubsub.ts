@@ -179,7 +179,8 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
 /** A push-to-pull queue: notifications pushed in, read with `for await`; `onEnd` runs once. */
 function queueIterator(maxQueued: number, onEnd: () => void) {
   const queue: DeliveryNotification[] = [];
-  let pending: { resolve: (result: IteratorResult<DeliveryNotification>) => void; reject: (error: Error) => void } | null = null;
+  // Reads waiting for a value, oldest first: callers may ask for several before any arrives.
+  const waiting: { resolve: (result: IteratorResult<DeliveryNotification>) => void; reject: (error: Error) => void }[] = [];
   let done = false;
   let failure: Error | null = null;
 
@@ -188,20 +189,19 @@ function queueIterator(maxQueued: number, onEnd: () => void) {
     done = true;
     failure = error ?? null;
     onEnd();
-    if (pending) {
-      const waiter = pending;
-      pending = null;
+    // Reads wait only on an empty queue: the first learns why the stream ended, the rest that it did.
+    for (const waiter of waiting.splice(0)) {
       if (failure) waiter.reject(failure);
       else waiter.resolve({ value: undefined, done: true });
+      failure = null;
     }
   };
 
   const subscriber: Subscriber = {
     push(notification) {
       if (done) return;
-      if (pending) {
-        const waiter = pending;
-        pending = null;
+      const waiter = waiting.shift();
+      if (waiter) {
         waiter.resolve({ value: notification, done: false });
       } else if (queue.length >= maxQueued) {
         finish(new SubscriberOverflowError(maxQueued));
@@ -222,7 +222,7 @@ function queueIterator(maxQueued: number, onEnd: () => void) {
         return Promise.reject(error);
       }
       if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve, reject) => (pending = { resolve, reject }));
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
     },
     return() {
       queue.length = 0;
