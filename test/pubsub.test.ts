@@ -26,7 +26,7 @@ afterAll(async () => {
 const notify = (notification: DeliveryNotification) =>
   db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify(notification)]);
 
-const change = (workspaceId: string): DeliveryNotification => ({ workspaceId, deliveryId: randomUUID(), attemptId: randomUUID() });
+const change = (workspaceId: string): DeliveryNotification => ({ workspaceId, deliveryId: randomUUID(), status: 'SUCCEEDED', attemptId: randomUUID() });
 
 // A read that timed out stays outstanding and takes the next value; the following call reuses it
 // instead of leaving it to swallow a value nobody looks at.

@@ -6,6 +6,8 @@ import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
 import { stillPending, take, untilSubscribed } from './helpers/streams.ts';
 import { LISTENER_APPLICATION_NAME } from '../src/server/pubsub.ts';
+import { DELIVERY_CHANNEL } from '../src/domains/deliveries/delivery-notifications.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 
 const MAX_PER_SOCKET = 3;
 let server: TestServer;
@@ -93,6 +95,34 @@ describe('delivery subscriptions', () => {
     const updates = await take(succeeded, 2);
     expect(updates.every((delivery) => delivery.status === 'SUCCEEDED')).toBe(true);
     await Promise.all([refunds.close(), succeeded.close()]);
+  });
+
+  it('show each change with the status it committed, even when the row has moved on since', async () => {
+    const { id, client } = await workspaceWithHook();
+    const all = client.deliveries.subscribe({}, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    const { event } = await client.emit({ type: 'order.completed' });
+    expect((await take(all, 1))[0]).toMatchObject({ id: event.deliveries[0]!.id, status: 'SUCCEEDED' });
+
+    // A replay commits PENDING and a worker claims the delivery before the stream reads it: the
+    // stream still reports PENDING, and a PENDING filter still matches.
+    const pending = client.deliveries.subscribe({ status: 'PENDING' }, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.pubsub, id, 2);
+    const workspaceId = decodeId('Workspace', id);
+    const db = new pg.Client(server.databaseUrl);
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ id: string }>("update deliveries set status = 'DELIVERING' where workspace_id = $1 returning id", [workspaceId]);
+      const notify = (status: string) =>
+        db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId, deliveryId: rows[0]!.id, status })]);
+      await notify('SUCCEEDED');
+      await notify('PENDING');
+    } finally {
+      await db.end();
+    }
+    expect((await take(all, 2)).map((delivery) => delivery.status)).toEqual(['SUCCEEDED', 'PENDING']);
+    expect((await take(pending, 1))[0]).toMatchObject({ id: event.deliveries[0]!.id, status: 'PENDING' });
+    await Promise.all([all.close(), pending.close()]);
   });
 
   it('close the socket with 4403 for an unknown key, and refuse a publishable key', async () => {

@@ -23,7 +23,7 @@ builder.subscriptionFields((t) => ({
       deliveryChanges(context, deliveryFilter(args.filter), async (where, notification) => {
         if (!notification.attemptId) return null;
         // The delivery is checked first: the filter is about it, and it scopes the attempt.
-        const delivery = await context.em.findOne(Delivery, { $and: [where, { id: notification.deliveryId }] });
+        const delivery = await loadDelivery(context, where, notification);
         if (!delivery) return null;
         return context.em.findOne(Attempt, { id: notification.attemptId, delivery: delivery.id, workspace: delivery.workspace.id });
       }),
@@ -35,12 +35,21 @@ builder.subscriptionFields((t) => ({
     authScopes: { secret: true },
     args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries, as they are after the change.' }) },
     subscribe: (_root, args, context) =>
-      deliveryChanges(context, deliveryFilter(args.filter), (where, notification) =>
-        context.em.findOne(Delivery, { $and: [where, { id: notification.deliveryId }] }),
-      ),
+      deliveryChanges(context, deliveryFilter(args.filter), (where, notification) => loadDelivery(context, where, notification)),
     resolve: (delivery) => delivery,
   }),
 }));
+
+/**
+ * The delivery a change is about, showing the status that change committed: each message of a
+ * stream then describes its own change, even when the row has moved on since. The subscription's
+ * entity manager is never flushed, so the shown status stays in the message.
+ */
+async function loadDelivery(context: Context, where: ReturnType<typeof deliveryWhere>, notification: DeliveryNotification) {
+  const delivery = await context.em.findOne(Delivery, { $and: [where, { id: notification.deliveryId }] });
+  if (delivery) delivery.status = notification.status;
+  return delivery;
+}
 
 type Load<T> = (where: ReturnType<typeof deliveryWhere>, notification: DeliveryNotification) => Promise<T | null>;
 
@@ -54,7 +63,10 @@ function deliveryChanges<T extends object>(context: Context, filter: DeliveryFil
   const pubsub = context.services.pubsub;
   if (!pubsub) throw new GraphQLError('This process does not serve subscriptions', { extensions: { code: 'UNAVAILABLE' } });
   const workspaceId = workspaceOf(context);
-  const where = deliveryWhere(workspaceId, filter);
+  // The status filter is matched against the status the change committed, below: by the time a
+  // subscriber reads the row, a worker may already have moved it on.
+  const { statuses, ...rest } = filter;
+  const where = deliveryWhere(workspaceId, rest);
   // Subscribed now, not on the first next(): a change committed while the server is still
   // setting the stream up must not slip through.
   const source = pubsub.subscribe(workspaceId);
@@ -65,6 +77,7 @@ function deliveryChanges<T extends object>(context: Context, filter: DeliveryFil
         for (;;) {
           const change = await source.next();
           if (change.done) return { value: undefined, done: true };
+          if (statuses?.length && !statuses.includes(change.value.status)) continue;
           // One entity manager serves the whole subscription, one change at a time; clearing it
           // makes each change read the row as committed, not as an earlier change left it.
           context.em.clear();

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DELIVERY_CHANNEL, type DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../domains/deliveries/delivery.entity.ts';
 
 /**
  * Delivery changes for this API process's subscriptions.
@@ -242,9 +243,11 @@ function parseNotification(payload: string): DeliveryNotification | null {
   try {
     const value = JSON.parse(payload) as Partial<DeliveryNotification>;
     if (typeof value.workspaceId !== 'string' || typeof value.deliveryId !== 'string') return null;
+    if (!DELIVERY_STATUSES.includes(value.status as DeliveryStatus)) return null;
     return {
       workspaceId: value.workspaceId,
       deliveryId: value.deliveryId,
+      status: value.status!,
       ...(typeof value.attemptId === 'string' ? { attemptId: value.attemptId } : {}),
     };
   } catch {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { DeliveryStatus } from './delivery.entity.ts';
 
 /** The Postgres channel that carries delivery changes to every API process. */
 export const DELIVERY_CHANNEL = 'switchyard_deliveries';
@@ -7,6 +8,8 @@ export const DELIVERY_CHANNEL = 'switchyard_deliveries';
 export interface DeliveryNotification {
   workspaceId: string;
   deliveryId: string;
+  /** The status this change committed; the row may have moved on by the time a subscriber reads it. */
+  status: DeliveryStatus;
   /** Set when the change is a new attempt. */
   attemptId?: string;
 }

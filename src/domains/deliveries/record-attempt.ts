@@ -5,6 +5,7 @@ import { disableConnection, recordConnectionFailure, recordConnectionSuccess } f
 import { emitOperationalEvent } from '../events/operational-events.ts';
 import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
+import type { DeliveryStatus } from './delivery.entity.ts';
 import { notifyDeliveryChange } from './delivery-notifications.ts';
 import { addJobs, jobForDelivery } from './job-specs.ts';
 import type { AttemptPlan } from './load-attempt.ts';
@@ -48,7 +49,7 @@ export async function recordAttempt(em: EntityManager, config: Config, plan: Att
         result.errorClass ?? null, result.error ?? null, result.startedAt],
     );
     const outcome = await nextState(tx, config, plan, result, attempt);
-    const [status, nextAttemptAt, parked] =
+    const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
       outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
       : outcome.kind === 'dead' ? ['DEAD', null, false]
       : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
@@ -64,7 +65,7 @@ export async function recordAttempt(em: EntityManager, config: Config, plan: Att
     if (outcome.kind === 'retrying' && !plan.connection.ordered) {
       await addJobs(tx, [jobForDelivery(plan.deliveryId, queueSettings(config, plan), outcome.retryAt)]);
     }
-    await notifyDeliveryChange(tx, { workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, attemptId });
+    await notifyDeliveryChange(tx, { workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
     return outcome;
   });
 }

@@ -83,7 +83,7 @@ async function requeue(tx: EntityManager, config: Config, workspaceId: string, i
     jobs.push(jobForDelivery(row.id, { id: row.connection_id, ordered: row.ordered, maxConcurrency }));
   }
   await addJobs(tx, jobs);
-  for (const row of rows) await notifyDeliveryChange(tx, { workspaceId, deliveryId: row.id });
+  for (const row of rows) await notifyDeliveryChange(tx, { workspaceId, deliveryId: row.id, status: 'PENDING' });
 }
 
 function replayJob(payload: ReplayJobPayload): JobSpec {
