@@ -45,6 +45,8 @@ export async function startEmbeddedPostgres(options: {
   database?: string;
   /** Skip fsync: for throwaway test clusters only. (Default: false) */
   ephemeral?: boolean;
+  /** Further server settings, e.g. `{ shared_preload_libraries: 'pg_stat_statements' }`. */
+  settings?: Record<string, string>;
 }): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(options.dataDir, 'pg');
   const firstStart = !existsSync(resolve(databaseDir, 'PG_VERSION'));
@@ -70,6 +72,7 @@ export async function startEmbeddedPostgres(options: {
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=300',
       ...(options.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off'] : []),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: () => {},
     onError: () => {},

@@ -1,4 +1,5 @@
-import { run, type Runner, type TaskList } from 'graphile-worker';
+import { run, type Runner, type RunnerOptions, type TaskList } from 'graphile-worker';
+import type { Config } from '../config.ts';
 import { quietLogger } from '../db/quiet-logger.ts';
 import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
 import type { Services } from '../server/services.ts';
@@ -8,6 +9,19 @@ import { replayDeliveriesTask } from './replay-deliveries.ts';
 
 export interface Worker {
   stop(): Promise<void>;
+}
+
+/** How a worker process runs graphile-worker (shared with the bench's no-op baseline). */
+export function runnerOptions(config: Config, databaseUrl: string): RunnerOptions {
+  return {
+    connectionString: databaseUrl,
+    concurrency: config.workerConcurrency,
+    // graphile-worker's advice: 10 or concurrency + 2, whichever is larger.
+    maxPoolSize: Math.max(10, config.workerConcurrency + 2),
+    logger: quietLogger,
+    noHandleSignals: true,
+    pollInterval: 1000,
+  };
 }
 
 /**
@@ -22,16 +36,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
     deliver_ordered: deliverOrderedTask(services),
     replay_deliveries: replayDeliveriesTask(services),
   };
-  const runner: Runner = await run({
-    connectionString: databaseUrl,
-    concurrency: config.workerConcurrency,
-    // graphile-worker's advice: 10 or concurrency + 2, whichever is larger.
-    maxPoolSize: Math.max(10, config.workerConcurrency + 2),
-    taskList,
-    logger: quietLogger,
-    noHandleSignals: true,
-    pollInterval: 1000,
-  });
+  const runner: Runner = await run({ ...runnerOptions(config, databaseUrl), taskList });
 
   const sweepEveryMs = Math.min(10_000, (config.staleJobSeconds * 1000) / 2);
   const sweep = async () => {

@@ -1,0 +1,62 @@
+import type pg from 'pg';
+import { createWorkspace, emitMany, gql, EMIT_MANY } from '../support/api.ts';
+import { waitUntil } from '../support/load.ts';
+import type { BenchContext, Measurement } from '../support/measurement.ts';
+import { rateVersusBaseline } from '../support/measurement.ts';
+import { startSwitchyardProcess } from '../support/switchyard.ts';
+
+const HEALTHY = 3000;
+const LIMIT_MS = 120_000;
+
+/**
+ * 5. A healthy connection's delivery rate while a second connection, with half the traffic,
+ * hangs until its timeout, as a ratio to the healthy connection's rate alone.
+ */
+export async function measureIsolation(bench: BenchContext): Promise<Measurement> {
+  const { url, db } = await bench.freshDatabase('bench_isolation');
+  const api = await startSwitchyardProcess(url, 'api');
+  let secretKey: string;
+  try {
+    ({ secretKey } = await createWorkspace(api.url, 'isolation', [
+      { name: 'healthy', url: `${bench.receiver.url}/healthy`, eventTypes: ['healthy.*'] },
+      { name: 'hanging', url: `${bench.receiver.url}/hang`, eventTypes: ['hanging.*'], timeoutSeconds: 2 },
+    ]));
+    await emitMany(api.url, secretKey, 'healthy.alone', HEALTHY);
+  } finally {
+    await api.stop();
+  }
+  const alone = await healthyRate(url, db, 'healthy.alone');
+
+  const again = await startSwitchyardProcess(url, 'api');
+  try {
+    // Interleaved: every other event goes to the hanging connection.
+    for (let start = 0; start < 2 * HEALTHY; start += 1000) {
+      const events = Array.from({ length: 1000 }, (_, i) => ({ type: i % 2 ? 'hanging.shared' : 'healthy.shared', payload: { i: start + i } }));
+      await gql(again.url, secretKey, EMIT_MANY, { input: { events } });
+    }
+  } finally {
+    await again.stop();
+  }
+  const shared = await healthyRate(url, db, 'healthy.shared');
+  await db.end();
+
+  return rateVersusBaseline('5. healthy connection beside one that hangs (deliveries/s)', shared, { rate: alone, what: 'healthy connection alone' }, 0.9);
+}
+
+/** Starts a worker on the queued backlog; the rate at which deliveries of `type` succeed. */
+async function healthyRate(url: string, db: pg.Pool, type: string): Promise<number> {
+  const worker = await startSwitchyardProcess(url, 'worker');
+  try {
+    const done = async () =>
+      Number((await db.query<{ count: string }>("select count(*) from deliveries where event_type = $1 and status = 'SUCCEEDED'", [type])).rows[0]!.count);
+    if (!(await waitUntil(async () => (await done()) >= HEALTHY, LIMIT_MS))) throw new Error(`only ${await done()} of ${HEALTHY} ${type} deliveries succeeded`);
+  } finally {
+    await worker.stop();
+  }
+  const { rows: [span] } = await db.query<{ seconds: number }>(
+    `select extract(epoch from max(d.updated_at) - min(a.started_at)) as seconds
+     from deliveries d join attempts a on a.delivery_id = d.id where d.event_type = $1`,
+    [type],
+  );
+  return HEALTHY / Number(span!.seconds);
+}

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summariseCpuProfile } from './profiles.ts';
+
+const PROFILER = fileURLToPath(new URL('cpu-profiler.ts', import.meta.url));
+const STARTUP_LIMIT_MS = 60_000;
+
+export interface BenchProcess {
+  child: ChildProcess;
+  /** The match of the `ready` pattern in the process's output. */
+  ready: RegExpMatchArray;
+  /** The first match of `pattern` in everything the process printed, waiting up to `limitMs`. */
+  waitForOutput(pattern: RegExp, limitMs: number): Promise<RegExpMatchArray>;
+  /** Peak resident set size so far, in bytes (Linux; null elsewhere). */
+  peakRss(): number | null;
+  /** Starts the CPU profiler in the process. */
+  startCpuProfile(): Promise<void>;
+  /** Stops it and says where the time went since `startCpuProfile`. */
+  stopCpuProfile(): Promise<string[]>;
+  /** SIGTERM, then wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `script` on this Node with `env` as its own process (the way Switchyard runs in
+ * production) and waits for a line matching `ready` on its output.
+ */
+export async function startProcess(script: string, options: { env: Record<string, string>; ready: RegExp }): Promise<BenchProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const profileFile = join(dir, 'cpu.cpuprofile');
+  const child = spawn(process.execPath, ['--import', PROFILER, script], {
+    env: { ...process.env, ...options.env, BENCH_CPU_PROFILE: profileFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const outputMatching = (pattern: RegExp, from: number, limitMs = STARTUP_LIMIT_MS) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${limitMs} ms from ${script}:\n${output}`)), limitMs);
+      const check = () => {
+        const match = output.slice(from).match(pattern);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout!.off('data', check);
+          resolve(match);
+        } else if (exited) {
+          clearTimeout(timer);
+          reject(new Error(`${script} exited:\n${output}`));
+        }
+      };
+      child.stdout!.on('data', check);
+      void exit.then(check);
+      check();
+    });
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const ready = await outputMatching(options.ready, 0);
+  const signalled = async (line: RegExp) => {
+    const from = output.length;
+    const seen = outputMatching(line, from);
+    child.kill('SIGUSR2');
+    await seen;
+  };
+  return {
+    child,
+    ready,
+    waitForOutput: (pattern, limitMs) => outputMatching(pattern, 0, limitMs),
+    peakRss() {
+      try {
+        const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+        return kib ? Number(kib) * 1024 : null;
+      } catch {
+        return null;
+      }
+    },
+    startCpuProfile: () => signalled(/\[bench\] cpu profile started/),
+    async stopCpuProfile() {
+      await signalled(/\[bench\] cpu profile written/);
+      return summariseCpuProfile(profileFile);
+    },
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      await exit;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

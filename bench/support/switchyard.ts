@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import { startProcess, type BenchProcess } from './processes.ts';
+
+export const ADMIN_KEY = 'sy_admin_bench_key_for_this_run_only';
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export interface SwitchyardProcess extends BenchProcess {
+  /** The API's base URL (role `api` only). */
+  url: string;
+}
+
+/**
+ * One Switchyard process, started the way production starts it (`node src/main.ts`, configured
+ * by environment), against the bench's Postgres.
+ */
+export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 'worker', env: Record<string, string> = {}): Promise<SwitchyardProcess> {
+  const started = await startProcess(MAIN, {
+    env: {
+      DATABASE_URL: databaseUrl,
+      SWITCHYARD_ROLE: role,
+      SWITCHYARD_ADMIN_KEY: ADMIN_KEY,
+      SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',
+      SWITCHYARD_HOST: '127.0.0.1',
+      PORT: '0',
+      ...env,
+    },
+    ready: role === 'api' ? /GraphQL API: (\S+)\/graphql/ : /Delivery worker running/,
+  });
+  return { ...started, url: role === 'api' ? started.ready[1]! : '' };
+}
