@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { compilePattern, patternProblem } from '../src/domains/rules/match-pattern.ts';
-import { findRoutes } from '../src/domains/events/routes.ts';
+import { routingSnapshot } from '../src/domains/events/routing-snapshot.ts';
 import { Rule } from '../src/domains/rules/rule.entity.ts';
 import { decodeId } from '../src/resolvers/global-id.ts';
 import type { GraphqlClient } from './helpers/graphql.ts';
@@ -202,7 +202,11 @@ describe('routing an event type', () => {
     const workspaceId = decodeId('Workspace', id);
     const connectionId = await connectionIn(secret);
     const em = server.switchyard.services.orm.em.fork();
-    const routes = (type: string) => findRoutes(em, workspaceId, type, 10);
+    // As a request sees them: the workspace's routing version first, then the process's snapshot.
+    const routes = async (type: string) => {
+      const [row] = await em.execute<{ routing_version: number }[]>('select routing_version from workspaces where id = ?', [workspaceId]);
+      return routingSnapshot(em, workspaceId, row!.routing_version, 10).routesFor(type);
+    };
     const names = async (type: string) => {
       const rules = await em.fork().find(Rule, { id: { $in: (await routes(type)).map((route) => route.ruleId) } }, { orderBy: { id: 'asc' } });
       return rules.map((rule) => rule.name);
@@ -222,6 +226,13 @@ describe('routing an event type', () => {
     await secret.request(UPDATE, { input: { id: orders.id, eventTypes: ['invoice.*'] } });
     expect(await names('order.completed')).toEqual(['everything']);
     expect(await names('invoice.paid')).toEqual(['orders', 'everything']);
+
+    await secret.request(`mutation ($id: ID!) { pauseConnection(input: { id: $id }) { __typename } }`, { id: connectionId });
+    expect((await routes('invoice.paid')).map((route) => route.connection.status)).toEqual(['PAUSED', 'PAUSED']);
+    // A change made outside this process's requests, straight in the database, counts as well.
+    await em.execute('update rules set enabled = false where workspace_id = ? and name = ?', [workspaceId, 'everything']);
+    expect(await names('invoice.paid')).toEqual(['orders']);
+    await em.execute('update rules set enabled = true where workspace_id = ? and name = ?', [workspaceId, 'everything']);
 
     await secret.request(DELETE, { id: orders.id });
     expect(await names('invoice.paid')).toEqual(['everything']);

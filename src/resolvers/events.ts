@@ -8,6 +8,7 @@ import type { EventRecord } from '../domains/events/event-record.ts';
 import { emitEvent, emitEvents, type EmitResult } from '../domains/events/emit.ts';
 import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
 import { NotFoundError } from '../domains/errors.ts';
+import type { Context } from '../server/context.ts';
 
 export const EventRef = builder.objectRef<EventRecord>('Event').implement({
   description: 'One emitted fact, e.g. "order.completed". Rules turn it into deliveries.',
@@ -115,7 +116,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: EmitEventInput, required: true }) },
     resolve: (_root, { input }, context) =>
-      emitEvent({ em: context.em, config: context.config, workspaceId: workspaceOf(context) }, input),
+      emitEvent(emitContext(context), input),
   }),
   emitEvents: t.field({
     type: EmitEventsPayload,
@@ -124,7 +125,12 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: EmitEventsInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
-      results: await emitEvents({ em: context.em, config: context.config, workspaceId: workspaceOf(context) }, input),
+      results: await emitEvents(emitContext(context), input),
     }),
   }),
 }));
+
+/** What emitting needs of the request: its workspace, and the routing version read with its key. */
+function emitContext(context: Context) {
+  return { em: context.em, config: context.config, workspaceId: workspaceOf(context), routingVersion: context.principal!.routingVersion };
+}

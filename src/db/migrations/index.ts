@@ -1,9 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000212_initial } from './Migration20261123000212_initial.ts';
 import { Migration20261123002000_delivery_engine } from './Migration20261123002000_delivery_engine.ts';
+import { Migration20261123040000_routing_version } from './Migration20261123040000_routing_version.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
   { name: 'Migration20261123000212_initial', class: Migration20261123000212_initial },
   { name: 'Migration20261123002000_delivery_engine', class: Migration20261123002000_delivery_engine },
+  { name: 'Migration20261123040000_routing_version', class: Migration20261123040000_routing_version },
 ];

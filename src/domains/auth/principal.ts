@@ -6,4 +6,6 @@ export interface Principal {
   kind: ApiKeyKind;
   /** The key's workspace; null for the admin key. */
   workspaceId: string | null;
+  /** The workspace's routing version as this request began (see routing-cache.ts); 0 for admin. */
+  routingVersion: number;
 }

@@ -1,16 +1,14 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import type { Issue } from '../errors.ts';
-import { compiledSchemaFor } from '../event-types/payload-schema.ts';
+import type { RoutingSnapshot } from './routing-snapshot.ts';
 
 /**
  * Problems with one event's payload: over the size cap, or not matching its event type's JSON
  * Schema. `path` points at the event in the mutation's input.
  */
 export async function checkPayload(
-  em: EntityManager,
+  routing: RoutingSnapshot,
   config: Config,
-  workspaceId: string,
   type: string,
   payload: unknown,
   path: string[],
@@ -22,6 +20,6 @@ export async function checkPayload(
       message: `is ${bytes} bytes; the limit is ${config.maxPayloadBytes} (SWITCHYARD_MAX_PAYLOAD_BYTES)`,
     }];
   }
-  const schema = await compiledSchemaFor(em, workspaceId, type);
+  const schema = await routing.schemaFor(type);
   return schema ? schema.check(payload, [...path, 'payload']) : [];
 }

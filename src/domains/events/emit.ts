@@ -6,7 +6,8 @@ import { jobForDelivery } from '../deliveries/job-specs.ts';
 import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
 import { eventSequenceName } from './event-sequence.ts';
 import { persistEvents, type DeliveryRow, type EventRow } from './persist-events.ts';
-import { findRoutes, routeEvent, type Route, type RoutedEvent } from './routes.ts';
+import { routeEvent, type RoutedEvent } from './routes.ts';
+import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
 import type { EventRecord } from './event-record.ts';
 import type { Config } from '../../config.ts';
@@ -21,6 +22,8 @@ interface EmitContext {
   em: EntityManager;
   config: Config;
   workspaceId: string;
+  /** The workspace's routing version read with the caller's key (see routing-snapshot.ts). */
+  routingVersion: number;
 }
 
 /** Accepts one event: validates it, routes it and writes it with its deliveries and jobs. */
@@ -38,10 +41,11 @@ export async function emitEvents(context: EmitContext, input: unknown): Promise<
 
 async function emitValidated(context: EmitContext, events: EmitEventInput[], path: string[]): Promise<EmitResult[]> {
   const { em, workspaceId } = context;
+  const routing = routingSnapshot(em, workspaceId, context.routingVersion, context.config.defaultMaxConcurrency);
   const issues: Issue[] = [];
   for (const [index, event] of events.entries()) {
     const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
-    issues.push(...(await checkPayload(em, context.config, workspaceId, event.type, event.payload, eventPath)));
+    issues.push(...(await checkPayload(routing, context.config, event.type, event.payload, eventPath)));
   }
   if (issues.length > 0) throw new ValidationError(issues);
 
@@ -59,7 +63,7 @@ async function emitValidated(context: EmitContext, events: EmitEventInput[], pat
     created_at: now,
     operational: false,
   }));
-  const inserted = await writeEvents(em, context.config, rows);
+  const inserted = await writeEvents(em, context.config, rows, { routing });
   return Promise.all(
     rows.map(async (row) =>
       inserted.has(row.id)
@@ -69,22 +73,17 @@ async function emitValidated(context: EmitContext, events: EmitEventInput[], pat
   );
 }
 
-/** Routes and writes already-valid event rows; returns the ids written (duplicates are not). */
+/** Routes and writes already-valid event rows of one workspace; returns the ids written (duplicates are not). */
 export async function writeEvents(
   em: EntityManager,
   config: Config,
   rows: EventRow[],
-  options: { excludeConnectionId?: string } = {},
+  options: { routing?: RoutingSnapshot; excludeConnectionId?: string } = {},
 ): Promise<Set<string>> {
   const deliveries: DeliveryRow[] = [];
-  const routesByType = new Map<string, Route[]>();
   for (const row of rows) {
-    let routes = routesByType.get(row.type);
-    if (!routes) {
-      routes = await findRoutes(em, row.workspace_id, row.type, config.defaultMaxConcurrency);
-      routesByType.set(row.type, routes);
-    }
-    const routed = await routeEvent(routes, toRecord(row), {
+    const routing = options.routing ?? routingSnapshot(em, row.workspace_id, null, config.defaultMaxConcurrency);
+    const routed = await routeEvent(await routing.routesFor(row.type), toRecord(row), {
       timeoutMs: config.expressionTimeoutMs,
       excludeConnectionId: options.excludeConnectionId,
     });

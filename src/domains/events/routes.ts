@@ -21,7 +21,7 @@ export interface RoutedEvent {
   conditionError?: string;
 }
 
-interface RouteRow {
+export interface RouteRow {
   rule_id: string;
   event_types: string[];
   condition: string | null;
@@ -31,19 +31,19 @@ interface RouteRow {
   max_concurrency: number | null;
 }
 
-/**
- * The enabled rules of a workspace whose patterns match `type`. Read fresh on every emit (one
- * indexed query) so a rule change applies to the very next event in every process; compiled
- * expressions come from the expression cache.
- */
-export async function findRoutes(em: EntityManager, workspaceId: string, type: string, defaultMaxConcurrency: number): Promise<Route[]> {
-  const rows = await em.execute<RouteRow[]>(
+/** The enabled rules of a workspace with what routing needs of their connections: one indexed query. */
+export async function loadRouteRows(em: EntityManager, workspaceId: string): Promise<RouteRow[]> {
+  return em.execute<RouteRow[]>(
     `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status, c.ordered, c.max_concurrency
      from rules r join connections c on c.id = r.connection_id
      where r.workspace_id = ? and r.enabled
      order by r.id`,
     [workspaceId],
   );
+}
+
+/** The rules among `rows` whose patterns match `type`, with compiled conditions. */
+export function routesMatching(rows: RouteRow[], type: string, defaultMaxConcurrency: number): Route[] {
   return rows
     .filter((row) => matcherFor(row.event_types)(type))
     .map((row) => ({

@@ -10,6 +10,8 @@ export const Workspace = defineEntity({
     name: p.string().length(100),
     environment: p.string().length(50),
     createdAt: p.datetime().onCreate(() => new Date()),
+    /** Moved by database triggers whenever the workspace's rules, event types or connections' routing settings change. */
+    routingVersion: p.integer().default(0),
   },
   uniques: [{ properties: ['name', 'environment'] }],
 });
