@@ -1,3 +1,4 @@
+import { wrap } from '@mikro-orm/core';
 import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
@@ -11,7 +12,8 @@ import { Attempt, ATTEMPT_ERROR_CLASSES, ATTEMPT_STATUSES } from '../domains/del
 import { attemptsOf, deliveriesOfEvent, findDelivery } from '../domains/deliveries/delivery-queries.ts';
 import { deliveryWhere, type DeliveryFilter } from '../domains/deliveries/delivery-filter.ts';
 import { replayDeliveries, replayDelivery } from '../domains/deliveries/replay.ts';
-import { findEvent } from '../domains/events/event-queries.ts';
+import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
+import type { EventRecord } from '../domains/events/event-record.ts';
 import { Connection } from '../domains/connections/connection.entity.ts';
 import { Rule } from '../domains/rules/rule.entity.ts';
 import { NotFoundError } from '../domains/errors.ts';
@@ -43,7 +45,7 @@ DeliveryRef.implement({
     id: t.id({ description: 'Also the `webhook-id` header receivers deduplicate on.', resolve: (delivery) => encodeId('Delivery', delivery.id) }),
     status: t.field({ type: DeliveryStatusRef, resolve: (delivery) => delivery.status }),
     eventType: t.exposeString('eventType'),
-    event: t.field({ type: EventRef, resolve: (delivery, _args, context) => findEvent(context.em, delivery.workspace.id, delivery.event.id) }),
+    event: t.field({ type: EventRef, resolve: (delivery, _args, context) => eventOf(context, delivery) }),
     connection: t.field({
       type: ConnectionRef,
       resolve: async (delivery, _args, context) => context.em.findOneOrFail(Connection, { id: delivery.connection.id }),
@@ -88,14 +90,8 @@ DeliveryAttemptRef.implement({
     errorClass: t.field({ type: AttemptErrorClassRef, nullable: true, resolve: (attempt) => attempt.errorClass ?? null }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed, for people.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
-    delivery: t.field({ type: DeliveryRef, resolve: (attempt, _args, context) => findDelivery(context.em, attempt.workspace.id, attempt.delivery.id) }),
-    event: t.field({
-      type: EventRef,
-      resolve: async (attempt, _args, context) => {
-        const delivery = await findDelivery(context.em, attempt.workspace.id, attempt.delivery.id);
-        return findEvent(context.em, delivery.workspace.id, delivery.event.id);
-      },
-    }),
+    delivery: t.field({ type: DeliveryRef, resolve: (attempt, _args, context) => deliveryOf(context, attempt) }),
+    event: t.field({ type: EventRef, resolve: async (attempt, _args, context) => eventOf(context, await deliveryOf(context, attempt)) }),
   }),
 });
 
@@ -208,3 +204,20 @@ builder.mutationFields((t) => ({
     }),
   }),
 }));
+
+/**
+ * A relation loaded together with its owner (a streamed change: one read serves every
+ * subscriber) needs no query of its own; it must still be in the owner's workspace.
+ */
+function loadedInWorkspace<T extends { workspace: { id: string } }>(related: T, workspaceId: string): T | null {
+  return wrap(related).isInitialized() && related.workspace.id === workspaceId ? related : null;
+}
+
+function deliveryOf(context: Context, attempt: Attempt): Promise<Delivery> | Delivery {
+  return loadedInWorkspace(attempt.delivery, attempt.workspace.id) ?? findDelivery(context.em, attempt.workspace.id, attempt.delivery.id);
+}
+
+function eventOf(context: Context, delivery: Delivery): Promise<EventRecord> | EventRecord {
+  const event = loadedInWorkspace(delivery.event, delivery.workspace.id);
+  return event ? eventRecord(event) : findEvent(context.em, delivery.workspace.id, delivery.event.id);
+}

@@ -4,9 +4,10 @@ import { workspaceOf } from './scope.ts';
 import { DeliveryAttemptRef, DeliveryFilterInput, DeliveryRef, deliveryFilter } from './deliveries.ts';
 import { Delivery } from '../domains/deliveries/delivery.entity.ts';
 import { Attempt } from '../domains/deliveries/attempt.entity.ts';
-import { deliveryWhere, type DeliveryFilter } from '../domains/deliveries/delivery-filter.ts';
+import { deliveryMatches, type DeliveryFilter } from '../domains/deliveries/delivery-filter.ts';
 import type { DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
 import type { Context } from '../server/context.ts';
+import type { Services } from '../server/services.ts';
 import { SubscriberOverflowError } from '../server/pubsub.ts';
 
 builder.subscriptionType({
@@ -19,14 +20,7 @@ builder.subscriptionFields((t) => ({
     description: 'Every new attempt of a delivery matching the filter, once it is recorded (secret key).',
     authScopes: { secret: true },
     args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries; `status` is the delivery\'s status after the attempt.' }) },
-    subscribe: (_root, args, context) =>
-      deliveryChanges(context, deliveryFilter(args.filter), async (where, notification) => {
-        if (!notification.attemptId) return null;
-        // The delivery is checked first: the filter is about it, and it scopes the attempt.
-        const delivery = await loadDelivery(context, where, notification);
-        if (!delivery) return null;
-        return context.em.findOne(Attempt, { id: notification.attemptId, delivery: delivery.id, workspace: delivery.workspace.id });
-      }),
+    subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter), (change) => change.attempt),
     resolve: (attempt) => attempt,
   }),
   deliveryUpdated: t.field({
@@ -34,39 +28,52 @@ builder.subscriptionFields((t) => ({
     description: 'A delivery matching the filter, as it is after each attempt (its outcome and any retry it schedules) and after each replay (secret key).',
     authScopes: { secret: true },
     args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries, as they are after the change.' }) },
-    subscribe: (_root, args, context) =>
-      deliveryChanges(context, deliveryFilter(args.filter), (where, notification) => loadDelivery(context, where, notification)),
+    subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter), (change) => change.delivery),
     resolve: (delivery) => delivery,
   }),
 }));
 
-/**
- * The delivery a change is about, showing the status that change committed: each message of a
- * stream then describes its own change, even when the row has moved on since. The subscription's
- * entity manager is never flushed, so the shown status stays in the message.
- */
-async function loadDelivery(context: Context, where: ReturnType<typeof deliveryWhere>, notification: DeliveryNotification) {
-  const delivery = await context.em.findOne(Delivery, { $and: [where, { id: notification.deliveryId }] });
-  if (delivery) delivery.status = notification.status;
-  return delivery;
+/** A delivery change as read once for every subscriber of its workspace in this process. */
+interface LoadedChange {
+  /** With its event loaded, showing the status the change committed. */
+  delivery: Delivery;
+  attempt: Attempt | null;
 }
 
-type Load<T> = (where: ReturnType<typeof deliveryWhere>, notification: DeliveryNotification) => Promise<T | null>;
+const loadedChanges = new WeakMap<DeliveryNotification, Promise<LoadedChange | null>>();
 
 /**
- * The caller's workspace's delivery changes, each loaded with the subscription's own entity
- * manager and workspace, skipping those the filter (or `load`) rejects. The pub/sub only hands
- * out the workspace's own notifications; loading through the workspace again keeps a forged or
- * misrouted notification from reaching another tenant's rows.
+ * Reads a change once, however many subscribers it reaches: the pub/sub hands the same
+ * notification to each of them. The delivery shows the status the change committed, since a
+ * worker may have moved the row on by now; nothing flushes this entity manager, so that stays.
  */
-function deliveryChanges<T extends object>(context: Context, filter: DeliveryFilter, load: Load<T>): AsyncIterableIterator<T> {
-  const pubsub = context.services.pubsub;
+function loadChange(services: Services, notification: DeliveryNotification): Promise<LoadedChange | null> {
+  let change = loadedChanges.get(notification);
+  if (!change) {
+    change = (async () => {
+      const em = services.orm.em.fork();
+      const workspace = notification.workspaceId;
+      const delivery = await em.findOne(Delivery, { id: notification.deliveryId, workspace }, { populate: ['event'] });
+      if (!delivery) return null;
+      delivery.status = notification.status;
+      const attempt = notification.attemptId ? await em.findOne(Attempt, { id: notification.attemptId, delivery: delivery.id, workspace }) : null;
+      return { delivery, attempt };
+    })();
+    loadedChanges.set(notification, change);
+  }
+  return change;
+}
+
+/**
+ * The caller's workspace's delivery changes that match the filter, as `pick` takes them from
+ * each loaded change (null skips it). The pub/sub hands out the workspace's own notifications
+ * only, and each is loaded within its workspace again, so a forged or misrouted notification
+ * cannot reach another tenant's rows.
+ */
+function deliveryChanges<T extends object>(context: Context, filter: DeliveryFilter, pick: (change: LoadedChange) => T | null): AsyncIterableIterator<T> {
+  const { pubsub } = context.services;
   if (!pubsub) throw new GraphQLError('This process does not serve subscriptions', { extensions: { code: 'UNAVAILABLE' } });
   const workspaceId = workspaceOf(context);
-  // The status filter is matched against the status the change committed, below: by the time a
-  // subscriber reads the row, a worker may already have moved it on.
-  const { statuses, ...rest } = filter;
-  const where = deliveryWhere(workspaceId, rest);
   // Subscribed now, not on the first next(): a change committed while the server is still
   // setting the stream up must not slip through.
   const source = pubsub.subscribe(workspaceId);
@@ -75,14 +82,17 @@ function deliveryChanges<T extends object>(context: Context, filter: DeliveryFil
     async next() {
       try {
         for (;;) {
-          const change = await source.next();
-          if (change.done) return { value: undefined, done: true };
-          if (statuses?.length && !statuses.includes(change.value.status)) continue;
-          // One entity manager serves the whole subscription, one change at a time; clearing it
-          // makes each change read the row as committed, not as an earlier change left it.
+          const notification = await source.next();
+          if (notification.done) return { value: undefined, done: true };
+          if (notification.value.workspaceId !== workspaceId) continue;
+          const change = await loadChange(context.services, notification.value);
+          if (!change || !deliveryMatches(change.delivery, notification.value.status, filter)) continue;
+          const picked = pick(change);
+          if (!picked) continue;
+          // Fields a subscriber selects beyond the change (its connection, say) are read with the
+          // subscription's own entity manager: cleared per change, it reads them as committed.
           context.em.clear();
-          const loaded = await load(where, change.value);
-          if (loaded) return { value: loaded, done: false };
+          return { value: picked, done: false };
         }
       } catch (error) {
         await source.return?.();

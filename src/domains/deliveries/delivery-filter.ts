@@ -31,3 +31,15 @@ export function deliveryWhere(
     ...(ids ? { id: ids } : {}),
   };
 }
+
+/** The same filter on a delivery already in memory, as `status` says it is after a change. */
+export function deliveryMatches(delivery: Delivery, status: DeliveryStatus, filter: DeliveryFilter): boolean {
+  return (
+    (!filter.statuses?.length || filter.statuses.includes(status)) &&
+    (!filter.connectionId || delivery.connection.id === filter.connectionId) &&
+    (!filter.eventId || delivery.event.id === filter.eventId) &&
+    (!filter.eventType || delivery.eventType === filter.eventType) &&
+    (!filter.since || delivery.createdAt >= filter.since) &&
+    (!filter.until || delivery.createdAt < filter.until)
+  );
+}
