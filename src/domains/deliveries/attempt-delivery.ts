@@ -6,7 +6,7 @@ import { encodeId } from '../public-ids.ts';
 import { signedHeaders } from '../signing/standard-webhooks.ts';
 import { claimDelivery, type Claim } from './claim-delivery.ts';
 import { sendWebhook } from './http/send-webhook.ts';
-import { loadAttemptPlan, type AttemptPlan } from './load-attempt.ts';
+import type { AttemptPlan } from './load-attempt.ts';
 import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
 import { defaultBody } from './webhook-body.ts';
 
@@ -19,10 +19,8 @@ export type AttemptDeliveryResult = AttemptOutcome | Exclude<Claim, { kind: 'cla
 export async function attemptDelivery(em: EntityManager, config: Config, deliveryId: string): Promise<AttemptDeliveryResult> {
   const claim = await claimDelivery(em, deliveryId, config.staleJobSeconds);
   if (claim.kind !== 'claimed') return claim;
-  const plan = await loadAttemptPlan(em, deliveryId);
-  if (!plan) return { kind: 'skip' };
-  const result = await tryOnce(config, plan);
-  return recordAttempt(em, config, plan, result);
+  const result = await tryOnce(config, claim.plan);
+  return recordAttempt(em, config, claim.plan, result);
 }
 
 async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult> {

@@ -15,9 +15,18 @@ export interface DeliveryNotification {
 }
 
 /**
- * Announces a delivery change. Called inside the transaction that makes the change, so Postgres
+ * Announces delivery changes, in one round trip however many. Called inside the transaction that makes the change, so Postgres
  * delivers the notification only if, and when, that transaction commits.
  */
-export async function notifyDeliveryChange(em: EntityManager, notification: DeliveryNotification): Promise<void> {
-  await em.execute('select pg_notify(?, ?)', [DELIVERY_CHANNEL, JSON.stringify(notification)]);
+export async function notifyDeliveryChanges(em: EntityManager, notifications: DeliveryNotification[]): Promise<void> {
+  if (notifications.length === 0) return;
+  await em.execute('select pg_notify(?, payload) from json_array_elements_text(?::json) as payload', [
+    DELIVERY_CHANNEL,
+    JSON.stringify(notifications.map((notification) => JSON.stringify(notification))),
+  ]);
+}
+
+/** The arguments of `pg_notify(?, ?)` for a change, for statements that notify as they write. */
+export function notificationArgs(notification: DeliveryNotification): [string, string] {
+  return [DELIVERY_CHANNEL, JSON.stringify(notification)];
 }

@@ -27,7 +27,7 @@ export interface AttemptPlan {
   secrets: string[];
 }
 
-interface PlanRow {
+export interface PlanRow {
   delivery_id: string;
   workspace_id: string;
   chain: number;
@@ -46,22 +46,29 @@ interface PlanRow {
   secrets: string[] | null;
 }
 
-export async function loadAttemptPlan(em: EntityManager, deliveryId: string): Promise<AttemptPlan | null> {
-  const [row] = await em.execute<PlanRow[]>(
-    `select d.id as delivery_id, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
+/**
+ * SQL selecting the plan of each delivery in `deliveries` (a table or CTE with the deliveries'
+ * columns, aliased `d`): the delivery, its event, connection, rule and live secrets, in one read.
+ */
+export function planSelect(deliveries: string): string {
+  return `select d.id as delivery_id, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
             row_to_json(e) as event, r.transform,
             c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config,
             c.timeout_seconds, c.retry_schedule_seconds, c.consecutive_failures,
             (select array_agg(s.secret order by s.created_at desc) from connection_secrets s
               where s.connection_id = c.id and (s.expires_at is null or s.expires_at > now())) as secrets
-     from deliveries d
+     from ${deliveries} d
      join events e on e.id = d.event_id
      join connections c on c.id = d.connection_id
-     left join rules r on r.id = d.rule_id
-     where d.id = ?`,
-    [deliveryId],
-  );
-  if (!row) return null;
+     left join rules r on r.id = d.rule_id`;
+}
+
+export async function loadAttemptPlan(em: EntityManager, deliveryId: string): Promise<AttemptPlan | null> {
+  const [row] = await em.execute<PlanRow[]>(`${planSelect('deliveries')} where d.id = ?`, [deliveryId]);
+  return row ? toPlan(row) : null;
+}
+
+export function toPlan(row: PlanRow): AttemptPlan {
   return {
     deliveryId: row.delivery_id,
     workspaceId: row.workspace_id,

@@ -6,8 +6,8 @@ import { emitOperationalEvent } from '../events/operational-events.ts';
 import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
 import type { DeliveryStatus } from './delivery.entity.ts';
-import { notifyDeliveryChange } from './delivery-notifications.ts';
-import { addJobs, jobForDelivery } from './job-specs.ts';
+import { notificationArgs } from './delivery-notifications.ts';
+import { addJobsSql, jobForDelivery, type JobSpec } from './job-specs.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttempt } from './retry-schedule.ts';
 
@@ -31,43 +31,60 @@ export type AttemptOutcome =
   | { kind: 'parked' };
 
 /**
- * Records an attempt and moves the delivery on, in one transaction: the attempt row, the
- * delivery's new state, the connection's health, operational events, the job for the next
- * attempt (unordered connections; an ordered connection's pump reschedules itself) and the
- * notification to subscribers all commit together or not at all.
+ * Records an attempt and moves the delivery on, atomically: the attempt row, the delivery's new
+ * state, the connection's health, operational events, the job for the next attempt (unordered
+ * connections; an ordered connection's pump reschedules itself) and the notification to
+ * subscribers all commit together or not at all. A success on a healthy connection touches
+ * nothing else and takes one statement; anything else takes a transaction.
  */
 export async function recordAttempt(em: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult): Promise<AttemptOutcome> {
+  const attempt = plan.chainAttempts + 1;
+  if (result.ok && plan.connection.consecutiveFailures === 0) {
+    const outcome = { kind: 'succeeded' } as const;
+    await writeAttempt(em, plan, result, attempt, outcome, []);
+    return outcome;
+  }
   return em.transactional(async (tx) => {
-    const attempt = plan.chainAttempts + 1;
-    const attemptId = newId();
-    await tx.execute(
-      `insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
-                             response_excerpt, error_class, error, started_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [attemptId, plan.workspaceId, plan.deliveryId, attempt, plan.chain, result.ok ? 'SUCCEEDED' : 'FAILED',
-        result.statusCode ?? null, Math.round(result.durationMs), result.url, result.responseExcerpt ?? null,
-        result.errorClass ?? null, result.error ?? null, result.startedAt],
-    );
     const outcome = await nextState(tx, config, plan, result, attempt);
-    const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
-      outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
-      : outcome.kind === 'dead' ? ['DEAD', null, false]
-      : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
-      : ['RETRYING', null, true];
-    await tx.execute(
-      `update deliveries set status = ?, next_attempt_at = ?, parked_at = case when ? then now() else null end,
-         attempt_count = attempt_count + 1, chain_attempts = ?, last_attempt_at = ?, last_status_code = ?,
-         last_error = ?, claimed_until = null, updated_at = now()
-       where id = ?`,
-      [status, nextAttemptAt, parked, attempt, result.startedAt, result.statusCode ?? null,
-        result.ok ? null : describeFailure(result), plan.deliveryId],
-    );
-    if (outcome.kind === 'retrying' && !plan.connection.ordered) {
-      await addJobs(tx, [jobForDelivery(plan.deliveryId, queueSettings(config, plan), outcome.retryAt)]);
-    }
-    await notifyDeliveryChange(tx, { workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
+    const retry = outcome.kind === 'retrying' && !plan.connection.ordered ? [jobForDelivery(plan.deliveryId, queueSettings(config, plan), outcome.retryAt)] : [];
+    await writeAttempt(tx, plan, result, attempt, outcome, retry);
     return outcome;
   });
+}
+
+/** The attempt row, the delivery's new state, its next job if any and the notification: one statement. */
+async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, outcome: AttemptOutcome, jobs: JobSpec[]): Promise<void> {
+  const attemptId = newId();
+  const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
+    outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
+    : outcome.kind === 'dead' ? ['DEAD', null, false]
+    : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
+    : ['RETRYING', null, true];
+  const notification = notificationArgs({ workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
+  await em.execute(
+    `with inserted as (
+       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
+                             response_excerpt, error_class, error, started_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       returning id),
+     moved as (
+       update deliveries set status = ?, next_attempt_at = ?, parked_at = case when ? then now() else null end,
+         attempt_count = attempt_count + 1, chain_attempts = ?, last_attempt_at = ?, last_status_code = ?,
+         last_error = ?, claimed_until = null, updated_at = now()
+       where id = ?
+       returning id)
+     ${jobs.length ? `, jobs as (${addJobsSql('?::json')})` : ''}
+     select pg_notify(?, ?) from inserted, moved${jobs.length ? ', jobs' : ''}`,
+    [
+      attemptId, plan.workspaceId, plan.deliveryId, attempt, plan.chain, result.ok ? 'SUCCEEDED' : 'FAILED',
+      result.statusCode ?? null, Math.round(result.durationMs), result.url, result.responseExcerpt ?? null,
+      result.errorClass ?? null, result.error ?? null, result.startedAt,
+      status, nextAttemptAt, parked, attempt, result.startedAt, result.statusCode ?? null,
+      result.ok ? null : describeFailure(result), plan.deliveryId,
+      ...(jobs.length ? [JSON.stringify(jobs)] : []),
+      ...notification,
+    ],
+  );
 }
 
 async function nextState(tx: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<AttemptOutcome> {

@@ -3,7 +3,7 @@ import type { Config } from '../../config.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { Delivery, type DeliveryStatus } from './delivery.entity.ts';
 import { deliveryWhere, type DeliveryFilter } from './delivery-filter.ts';
-import { notifyDeliveryChange } from './delivery-notifications.ts';
+import { notifyDeliveryChanges } from './delivery-notifications.ts';
 import { addJobs, jobForDelivery, type DeliveryFilterSpec, type JobSpec, type ReplayJobPayload } from './job-specs.ts';
 
 /** Deliveries one bulk-replay job run puts back before it hands over to the next run. */
@@ -83,7 +83,7 @@ async function requeue(tx: EntityManager, config: Config, workspaceId: string, i
     jobs.push(jobForDelivery(row.id, { id: row.connection_id, ordered: row.ordered, maxConcurrency }));
   }
   await addJobs(tx, jobs);
-  for (const row of rows) await notifyDeliveryChange(tx, { workspaceId, deliveryId: row.id, status: 'PENDING' });
+  await notifyDeliveryChanges(tx, rows.map((row) => ({ workspaceId, deliveryId: row.id, status: 'PENDING' as const })));
 }
 
 function replayJob(payload: ReplayJobPayload): JobSpec {
