@@ -15,6 +15,7 @@ import { measureLatency } from './measurements/latency.ts';
 import { measureMemory } from './measurements/memory.ts';
 import { measureSubscriptions } from './measurements/subscriptions.ts';
 import type { BenchContext, Measurement } from './support/measurement.ts';
+import { clusterPids } from './support/cpu-time.ts';
 import { startReceiver } from './support/receiver.ts';
 import { startSwitchyardProcess } from './support/switchyard.ts';
 
@@ -40,7 +41,7 @@ const cluster = await startEmbeddedPostgres({
   port: 54499,
   database: 'bench_template',
   ephemeral: true,
-  settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' },
+  settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.track_planning': 'on' },
 });
 const receiver = await startReceiver();
 const results: Measurement[] = [];
@@ -56,6 +57,7 @@ try {
   const bench: BenchContext = {
     cluster,
     receiver,
+    postgresPids: () => clusterPids(join(dataDir, 'pg')),
     found: {},
     async freshDatabase(name) {
       await cluster.createDatabase(name, 'bench_template');

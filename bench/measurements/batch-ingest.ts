@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createWorkspace, EMIT_MANY } from '../support/api.ts';
+import { cpuPerOperation } from '../support/cpu-time.ts';
 import { closedLoop } from '../support/load.ts';
 import type { BenchContext, Measurement } from '../support/measurement.ts';
 import { rateVersusBaseline } from '../support/measurement.ts';
@@ -28,12 +29,17 @@ export async function measureBatchIngest(bench: BenchContext): Promise<Measureme
     await closedLoop(target, body, { clients: CLIENTS, seconds: 1 });
     await resetStatements(db);
     await api.startCpuProfile();
-    const rate = BATCH * (await closedLoop(target, body, { clients: CLIENTS, seconds: SECONDS }));
+    let rate = 0;
+    const cpuTime = await cpuPerOperation({ 'API process': () => [api.child.pid!], Postgres: bench.postgresPids }, async () => {
+      rate = BATCH * (await closedLoop(target, body, { clients: CLIENTS, seconds: SECONDS }));
+      return rate * SECONDS;
+    });
     const cpu = await api.stopCpuProfile();
     const statements = await topStatements(db);
     const sqlRate = await rawSqlRate(db);
     return rateVersusBaseline(`2. emitEvents, batches of ${BATCH}, ${CLIENTS} clients (events/s)`, rate, { rate: sqlRate, what: 'raw SQL, one statement per batch' }, 0.5, [
-      { title: 'API process CPU during emitEvents load', lines: cpu },
+      { title: 'CPU time per event in batches', lines: cpuTime },
+      { title: 'API process CPU profile during emitEvents load', lines: cpu },
       { title: 'Postgres statements during emitEvents load', lines: statements },
     ]);
   } finally {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { createWorkspace, EMIT_ONE } from '../support/api.ts';
+import { cpuPerOperation } from '../support/cpu-time.ts';
 import { closedLoop } from '../support/load.ts';
 import type { BenchContext, Measurement } from '../support/measurement.ts';
 import { rateVersusBaseline } from '../support/measurement.ts';
@@ -29,11 +30,16 @@ export async function measureIngest(bench: BenchContext): Promise<Measurement> {
     await closedLoop(target, body, { clients: CLIENTS, seconds: 1 });
     await resetStatements(db);
     await api.startCpuProfile();
-    const rate = await closedLoop(target, body, { clients: CLIENTS, seconds: SECONDS });
+    let rate = 0;
+    const cpuTime = await cpuPerOperation({ 'API process': () => [api.child.pid!], Postgres: bench.postgresPids }, async () => {
+      rate = await closedLoop(target, body, { clients: CLIENTS, seconds: SECONDS });
+      return rate * SECONDS;
+    });
     const cpu = await api.stopCpuProfile();
     bench.found.ingestRate = rate;
     return rateVersusBaseline(`1. emitEvent, ${CLIENTS} keep-alive clients (API process, req/s)`, rate, { rate: noopRate, what: 'graphql-yoga no-op' }, 0.3, [
-      { title: 'API process CPU during emitEvent load', lines: cpu },
+      { title: 'CPU time per emitEvent', lines: cpuTime },
+      { title: 'API process CPU profile during emitEvent load', lines: cpu },
       { title: 'Postgres statements during emitEvent load', lines: await topStatements(db) },
     ]);
   } finally {

@@ -8,6 +8,8 @@ export interface BenchContext {
   receiver: BenchReceiver;
   /** A fresh, migrated database for one measurement, and a pool on it. */
   freshDatabase(name: string): Promise<{ url: string; db: pg.Pool }>;
+  /** The cluster's processes, for CPU accounting. */
+  postgresPids(): number[];
   found: { ingestRate?: number; deliveryRate?: number };
 }
 
