@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ApiKey, type ApiKeyKind } from './api-key.entity.ts';
 import { generateKey, hashKey } from './keys.ts';
 import type { Principal } from './principal.ts';
@@ -6,15 +7,19 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+// One round trip on every request: the key, and the workspace's routing version with it.
+const FIND_KEY = preparedStatement('switchyard_find_key', `
+  select k.id, k.kind, k.workspace_id, w.routing_version
+  from api_keys k left join workspaces w on w.id = k.workspace_id
+  where k.hash = ? and k.revoked_at is null`);
+
 /** Resolves an `Authorization` header to a principal; null when absent, unknown or revoked. */
 export async function authenticate(em: EntityManager, authorization: string | undefined | null): Promise<Principal | null> {
   const token = authorization?.match(BEARER)?.[1];
   if (!token) return null;
-  // One round trip on every request: the key, and the workspace's routing version with it.
-  const [key] = await em.execute<{ id: string; kind: ApiKeyKind; workspace_id: string | null; routing_version: number | null }[]>(
-    `select k.id, k.kind, k.workspace_id, w.routing_version
-     from api_keys k left join workspaces w on w.id = k.workspace_id
-     where k.hash = ? and k.revoked_at is null`,
+  const [key] = await runPrepared<{ id: string; kind: ApiKeyKind; workspace_id: string | null; routing_version: number | null }>(
+    em,
+    FIND_KEY,
     [hashKey(token)],
   );
   if (!key) return null;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { loadAttemptPlan, planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attempt.ts';
 
 export type Claim =
@@ -20,16 +21,8 @@ const CLAIMABLE = `(d.status = 'PENDING'
 const LEASE = `status = 'DELIVERING', updated_at = now(),
   claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = d.connection_id) + ?)`;
 
-/**
- * Takes the delivery for one attempt and reads what the attempt needs. The claim is a lease on
- * the delivery row: it lasts the connection's timeout plus `leaseMarginSeconds`, so a crashed
- * worker's delivery is taken over afterwards, while a slow request still running can never be
- * sent twice at once (graphile-worker's job lock alone could be released before the request
- * deadline). The usual case, an active connection without a rate limit, is one statement.
- */
-export async function claimDelivery(em: EntityManager, deliveryId: string, leaseMarginSeconds: number): Promise<Claim> {
-  const [row] = await em.execute<(PlanRow & { claimable: boolean; unhindered: boolean; claimed: boolean })[]>(
-    `with target as (
+/** The claim of the usual case: lease and plan in one statement, unless the connection is hindered. */
+const CLAIM_UNHINDERED = preparedStatement('switchyard_claim_delivery', `with target as (
        select d.id, ${CLAIMABLE} as claimable, c.status = 'ACTIVE' and c.rate_limit_per_second is null as unhindered
        from deliveries d join connections c on c.id = d.connection_id
        where d.id = ? for update of d),
@@ -38,9 +31,20 @@ export async function claimDelivery(em: EntityManager, deliveryId: string, lease
        from target t where d.id = t.id and t.claimable and t.unhindered
        returning d.*)
      select t.claimable, t.unhindered, p.delivery_id is not null as claimed, p.*
-     from target t left join (${planSelect('claimed')}) p on true`,
-    [deliveryId, leaseMarginSeconds],
-  );
+     from target t left join (${planSelect('claimed')}) p on true`);
+
+/**
+ * Takes the delivery for one attempt and reads what the attempt needs. The claim is a lease on
+ * the delivery row: it lasts the connection's timeout plus `leaseMarginSeconds`, so a crashed
+ * worker's delivery is taken over afterwards, while a slow request still running can never be
+ * sent twice at once (graphile-worker's job lock alone could be released before the request
+ * deadline). The usual case, an active connection without a rate limit, is one statement.
+ */
+export async function claimDelivery(em: EntityManager, deliveryId: string, leaseMarginSeconds: number): Promise<Claim> {
+  const [row] = await runPrepared<PlanRow & { claimable: boolean; unhindered: boolean; claimed: boolean }>(em, CLAIM_UNHINDERED, [
+    deliveryId,
+    leaseMarginSeconds,
+  ]);
   if (!row?.claimable) return { kind: 'skip' };
   if (row.claimed) return { kind: 'claimed', plan: toPlan(row) };
   const claim = await claimHindered(em, deliveryId, leaseMarginSeconds);

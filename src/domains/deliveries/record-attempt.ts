@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
+import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { disableConnection, recordConnectionFailure, recordConnectionSuccess } from '../connections/connection-health.ts';
 import { emitOperationalEvent } from '../events/operational-events.ts';
 import { encodeId } from '../public-ids.ts';
@@ -52,17 +53,8 @@ export async function recordAttempt(em: EntityManager, config: Config, plan: Att
   });
 }
 
-/** The attempt row, the delivery's new state, its next job if any and the notification: one statement. */
-async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, outcome: AttemptOutcome, jobs: JobSpec[]): Promise<void> {
-  const attemptId = newId();
-  const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
-    outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
-    : outcome.kind === 'dead' ? ['DEAD', null, false]
-    : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
-    : ['RETRYING', null, true];
-  const notification = notificationArgs({ workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
-  await em.execute(
-    `with inserted as (
+const writeAttemptSql = (withJobs: boolean) =>
+  `with inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
                              response_excerpt, error_class, error, started_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -73,18 +65,29 @@ async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: Attemp
          last_error = ?, claimed_until = null, updated_at = now()
        where id = ?
        returning id)
-     ${jobs.length ? `, jobs as (${addJobsSql('?::json')})` : ''}
-     select pg_notify(?, ?) from inserted, moved${jobs.length ? ', jobs' : ''}`,
-    [
-      attemptId, plan.workspaceId, plan.deliveryId, attempt, plan.chain, result.ok ? 'SUCCEEDED' : 'FAILED',
-      result.statusCode ?? null, Math.round(result.durationMs), result.url, result.responseExcerpt ?? null,
-      result.errorClass ?? null, result.error ?? null, result.startedAt,
-      status, nextAttemptAt, parked, attempt, result.startedAt, result.statusCode ?? null,
-      result.ok ? null : describeFailure(result), plan.deliveryId,
-      ...(jobs.length ? [JSON.stringify(jobs)] : []),
-      ...notification,
-    ],
-  );
+     ${withJobs ? `, jobs as (${addJobsSql('?::json')})` : ''}
+     select pg_notify(?, ?) from inserted, moved${withJobs ? ', jobs' : ''}`;
+const WRITE_ATTEMPT = preparedStatement('switchyard_write_attempt', writeAttemptSql(false));
+const WRITE_ATTEMPT_WITH_JOBS = preparedStatement('switchyard_write_attempt_with_jobs', writeAttemptSql(true));
+
+/** The attempt row, the delivery's new state, its next job if any and the notification: one statement. */
+async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, outcome: AttemptOutcome, jobs: JobSpec[]): Promise<void> {
+  const attemptId = newId();
+  const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
+    outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
+    : outcome.kind === 'dead' ? ['DEAD', null, false]
+    : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
+    : ['RETRYING', null, true];
+  const notification = notificationArgs({ workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
+  await runPrepared(em, jobs.length ? WRITE_ATTEMPT_WITH_JOBS : WRITE_ATTEMPT, [
+    attemptId, plan.workspaceId, plan.deliveryId, attempt, plan.chain, result.ok ? 'SUCCEEDED' : 'FAILED',
+    result.statusCode ?? null, Math.round(result.durationMs), result.url, result.responseExcerpt ?? null,
+    result.errorClass ?? null, result.error ?? null, result.startedAt,
+    status, nextAttemptAt, parked, attempt, result.startedAt, result.statusCode ?? null,
+    result.ok ? null : describeFailure(result), plan.deliveryId,
+    ...(jobs.length ? [JSON.stringify(jobs)] : []),
+    ...notification,
+  ]);
 }
 
 async function nextState(tx: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<AttemptOutcome> {

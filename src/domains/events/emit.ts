@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { newId } from '../../db/ids.ts';
+import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ValidationError, type Issue } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { jobForDelivery } from '../deliveries/job-specs.ts';
@@ -118,12 +119,11 @@ function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
   };
 }
 
+const NEXT_SEQUENCES = preparedStatement('switchyard_next_sequences', 'select nextval(?::regclass) as sequence from generate_series(1, ?::int)');
+
 /** Sequence numbers for `count` events; a Postgres sequence never blocks concurrent emits. */
 export async function nextSequences(em: EntityManager, workspaceId: string, count: number): Promise<number[]> {
-  const rows = await em.execute<{ sequence: string }[]>(
-    'select nextval(?::regclass) as sequence from generate_series(1, ?)',
-    [eventSequenceName(workspaceId), count],
-  );
+  const rows = await runPrepared<{ sequence: string }>(em, NEXT_SEQUENCES, [eventSequenceName(workspaceId), count]);
   return rows.map((row) => Number(row.sequence));
 }
 

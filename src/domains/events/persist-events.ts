@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { addJobsSql, type JobSpec } from '../deliveries/job-specs.ts';
 
 export interface EventRow {
@@ -29,15 +30,7 @@ export interface DeliveryRow {
   job: JobSpec | null;
 }
 
-/**
- * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
- * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
- * An event whose idempotency key already exists is skipped together with its deliveries and
- * jobs. Returns the ids of the events actually written.
- */
-export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Set<string>> {
-  const [result] = await em.execute<{ inserted: string[] | null }[]>(
-    `with inserted_events as (
+const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inserted_events as (
        insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational)
        select id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational
        from json_populate_recordset(null::events, ?::json)
@@ -59,8 +52,15 @@ export async function persistEvents(em: EntityManager, events: EventRow[], deliv
         select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null) unique_jobs)`)})
      select (select json_agg(id) from inserted_events) as inserted,
             (select count(*) from inserted_deliveries) as deliveries,
-            (select added from jobs) as jobs`,
-    [JSON.stringify(events), JSON.stringify(deliveries)],
-  );
+            (select added from jobs) as jobs`);
+
+/**
+ * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
+ * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
+ * An event whose idempotency key already exists is skipped together with its deliveries and
+ * jobs. Returns the ids of the events actually written.
+ */
+export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Set<string>> {
+  const [result] = await runPrepared<{ inserted: string[] | null }>(em, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(deliveries)]);
   return new Set(result?.inserted ?? []);
 }
