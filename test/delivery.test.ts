@@ -3,6 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import pg from 'pg';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
+import { newId } from '../src/db/ids.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
+import { persistEvents, type EventRow } from '../src/domains/events/persist-events.ts';
 import { EMIT, createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
@@ -107,6 +110,35 @@ describe('delivering an event', () => {
     expect(duplicate).toBe(false);
     await db.end();
     await receiver.close();
+  });
+
+  it('writes concurrent emits together, and one that fails takes none of the others down', async () => {
+    const ws = await server.seedWorkspace();
+    const em = server.switchyard.services.orm.em.fork();
+    const row = (workspaceId: string, sequence: number): EventRow => ({
+      id: newId(), workspace_id: workspaceId, type: 'batch.written', resource: null, resource_id: null, payload: { sequence },
+      idempotency_key: null, sequence, created_at: new Date().toISOString(), operational: false,
+    });
+    const write = (rows: EventRow[]) => persistEvents(em, rows, []);
+    const transactionsOf = async (rows: EventRow[]) => {
+      const found = await em.execute<{ xmin: string }[]>('select xmin::text from events where id in (select json_array_elements_text(?::json)::uuid)', [JSON.stringify(rows.map((r) => r.id))]);
+      return { rows: found.length, transactions: new Set(found.map((r) => r.xmin)).size };
+    };
+    const workspaceId = decodeId('Workspace', ws.id);
+
+    // Eight at once: the first writes go alone, the rest wait and share one transaction.
+    const together = Array.from({ length: 8 }, (_, i) => row(workspaceId, i + 1));
+    const written = await Promise.all(together.map((event) => write([event])));
+    written.forEach((ids, i) => expect(ids.has(together[i]!.id)).toBe(true));
+    const shared = await transactionsOf(together);
+    expect(shared.rows).toBe(8);
+    expect(shared.transactions).toBeLessThan(8);
+
+    // One of them cannot be written (its workspace does not exist): only that one fails.
+    const mixed = Array.from({ length: 8 }, (_, i) => row(i === 5 ? newId() : workspaceId, 100 + i));
+    const outcomes = await Promise.allSettled(mixed.map((event) => write([event])));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(mixed.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
+    expect((await transactionsOf(mixed)).rows).toBe(7);
   });
 
   it('gives every event of a workspace a larger sequence than the one before', async () => {

@@ -17,7 +17,11 @@ export async function measureIngest(bench: BenchContext): Promise<Measurement> {
   const noop = await startProcess(NOOP_API, { env: {}, ready: /listening on (\S+)/ });
   const noopBody = JSON.stringify({ query: 'mutation ($input: String) { noop(input: $input) }', variables: { input: 'x' } });
   await closedLoop({ origin: noop.ready[1]!, path: '/graphql' }, () => noopBody, { clients: CLIENTS, seconds: 1 });
-  const noopRate = await closedLoop({ origin: noop.ready[1]!, path: '/graphql' }, () => noopBody, { clients: CLIENTS, seconds: SECONDS });
+  let noopRate = 0;
+  const noopCpu = await cpuPerOperation({ 'no-op server': () => [noop.child.pid!] }, async () => {
+    noopRate = await closedLoop({ origin: noop.ready[1]!, path: '/graphql' }, () => noopBody, { clients: CLIENTS, seconds: SECONDS });
+    return noopRate * SECONDS;
+  });
   await noop.stop();
 
   const { url, db } = await bench.freshDatabase('bench_ingest');
@@ -39,6 +43,7 @@ export async function measureIngest(bench: BenchContext): Promise<Measurement> {
     bench.found.ingestRate = rate;
     return rateVersusBaseline(`1. emitEvent, ${CLIENTS} keep-alive clients (API process, req/s)`, rate, { rate: noopRate, what: 'graphql-yoga no-op' }, 0.3, [
       { title: 'CPU time per emitEvent', lines: cpuTime },
+      { title: 'CPU time per no-op request (the baseline)', lines: noopCpu },
       { title: 'API process CPU profile during emitEvent load', lines: cpu },
       { title: 'Postgres statements during emitEvent load', lines: await topStatements(db) },
     ]);

@@ -58,9 +58,83 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
  * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
  * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
  * An event whose idempotency key already exists is skipped together with its deliveries and
- * jobs. Returns the ids of the events actually written.
+ * jobs. Returns the ids of the events written (a superset when the write was shared).
+ *
+ * Outside a transaction, concurrent callers share writes (see `groupWriter`).
  */
 export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Set<string>> {
-  const [result] = await runPrepared<{ inserted: string[] | null }>(em, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(deliveries)]);
+  if (em.isInTransaction()) return writeNow(em, { events, deliveries });
+  const connection = em.getConnection();
+  let writer = writers.get(connection);
+  if (!writer) writers.set(connection, (writer = groupWriter()));
+  return writer(em, { events, deliveries });
+}
+
+interface Rows {
+  events: EventRow[];
+  deliveries: DeliveryRow[];
+}
+
+async function writeNow(em: EntityManager, rows: Rows): Promise<Set<string>> {
+  const [result] = await runPrepared<{ inserted: string[] | null }>(em, PERSIST_EVENTS, [JSON.stringify(rows.events), JSON.stringify(rows.deliveries)]);
   return new Set(result?.inserted ?? []);
+}
+
+/**
+ * Writes in flight per process; emits arriving meanwhile wait and go together. One measured
+ * best (bench/README.md): more in flight made the groups smaller and Postgres busier.
+ */
+const WRITES_IN_FLIGHT = 1;
+/** Events one shared write takes at most. */
+const EVENTS_PER_WRITE = 2000;
+
+interface Pending extends Rows {
+  em: EntityManager;
+  resolve(inserted: Set<string>): void;
+  reject(error: unknown): void;
+}
+
+const writers = new WeakMap<object, (em: EntityManager, rows: Rows) => Promise<Set<string>>>();
+
+/**
+ * Group commit for emits: while a write is running, further emits queue, and the next write
+ * takes all of them in one statement, so Postgres pays for one statement, one
+ * add_jobs and one commit per group rather than per emit. An idle process writes at once.
+ * Each caller still returns only after its own rows are committed. A shared write that fails
+ * is retried per caller, so one bad emit cannot fail the others it was grouped with.
+ */
+function groupWriter() {
+  let inFlight = 0;
+  const queue: Pending[] = [];
+
+  const takeGroup = (): Pending[] => {
+    const group = [queue.shift()!];
+    let events = group[0]!.events.length;
+    while (queue.length && events + queue[0]!.events.length <= EVENTS_PER_WRITE) {
+      events += queue[0]!.events.length;
+      group.push(queue.shift()!);
+    }
+    return group;
+  };
+
+  const write = async (group: Pending[]) => {
+    inFlight++;
+    try {
+      const rows = { events: group.flatMap((pending) => pending.events), deliveries: group.flatMap((pending) => pending.deliveries) };
+      const inserted = await writeNow(group[0]!.em, rows);
+      for (const pending of group) pending.resolve(inserted);
+    } catch (error) {
+      if (group.length === 1) group[0]!.reject(error);
+      else for (const pending of group) writeNow(pending.em, pending).then(pending.resolve, pending.reject);
+    } finally {
+      inFlight--;
+      if (queue.length) void write(takeGroup());
+    }
+  };
+
+  return (em: EntityManager, rows: Rows) =>
+    new Promise<Set<string>>((resolve, reject) => {
+      queue.push({ ...rows, em, resolve, reject });
+      if (inFlight < WRITES_IN_FLIGHT) void write(takeGroup());
+    });
 }
