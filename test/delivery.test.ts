@@ -147,6 +147,26 @@ describe('delivering an event', () => {
     for (let i = 0; i < 5; i++) sequences.push((await emit(ws.secret, { type: 'tick.tock' })).event.sequence);
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     expect(new Set(sequences).size).toBe(5);
+
+    // A batch is numbered in its order, after everything before it.
+    const { emitEvents } = await ws.secret.request(
+      'mutation ($input: EmitEventsInput!) { emitEvents(input: $input) { ... on EmitEventsPayload { results { event { sequence } } } } }',
+      { input: { events: [{ type: 'tick.tock' }, { type: 'tick.tock' }, { type: 'tick.tock' }] } },
+    );
+    const batch = emitEvents.results.map((result: { event: { sequence: number } }) => result.event.sequence);
+    expect(batch).toEqual([batch[0], batch[0] + 1, batch[0] + 2]);
+    expect(batch[0]).toBeGreaterThan(sequences.at(-1)!);
+  });
+
+  it('numbers an event before routing it when a condition may read its sequence', async () => {
+    const ws = await server.seedWorkspace();
+    const receiver = await startReceiver();
+    const hook = await createWebhook(ws.secret, receiver.url('/odd'));
+    await createRule(ws.secret, hook.id, ['tick.*'], { condition: 'sequence % 2 = 1' });
+    const emitted = [];
+    for (let i = 0; i < 4; i++) emitted.push((await emit(ws.secret, { type: 'tick.tock' })).event);
+    expect(emitted.map((event) => event.deliveries.length)).toEqual(emitted.map((event) => (event.sequence % 2 === 1 ? 1 : 0)));
+    await receiver.close();
   });
 
   it('refuses payloads that break the event type schema or the size cap, naming the field', async () => {

@@ -7,7 +7,7 @@ import { jobForDelivery } from '../deliveries/job-specs.ts';
 import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
 import { eventSequenceName } from './event-sequence.ts';
 import { persistEvents, type DeliveryRow, type EventRow } from './persist-events.ts';
-import { routeEvent, type RoutedEvent } from './routes.ts';
+import { routeEvent, type Route, type RoutedEvent } from './routes.ts';
 import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
 import type { EventRecord } from './event-record.ts';
@@ -51,8 +51,7 @@ async function emitValidated(context: EmitContext, events: EmitEventInput[], pat
   if (issues.length > 0) throw new ValidationError(issues);
 
   const now = new Date().toISOString();
-  const sequences = await nextSequences(em, workspaceId, events.length);
-  const rows: EventRow[] = events.map((event, index) => ({
+  const rows: EventRow[] = events.map((event) => ({
     id: newId(),
     workspace_id: workspaceId,
     type: event.type,
@@ -60,31 +59,43 @@ async function emitValidated(context: EmitContext, events: EmitEventInput[], pat
     resource_id: event.resourceId ?? null,
     payload: event.payload,
     idempotency_key: event.idempotencyKey ?? null,
-    sequence: sequences[index]!,
+    sequence: null,
     created_at: now,
     operational: false,
   }));
-  const inserted = await writeEvents(em, context.config, rows, { routing });
+  const written = await writeEvents(em, context.config, rows, { routing });
   return Promise.all(
-    rows.map(async (row) =>
-      inserted.has(row.id)
-        ? { event: toRecord(row), duplicate: false }
-        : { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true },
-    ),
+    rows.map(async (row) => {
+      const sequence = written.get(row.id);
+      return sequence === undefined
+        ? { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true }
+        : { event: toRecord({ ...row, sequence }), duplicate: false };
+    }),
   );
 }
 
-/** Routes and writes already-valid event rows of one workspace; returns the ids written (duplicates are not). */
+/**
+ * Routes and writes already-valid event rows of one workspace. Returns the sequence of each
+ * event written by id (a duplicate is not). Rows without a sequence are numbered by the write
+ * itself, saving a round trip, unless a condition on their routes may read it.
+ */
 export async function writeEvents(
   em: EntityManager,
   config: Config,
   rows: EventRow[],
   options: { routing?: RoutingSnapshot; excludeConnectionId?: string } = {},
-): Promise<Set<string>> {
+): Promise<Map<string, number>> {
+  const routing = options.routing ?? routingSnapshot(em, rows[0]!.workspace_id, null, config.defaultMaxConcurrency);
+  const routes = new Map<string, Route[]>();
+  for (const row of rows) if (!routes.has(row.type)) routes.set(row.type, await routing.routesFor(row.type));
+  const unnumbered = rows.filter((row) => row.sequence === null);
+  if (unnumbered.some((row) => routes.get(row.type)!.some((route) => route.condition))) {
+    const sequences = await nextSequences(em, rows[0]!.workspace_id, unnumbered.length);
+    unnumbered.forEach((row, index) => (row.sequence = sequences[index]!));
+  }
   const deliveries: DeliveryRow[] = [];
   for (const row of rows) {
-    const routing = options.routing ?? routingSnapshot(em, row.workspace_id, null, config.defaultMaxConcurrency);
-    const routed = await routeEvent(await routing.routesFor(row.type), toRecord(row), {
+    const routed = await routeEvent(routes.get(row.type)!, toRecord(row), {
       timeoutMs: config.expressionTimeoutMs,
       excludeConnectionId: options.excludeConnectionId,
     });
@@ -122,7 +133,7 @@ function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
 const NEXT_SEQUENCES = preparedStatement('switchyard_next_sequences', 'select nextval(?::regclass) as sequence from generate_series(1, ?::int)');
 
 /** Sequence numbers for `count` events; a Postgres sequence never blocks concurrent emits. */
-export async function nextSequences(em: EntityManager, workspaceId: string, count: number): Promise<number[]> {
+async function nextSequences(em: EntityManager, workspaceId: string, count: number): Promise<number[]> {
   const rows = await runPrepared<{ sequence: string }>(em, NEXT_SEQUENCES, [eventSequenceName(workspaceId), count]);
   return rows.map((row) => Number(row.sequence));
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { newId } from '../../db/ids.ts';
-import { nextSequences, writeEvents } from './emit.ts';
+import { writeEvents } from './emit.ts';
 import type { Config } from '../../config.ts';
 
 /** Events Switchyard emits into a workspace about its own deliveries and connections. */
@@ -22,7 +22,6 @@ export async function emitOperationalEvent(
   subject: { connectionId: string },
   payload: Record<string, unknown>,
 ): Promise<void> {
-  const [sequence] = await nextSequences(em, workspaceId, 1);
   await writeEvents(
     em,
     config,
@@ -34,7 +33,7 @@ export async function emitOperationalEvent(
       resource_id: subject.connectionId,
       payload,
       idempotency_key: null,
-      sequence: sequence!,
+      sequence: null,
       created_at: new Date().toISOString(),
       operational: true,
     }],

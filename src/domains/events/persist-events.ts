@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { addJobsSql, type JobSpec } from '../deliveries/job-specs.ts';
+import { eventSequenceName } from './event-sequence.ts';
 
 export interface EventRow {
   id: string;
@@ -10,7 +11,8 @@ export interface EventRow {
   resource_id: string | null;
   payload: unknown;
   idempotency_key: string | null;
-  sequence: number;
+  /** Null: numbered by the write, from the workspace's sequence. */
+  sequence: number | null;
   created_at: string;
   operational: boolean;
 }
@@ -32,10 +34,11 @@ export interface DeliveryRow {
 
 const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inserted_events as (
        insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational)
-       select id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational
-       from json_populate_recordset(null::events, ?::json)
+       select e.id, e.workspace_id, e.type, e.resource, e.resource_id, e.payload, e.idempotency_key,
+              coalesce(e.sequence, nextval((j.row->>'sequence_name')::regclass)), e.created_at, e.operational
+       from json_array_elements(?::json) as j(row), json_populate_record(null::events, j.row) as e
        on conflict (workspace_id, idempotency_key) do nothing
-       returning id),
+       returning id, sequence),
      planned as (
        select * from json_to_recordset(?::json) as d(
          id uuid, workspace_id uuid, event_id uuid, connection_id uuid, rule_id uuid, event_type text,
@@ -50,7 +53,7 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
        returning id),
      jobs as (${addJobsSql(`(select coalesce(json_agg(job), '[]') from (
         select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null) unique_jobs)`)})
-     select (select json_agg(id) from inserted_events) as inserted,
+     select (select json_object_agg(id, sequence) from inserted_events) as inserted,
             (select count(*) from inserted_deliveries) as deliveries,
             (select added from jobs) as jobs`);
 
@@ -58,11 +61,12 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
  * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
  * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
  * An event whose idempotency key already exists is skipped together with its deliveries and
- * jobs. Returns the ids of the events written (a superset when the write was shared).
+ * jobs. Returns the sequence of each event written by id (more events when the write was
+ * shared); events without one are numbered here, in order.
  *
  * Outside a transaction, concurrent callers share writes (see `groupWriter`).
  */
-export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Set<string>> {
+export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Map<string, number>> {
   if (em.isInTransaction()) return writeNow(em, { events, deliveries });
   const connection = em.getConnection();
   let writer = writers.get(connection);
@@ -75,9 +79,10 @@ interface Rows {
   deliveries: DeliveryRow[];
 }
 
-async function writeNow(em: EntityManager, rows: Rows): Promise<Set<string>> {
-  const [result] = await runPrepared<{ inserted: string[] | null }>(em, PERSIST_EVENTS, [JSON.stringify(rows.events), JSON.stringify(rows.deliveries)]);
-  return new Set(result?.inserted ?? []);
+async function writeNow(em: EntityManager, rows: Rows): Promise<Map<string, number>> {
+  const events = rows.events.map((row) => ({ ...row, sequence_name: eventSequenceName(row.workspace_id) }));
+  const [result] = await runPrepared<{ inserted: Record<string, number> | null }>(em, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(rows.deliveries)]);
+  return new Map(Object.entries(result?.inserted ?? {}).map(([id, sequence]) => [id, Number(sequence)]));
 }
 
 /**
@@ -90,11 +95,11 @@ const EVENTS_PER_WRITE = 2000;
 
 interface Pending extends Rows {
   em: EntityManager;
-  resolve(inserted: Set<string>): void;
+  resolve(written: Map<string, number>): void;
   reject(error: unknown): void;
 }
 
-const writers = new WeakMap<object, (em: EntityManager, rows: Rows) => Promise<Set<string>>>();
+const writers = new WeakMap<object, (em: EntityManager, rows: Rows) => Promise<Map<string, number>>>();
 
 /**
  * Group commit for emits: while a write is running, further emits queue, and the next write
@@ -121,8 +126,8 @@ function groupWriter() {
     inFlight++;
     try {
       const rows = { events: group.flatMap((pending) => pending.events), deliveries: group.flatMap((pending) => pending.deliveries) };
-      const inserted = await writeNow(group[0]!.em, rows);
-      for (const pending of group) pending.resolve(inserted);
+      const written = await writeNow(group[0]!.em, rows);
+      for (const pending of group) pending.resolve(written);
     } catch (error) {
       if (group.length === 1) group[0]!.reject(error);
       else for (const pending of group) writeNow(pending.em, pending).then(pending.resolve, pending.reject);
@@ -133,7 +138,7 @@ function groupWriter() {
   };
 
   return (em: EntityManager, rows: Rows) =>
-    new Promise<Set<string>>((resolve, reject) => {
+    new Promise<Map<string, number>>((resolve, reject) => {
       queue.push({ ...rows, em, resolve, reject });
       if (inFlight < WRITES_IN_FLIGHT) void write(takeGroup());
     });
