@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
 
 /**
  * A statement of a hot path (every emit, every attempt), run as a named prepared statement:
@@ -20,9 +20,10 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name, text, native: text.replace(/\?/g, () => `$${++placeholder}`) };
 }
 
-export async function runPrepared<T extends object>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
-  if (em.isInTransaction()) return em.execute<T[]>(statement.text, values);
-  const pool = await em.getConnection().getNativeClient();
+/** Runs `statement` with the entity manager (in its transaction, if any) or on the connection pool. */
+export async function runPrepared<T extends object>(db: EntityManager | PostgreSqlConnection, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
+  if ('isInTransaction' in db && db.isInTransaction()) return db.execute<T[]>(statement.text, values);
+  const pool = await ('getConnection' in db ? db.getConnection() : db).getNativeClient();
   const result = await pool.query<T>({ name: statement.name, text: statement.native, values });
   return result.rows;
 }

@@ -1,4 +1,5 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
+import { groupCommit, groupCommitPer } from '../../db/group-commit.ts';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { addJobsSql, type JobSpec } from '../deliveries/job-specs.ts';
 import { eventSequenceName } from './event-sequence.ts';
@@ -64,14 +65,11 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
  * jobs. Returns the sequence of each event written by id (more events when the write was
  * shared); events without one are numbered here, in order.
  *
- * Outside a transaction, concurrent callers share writes (see `groupWriter`).
+ * Outside a transaction, concurrent callers share writes (see `writerFor`).
  */
 export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Map<string, number>> {
-  if (em.isInTransaction()) return writeNow(em, { events, deliveries });
-  const connection = em.getConnection();
-  let writer = writers.get(connection);
-  if (!writer) writers.set(connection, (writer = groupWriter()));
-  return writer(em, { events, deliveries });
+  if (em.isInTransaction()) return writeNow(em, [{ events, deliveries }]);
+  return writerFor(em.getConnection())({ events, deliveries });
 }
 
 interface Rows {
@@ -79,67 +77,20 @@ interface Rows {
   deliveries: DeliveryRow[];
 }
 
-async function writeNow(em: EntityManager, rows: Rows): Promise<Map<string, number>> {
-  const events = rows.events.map((row) => ({ ...row, sequence_name: eventSequenceName(row.workspace_id) }));
-  const [result] = await runPrepared<{ inserted: Record<string, number> | null }>(em, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(rows.deliveries)]);
-  return new Map(Object.entries(result?.inserted ?? {}).map(([id, sequence]) => [id, Number(sequence)]));
-}
-
-/**
- * Writes in flight per process; emits arriving meanwhile wait and go together. One measured
- * best (bench/README.md): more in flight made the groups smaller and Postgres busier.
- */
-const WRITES_IN_FLIGHT = 1;
-/** Events one shared write takes at most. */
 const EVENTS_PER_WRITE = 2000;
 
-interface Pending extends Rows {
-  em: EntityManager;
-  resolve(written: Map<string, number>): void;
-  reject(error: unknown): void;
-}
+/** Concurrent emits of this process share writes (group commit), up to EVENTS_PER_WRITE events. */
+const writerFor = groupCommitPer((connection: PostgreSqlConnection) =>
+  groupCommit({
+    write: (emits: Rows[]) => writeNow(connection, emits),
+    weight: (emit) => emit.events.length,
+    maxWeight: EVENTS_PER_WRITE,
+  }),
+);
 
-const writers = new WeakMap<object, (em: EntityManager, rows: Rows) => Promise<Map<string, number>>>();
-
-/**
- * Group commit for emits: while a write is running, further emits queue, and the next write
- * takes all of them in one statement, so Postgres pays for one statement, one
- * add_jobs and one commit per group rather than per emit. An idle process writes at once.
- * Each caller still returns only after its own rows are committed. A shared write that fails
- * is retried per caller, so one bad emit cannot fail the others it was grouped with.
- */
-function groupWriter() {
-  let inFlight = 0;
-  const queue: Pending[] = [];
-
-  const takeGroup = (): Pending[] => {
-    const group = [queue.shift()!];
-    let events = group[0]!.events.length;
-    while (queue.length && events + queue[0]!.events.length <= EVENTS_PER_WRITE) {
-      events += queue[0]!.events.length;
-      group.push(queue.shift()!);
-    }
-    return group;
-  };
-
-  const write = async (group: Pending[]) => {
-    inFlight++;
-    try {
-      const rows = { events: group.flatMap((pending) => pending.events), deliveries: group.flatMap((pending) => pending.deliveries) };
-      const written = await writeNow(group[0]!.em, rows);
-      for (const pending of group) pending.resolve(written);
-    } catch (error) {
-      if (group.length === 1) group[0]!.reject(error);
-      else for (const pending of group) writeNow(pending.em, pending).then(pending.resolve, pending.reject);
-    } finally {
-      inFlight--;
-      if (queue.length) void write(takeGroup());
-    }
-  };
-
-  return (em: EntityManager, rows: Rows) =>
-    new Promise<Map<string, number>>((resolve, reject) => {
-      queue.push({ ...rows, em, resolve, reject });
-      if (inFlight < WRITES_IN_FLIGHT) void write(takeGroup());
-    });
+async function writeNow(db: EntityManager | PostgreSqlConnection, emits: Rows[]): Promise<Map<string, number>> {
+  const events = emits.flatMap((emit) => emit.events).map((row) => ({ ...row, sequence_name: eventSequenceName(row.workspace_id) }));
+  const deliveries = emits.flatMap((emit) => emit.deliveries);
+  const [result] = await runPrepared<{ inserted: Record<string, number> | null }>(db, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(deliveries)]);
+  return new Map(Object.entries(result?.inserted ?? {}).map(([id, sequence]) => [id, Number(sequence)]));
 }
