@@ -13,14 +13,14 @@ export async function resetStatements(db: pg.Pool): Promise<void> {
 /** The statements that took most of Postgres's time since the last reset, as Markdown rows. */
 export async function topStatements(db: pg.Pool, limit = 14): Promise<string[]> {
   const { rows } = await db.query<{ query: string; calls: string; mean: number; plan: number; share: number }>(
-    `select query, calls, mean_exec_time as mean, mean_plan_time as plan,
+    `select query, calls, mean_exec_time as mean, total_plan_time / nullif(calls, 0) as plan,
             100 * (total_exec_time + total_plan_time) / nullif(sum(total_exec_time + total_plan_time) over (), 0) as share
      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
      order by total_exec_time + total_plan_time desc limit $1`,
     [limit],
   );
   return [
-    '| share of Postgres time | calls | mean ms planning | mean ms executing | statement |',
+    '| share of Postgres time | calls | planning ms per call | executing ms per call | statement |',
     '| --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${Number(row.share).toFixed(0)} % | ${row.calls} | ${Number(row.plan).toFixed(3)} | ${Number(row.mean).toFixed(3)} | \`${oneLine(row.query)}\` |`),
   ];
