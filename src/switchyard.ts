@@ -3,11 +3,10 @@ import type { EmbeddedDatabase } from './db/embedded-postgres.ts';
 import { connectOrm } from './db/orm.ts';
 import { migrate } from './db/migrate.ts';
 import { ensureAdminKey } from './domains/auth/api-key.service.ts';
-import { startApp, GRAPHQL_PATH, type App } from './server/app.ts';
+import type { App } from './server/app.ts';
 import { startWorker, type Worker } from './jobs/index.ts';
 import { closeHttp } from './domains/deliveries/http/send-webhook.ts';
 import type { Services } from './server/services.ts';
-import { startDeliveryPubSub } from './server/pubsub.ts';
 
 export interface Switchyard {
   services: Services;
@@ -36,6 +35,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
   const services: Services = { orm, config };
   let app: App | null = null;
   let worker: Worker | null = null;
+  let graphqlUrl: string | null = null;
   try {
     await migrate(orm, databaseUrl);
     const adminKey = await ensureAdminKey(orm.em.fork(), config.adminKey);
@@ -43,15 +43,18 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
       log(`Admin key (shown once; store it now): ${adminKey}`);
     }
     if (config.role !== 'worker') {
+      // Loaded only where the API runs: a worker process never carries the GraphQL stack.
+      const [{ startDeliveryPubSub }, { startApp, GRAPHQL_PATH }] = await Promise.all([import('./server/pubsub.ts'), import('./server/app.ts')]);
       services.pubsub = await startDeliveryPubSub(databaseUrl, { log });
       app = await startApp(services, { port: config.port, host: config.host });
+      graphqlUrl = `${app.url}${GRAPHQL_PATH}`;
     }
     if (config.role !== 'api') {
       worker = await startWorker(services, databaseUrl);
       log(`Delivery worker running (concurrency ${config.workerConcurrency})`);
     }
     // Last, so whoever waits for this line finds the whole process ready.
-    if (app) log(`GraphQL API: ${app.url}${GRAPHQL_PATH} (open it in a browser for GraphiQL)`);
+    if (graphqlUrl) log(`GraphQL API: ${graphqlUrl} (open it in a browser for GraphiQL)`);
   } catch (error) {
     await app?.close();
     await services.pubsub?.close();
