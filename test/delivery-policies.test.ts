@@ -30,6 +30,20 @@ describe('failure isolation', () => {
     await receiver.close();
   });
 
+  it("holds a failing connection's waiting deliveries until its retry, so they stop crowding the queue", async () => {
+    const receiver = await startReceiver();
+    receiver.script(() => ({ status: 500 }));
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 1, retryScheduleSeconds: [0, 3] });
+    await emitMany(ws.secret, 'job.failed', 5);
+    await receiver.waitForRequests(1);
+    // One at a time (maxConcurrency 1): without the hold the other four would follow at once.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(receiver.requests).toHaveLength(1);
+    // They are held, not lost: at the retry time they are tried (and held again as they fail).
+    await receiver.waitForRequests(2, 10_000);
+    await receiver.close();
+  });
+
   it('never has more attempts in flight than maxConcurrency', async () => {
     const receiver = await startReceiver();
     receiver.script(() => ({ status: 200, delayMs: 100 }));

@@ -3,6 +3,7 @@ import { createWorkspace, emitMany, gql, EMIT_MANY } from '../support/api.ts';
 import { waitUntil } from '../support/load.ts';
 import type { BenchContext, Measurement } from '../support/measurement.ts';
 import { rateVersusBaseline } from '../support/measurement.ts';
+import { resetStatements, topStatements } from '../support/profiles.ts';
 import { startSwitchyardProcess } from '../support/switchyard.ts';
 
 const HEALTHY = 3000;
@@ -40,11 +41,15 @@ export async function measureIsolation(bench: BenchContext): Promise<Measurement
   const shared = await healthyRate(url, db, 'healthy.shared');
   await db.end();
 
-  return rateVersusBaseline('5. healthy connection beside one that hangs (deliveries/s)', shared, { rate: alone, what: 'healthy connection alone' }, 0.9);
+  return rateVersusBaseline('5. healthy connection beside one that hangs (deliveries/s)', shared.rate, { rate: alone.rate, what: 'healthy connection alone' }, 0.9, [
+    { title: 'Postgres statements, healthy connection alone', lines: alone.statements },
+    { title: 'Postgres statements, healthy connection beside the hanging one', lines: shared.statements },
+  ]);
 }
 
 /** Starts a worker on the queued backlog; the rate at which deliveries of `type` succeed. */
-async function healthyRate(url: string, db: pg.Pool, type: string): Promise<number> {
+async function healthyRate(url: string, db: pg.Pool, type: string): Promise<{ rate: number; statements: string[] }> {
+  await resetStatements(db);
   const worker = await startSwitchyardProcess(url, 'worker');
   try {
     const done = async () =>
@@ -58,5 +63,5 @@ async function healthyRate(url: string, db: pg.Pool, type: string): Promise<numb
      from deliveries d join attempts a on a.delivery_id = d.id where d.event_type = $1`,
     [type],
   );
-  return HEALTHY / Number(span!.seconds);
+  return { rate: HEALTHY / Number(span!.seconds), statements: await topStatements(db, 6) };
 }

@@ -51,6 +51,8 @@ export interface ConnectionQueueSettings {
 }
 
 const compact = (uuid: string) => uuid.replaceAll('-', '');
+/** The shard queues of an unordered connection are named this, then a number. */
+export const shardPrefix = (connectionId: string) => `conn_${compact(connectionId)}_`;
 
 /**
  * The graphile-worker job for one delivery. graphile-worker runs one job at a time per named
@@ -63,7 +65,7 @@ export function jobForDelivery(deliveryId: string, connection: ConnectionQueueSe
   return {
     identifier: 'deliver',
     payload: { deliveryId },
-    queue_name: `conn_${compact(connection.id)}_${randomInt(connection.maxConcurrency)}`,
+    queue_name: `${shardPrefix(connection.id)}${randomInt(connection.maxConcurrency)}`,
     run_at: runAt?.toISOString() ?? null,
     job_key: null,
   };

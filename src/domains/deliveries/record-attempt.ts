@@ -8,6 +8,7 @@ import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
 import type { DeliveryStatus } from './delivery.entity.ts';
 import { notificationArgs } from './delivery-notifications.ts';
+import { holdBacklog } from './backlog-hold.ts';
 import { addJobsSql, jobForDelivery, type JobSpec } from './job-specs.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttempt } from './retry-schedule.ts';
@@ -45,12 +46,15 @@ export async function recordAttempt(em: EntityManager, config: Config, plan: Att
     await writeAttempt(em, plan, result, attempt, outcome, []);
     return outcome;
   }
-  return em.transactional(async (tx) => {
-    const outcome = await nextState(tx, config, plan, result, attempt);
-    const retry = outcome.kind === 'retrying' && !plan.connection.ordered ? [jobForDelivery(plan.deliveryId, queueSettings(config, plan), outcome.retryAt)] : [];
-    await writeAttempt(tx, plan, result, attempt, outcome, retry);
-    return outcome;
+  const outcome = await em.transactional(async (tx) => {
+    const next = await nextState(tx, config, plan, result, attempt);
+    const retry = next.kind === 'retrying' && !plan.connection.ordered ? [jobForDelivery(plan.deliveryId, queueSettings(config, plan), next.retryAt)] : [];
+    await writeAttempt(tx, plan, result, attempt, next, retry);
+    return next;
   });
+  // After the commit, not in it: holding the backlog moves many jobs and needs no atomicity.
+  if (outcome.kind === 'retrying' && !plan.connection.ordered) await holdBacklog(em, plan.connection.id, outcome.retryAt);
+  return outcome;
 }
 
 const writeAttemptSql = (withJobs: boolean) =>
