@@ -54,9 +54,10 @@ export async function measureDelivery(bench: BenchContext): Promise<Measurement>
   const statements = await topStatements(db);
   await db.end();
 
-  const noopRate = await noopJobRate(bench);
-  return rateVersusBaseline('3. deliveries end to end, one worker process (deliveries/s)', rate, { rate: noopRate, what: 'graphile-worker no-op jobs' }, 0.5, [
+  const noop = await noopJobRate(bench);
+  return rateVersusBaseline('3. deliveries end to end, one worker process (deliveries/s)', rate, { rate: noop.rate, what: 'graphile-worker no-op jobs' }, 0.5, [
     { title: 'CPU time per delivery (the receiver runs in the bench client)', lines: cpuTime },
+    { title: 'CPU time per no-op job (the baseline; its jobs were queued before the worker started)', lines: noop.cpu },
     { title: 'Worker process CPU profile while delivering', lines: cpu },
     { title: 'Postgres statements while delivering', lines: statements },
   ]);
@@ -65,7 +66,7 @@ export async function measureDelivery(bench: BenchContext): Promise<Measurement>
 const succeeded = async (db: pg.Pool) =>
   Number((await db.query<{ count: string }>("select count(*) from deliveries where status = 'SUCCEEDED'")).rows[0]!.count);
 
-async function noopJobRate(bench: BenchContext): Promise<number> {
+async function noopJobRate(bench: BenchContext): Promise<{ rate: number; cpu: string[] }> {
   const { url, db } = await bench.freshDatabase('bench_noop_jobs');
   try {
     await db.query(
@@ -75,8 +76,13 @@ async function noopJobRate(bench: BenchContext): Promise<number> {
     );
     const worker = await startProcess(NOOP_WORKER, { env: { DATABASE_URL: url, BENCH_JOBS: String(DELIVERIES) }, ready: /no-op worker running/ });
     try {
-      const done = await worker.waitForOutput(/done \d+ in ([\d.]+) ms/, LIMIT_MS);
-      return DELIVERIES / (Number(done[1]) / 1000);
+      let rate = 0;
+      const cpu = await cpuPerOperation({ 'no-op worker': () => [worker.child.pid!], Postgres: bench.postgresPids }, async () => {
+        const done = await worker.waitForOutput(/done \d+ in ([\d.]+) ms/, LIMIT_MS);
+        rate = DELIVERIES / (Number(done[1]) / 1000);
+        return DELIVERIES;
+      });
+      return { rate, cpu };
     } finally {
       await worker.stop();
     }
