@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import { createWorkspace, EMIT_ONE } from '../support/api.ts';
+import { cpuPerOperation } from '../support/cpu-time.ts';
 import { openLoop, percentile, sleep, waitUntil } from '../support/load.ts';
 import type { BenchContext, Measurement } from '../support/measurement.ts';
 import { now } from '../support/receiver.ts';
@@ -48,8 +49,14 @@ export async function measureSubscriptions(bench: BenchContext): Promise<Measure
     await sleep(500);
     latencies.length = 0;
     const base = received.map((count) => count);
-    await openLoop(emit, body, { rate: RATE, seconds: EVENTS / RATE });
-    const complete = await waitUntil(() => received.every((count, i) => count - base[i]! >= EVENTS), 60_000);
+    let complete = false;
+    await api.startCpuProfile();
+    const cpuTime = await cpuPerOperation({ 'API process': () => [api.child.pid!], 'worker process': () => [worker.child.pid!], Postgres: bench.postgresPids }, async () => {
+      await openLoop(emit, body, { rate: RATE, seconds: EVENTS / RATE });
+      complete = await waitUntil(() => received.every((count, i) => count - base[i]! >= EVENTS), 60_000);
+      return received.reduce((sum, count, i) => sum + count - base[i]!, 0);
+    });
+    const cpu = await api.stopCpuProfile();
     const messages = received.reduce((sum, count, i) => sum + count - base[i]!, 0);
     if (!complete) throw new Error(`subscribers got ${messages} of ${EVENTS * SUBSCRIBERS} messages (${failures} failed)`);
     const p99 = percentile(latencies, 99);
@@ -60,7 +67,10 @@ export async function measureSubscriptions(bench: BenchContext): Promise<Measure
       ratio: '-',
       target: 'p99 <= 200',
       met: p99 <= 200,
-      evidence: [],
+      evidence: [
+        { title: 'CPU time per subscriber message (the subscribers run in the bench client)', lines: cpuTime },
+        { title: 'API process CPU profile while streaming', lines: cpu },
+      ],
     };
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
