@@ -65,10 +65,10 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
  * jobs. Returns the sequence of each event written by id (more events when the write was
  * shared); events without one are numbered here, in order.
  *
- * Outside a transaction, concurrent callers share writes (see `writerFor`).
+ * Outside a transaction, concurrent small emits share writes (see `writerFor`).
  */
 export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Map<string, number>> {
-  if (em.isInTransaction()) return writeNow(em, [{ events, deliveries }]);
+  if (em.isInTransaction() || events.length >= GROUPED_BELOW) return writeNow(em, [{ events, deliveries }]);
   return writerFor(em.getConnection())({ events, deliveries });
 }
 
@@ -77,7 +77,12 @@ interface Rows {
   deliveries: DeliveryRow[];
 }
 
-const EVENTS_PER_WRITE = 2000;
+/**
+ * Emits of fewer events than this share writes; a larger batch has its own, as sharing would
+ * only queue it behind others (big writes in parallel use more of Postgres's cores).
+ */
+const GROUPED_BELOW = 50;
+const EVENTS_PER_WRITE = 500;
 
 /** Concurrent emits of this process share writes (group commit), up to EVENTS_PER_WRITE events. */
 const writerFor = groupCommitPer((connection: PostgreSqlConnection) =>
