@@ -26,12 +26,15 @@ export interface BenchProcess {
 
 /**
  * Runs `script` on this Node with `env` as its own process (the way Switchyard runs in
- * production) and waits for a line matching `ready` on its output.
+ * production) and waits for a line matching `ready` on its output. `nodeFlags` go before it.
  */
-export async function startProcess(script: string, options: { env: Record<string, string>; ready: RegExp }): Promise<BenchProcess> {
+export async function startProcess(
+  script: string,
+  options: { env: Record<string, string>; ready: RegExp; nodeFlags?: string[] },
+): Promise<BenchProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const profileFile = join(dir, 'cpu.cpuprofile');
-  const child = spawn(process.execPath, ['--import', PROFILER, script], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', PROFILER, script], {
     env: { ...process.env, ...options.env, BENCH_CPU_PROFILE: profileFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

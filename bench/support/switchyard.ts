@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startProcess, type BenchProcess } from './processes.ts';
 
 export const ADMIN_KEY = 'sy_admin_bench_key_for_this_run_only';
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+// The Node flags `npm start` uses, so the bench runs Switchyard as users do.
+const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+const START_FLAGS = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
 
 export interface SwitchyardProcess extends BenchProcess {
   /** The API's base URL (role `api` only). */
@@ -25,6 +29,7 @@ export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 
       ...env,
     },
     ready: role === 'api' ? /GraphQL API: (\S+)\/graphql/ : /Delivery worker running/,
+    nodeFlags: START_FLAGS,
   });
   return { ...started, url: role === 'api' ? started.ready[1]! : '' };
 }
