@@ -45,6 +45,7 @@ const cluster = await startEmbeddedPostgres({
 });
 const receiver = await startReceiver();
 const results: Measurement[] = [];
+const used: string[] = [];
 try {
   // One migrated template; each measurement gets a fresh copy of it.
   const templateUrl = cluster.urlFor('bench_template');
@@ -61,8 +62,12 @@ try {
     found: {},
     async freshDatabase(name) {
       await cluster.createDatabase(name, 'bench_template');
+      used.push(name);
       const url = cluster.urlFor(name);
-      return { url, db: new pg.Pool({ connectionString: url, max: 4 }) };
+      const db = new pg.Pool({ connectionString: url, max: 4 });
+      // Dropping the database afterwards ends any connection a failed measurement left open.
+      db.on('error', () => {});
+      return { url, db };
     },
   };
   for (const [name, measure] of Object.entries(measurements)) {
@@ -70,6 +75,9 @@ try {
     console.log(`measuring ${name} ...`);
     try {
       results.push(...[await measure(bench)].flat());
+      // What a measurement leaves behind (autovacuum of its rows, dirty buffers) must not run
+      // during the next one.
+      await dropAndSettle(templateUrl, used.splice(0));
     } catch (error) {
       // A measurement that cannot finish is a result too; the others still run.
       console.error(error);
@@ -80,6 +88,17 @@ try {
   await receiver.close();
   await cluster.stop();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function dropAndSettle(templateUrl: string, databases: string[]) {
+  const admin = new pg.Client(templateUrl);
+  await admin.connect();
+  try {
+    for (const name of databases) await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query('checkpoint');
+  } finally {
+    await admin.end();
+  }
 }
 
 const verdict = (met: boolean | null) => (met === null ? '' : met ? ' ✓' : ' ✗');
