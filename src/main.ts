@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { startSwitchyard, type Switchyard } from './switchyard.ts';
 
@@ -22,8 +23,8 @@ function stop() {
   switchyard.stop().then(
     () => process.exit(0),
     (error: unknown) => {
-      console.error(error);
-      process.exit(1);
+      // Written before exiting: writes to a pipe are asynchronous and process.exit drops them.
+      process.stderr.write(`${inspect(error)}\n`, () => process.exit(1));
     },
   );
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
 import { ADMIN_KEY } from './helpers/server.ts';
 import { graphqlClient } from './helpers/graphql.ts';
+import { freePort } from './helpers/global-setup.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -36,7 +37,7 @@ describe('the built service', () => {
 
   it('starts on an embedded Postgres, prints the admin key once and reuses its data after Ctrl-C', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-start-'));
-    const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EMBEDDED_PG_PORT: String(20000 + (process.pid % 20000)), PORT: '0' };
+    const env = { SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_EMBEDDED_PG_PORT: String(await freePort()), PORT: '0' };
 
     const first = startBuilt(env);
     const url = await first.url;

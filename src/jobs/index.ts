@@ -1,4 +1,5 @@
 import { run, type Runner, type RunnerOptions, type TaskList } from 'graphile-worker';
+import pg from 'pg';
 import type { Config } from '../config.ts';
 import { quietLogger } from '../db/quiet-logger.ts';
 import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
@@ -11,13 +12,18 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-/** How a worker process runs graphile-worker (shared with the bench's no-op baseline). */
-export function runnerOptions(config: Config, databaseUrl: string): RunnerOptions {
+/**
+ * How a worker process runs graphile-worker (shared with the bench's no-op baseline), on a pool
+ * of its own: graphile-worker ends the pools it makes without waiting for them, so a stop could
+ * race Postgres's shutdown and an idle connection's error would crash the process.
+ */
+export function runnerOptions(config: Config, databaseUrl: string): RunnerOptions & { pgPool: pg.Pool } {
+  // graphile-worker's advice: 10 or concurrency + 2, whichever is larger.
+  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: Math.max(10, config.workerConcurrency + 2) });
+  pgPool.on('error', (error) => console.error('[worker] an idle database connection failed:', error.message));
   return {
-    connectionString: databaseUrl,
+    pgPool,
     concurrency: config.workerConcurrency,
-    // graphile-worker's advice: 10 or concurrency + 2, whichever is larger.
-    maxPoolSize: Math.max(10, config.workerConcurrency + 2),
     logger: quietLogger,
     noHandleSignals: true,
     pollInterval: 1000,
@@ -39,7 +45,8 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
     deliver_ordered: deliverOrderedTask(services),
     replay_deliveries: replayDeliveriesTask(services),
   };
-  const runner: Runner = await run({ ...runnerOptions(config, databaseUrl), taskList });
+  const options = runnerOptions(config, databaseUrl);
+  const runner: Runner = await run({ ...options, taskList });
 
   const sweepEveryMs = Math.min(10_000, (config.staleJobSeconds * 1000) / 2);
   const sweep = async () => {
@@ -56,6 +63,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
     async stop() {
       clearInterval(timer);
       await runner.stop();
+      await options.pgPool.end();
     },
   };
 }

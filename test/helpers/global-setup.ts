@@ -38,7 +38,8 @@ export default async function setup(project: TestProject) {
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on right now: the kernel's pick, released for the caller. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
