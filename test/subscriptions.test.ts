@@ -82,6 +82,30 @@ describe('delivery subscriptions', () => {
     await Promise.all([watchA.close(), allOfB.close(), updatesOfB.close(), bPeekingAtA.close()]);
   });
 
+  it('share one execution between identical subscriptions, and every socket still gets every change', async () => {
+    const { id, client, secretKey } = await workspaceWithHook();
+    const other = createClient({ url: baseUrl, apiKey: secretKey });
+    clients.push(other);
+    const first = client.deliveries.subscribe({ eventType: 'order.completed' });
+    const second = other.deliveries.subscribe({ eventType: 'order.completed' });
+    // Two sockets, one execution: the pub/sub sees a single subscriber.
+    const [firstNext, secondNext] = [first.next(), second.next()];
+    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.switchyard.services.pubsub!.subscriberCount(decodeId('Workspace', id))).toBe(1);
+
+    const { event } = await client.emit({ type: 'order.completed' });
+    expect((await firstNext).value).toMatchObject({ event: { id: event.id } });
+    expect((await secondNext).value).toMatchObject({ event: { id: event.id } });
+
+    // One leaving does not end the other's stream; the last one leaving ends the execution.
+    await first.close();
+    const again = await client.emit({ type: 'order.completed' });
+    expect((await take(second, 1))[0]).toMatchObject({ event: { id: again.event.id } });
+    await second.close();
+    await untilSubscribed(server.switchyard.services.pubsub, id, 0);
+  });
+
   it('filter by event type and status', async () => {
     const { id, client, connectionId } = await workspaceWithHook();
     const refunds = client.deliveries.subscribe({ eventType: 'order.refunded', connectionId });
@@ -148,7 +172,8 @@ describe('delivery subscriptions', () => {
 
   it(`cap one socket at ${MAX_PER_SOCKET} subscriptions, with a clear error`, async () => {
     const { id, client } = await workspaceWithHook();
-    const open = Array.from({ length: MAX_PER_SOCKET }, () => client.deliveries.subscribe());
+    // Distinct filters: identical subscriptions would share one execution and count as one below.
+    const open = Array.from({ length: MAX_PER_SOCKET }, (_, i) => client.deliveries.subscribe({ eventType: `order.${i}` }));
     await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET);
 
     const over = client.deliveries.subscribe();
@@ -160,7 +185,7 @@ describe('delivery subscriptions', () => {
     // Completing one frees its place on the same socket.
     await open[0]!.close();
     await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET - 1);
-    open[0] = client.deliveries.subscribe();
+    open[0] = client.deliveries.subscribe({ eventType: 'order.0' });
     await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET);
     await Promise.all(open.map((stream) => stream.close()));
   });

@@ -8,7 +8,7 @@ import { deliveryMatches, type DeliveryFilter } from '../domains/deliveries/deli
 import type { DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
 import type { Context } from '../server/context.ts';
 import type { Services } from '../server/services.ts';
-import { SubscriberOverflowError } from '../server/pubsub.ts';
+import { SubscriberOverflowError } from '../server/push-iterator.ts';
 
 builder.subscriptionType({
   description: 'Live delivery changes over graphql-ws (or SSE) on /graphql, from the workspace of the key that subscribes.',

@@ -8,6 +8,7 @@ import { schema } from '../resolvers/index.ts';
 import { authenticate } from '../domains/auth/api-key.service.ts';
 import type { Context } from './context.ts';
 import type { Services } from './services.ts';
+import { sharedSubscriptions } from './shared-subscriptions.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -16,6 +17,13 @@ export interface App {
   /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
   url: string;
   close(): Promise<void>;
+}
+
+/** What onSubscribe hands graphql-ws's execute and subscribe for one operation. */
+interface Operation {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+  shareKey: string;
 }
 
 interface ServerContext {
@@ -51,6 +59,7 @@ export async function startApp(services: Services, listen: { port: number; host:
   });
 
   const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const shared = sharedSubscriptions();
   const wsServer = useServer<{ authorization?: string }>(
     {
       onConnect: async (ctx) => {
@@ -77,18 +86,25 @@ export async function startApp(services: Services, listen: { port: number; host:
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
+        const contextValue = await enveloped.contextFactory();
+        // Subscriptions that would execute alike share one execution (shared-subscriptions.ts).
+        const { principal } = contextValue as Context;
+        const shareKey = JSON.stringify([principal?.workspaceId, principal?.kind, payload.query, payload.operationName ?? null, payload.variables ?? null]);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+          contextValue,
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, shareKey } satisfies Operation,
         };
         return args;
       },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      execute: (args) => (args.rootValue as Operation).execute(args) as never,
+      subscribe: (args) => {
+        const operation = args.rootValue as Operation;
+        return shared.subscribe(operation.shareKey, () => operation.subscribe(args)) as never;
+      },
     },
     sockets,
   );

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { DELIVERY_CHANNEL, type DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
+import { pushIterator, type Sink } from './push-iterator.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../domains/deliveries/delivery.entity.ts';
 
 /**
@@ -42,18 +43,7 @@ export interface DeliveryPubSubOptions {
 /** `application_name` of the listener's session, so operators (and tests) can find it. */
 export const LISTENER_APPLICATION_NAME = 'switchyard-delivery-listener';
 
-/** A subscriber that fell too far behind; ended rather than silently skipping notifications. */
-export class SubscriberOverflowError extends Error {
-  constructor(limit: number) {
-    super(`The subscriber fell more than ${limit} delivery changes behind and was ended; subscribe again`);
-    this.name = 'SubscriberOverflowError';
-  }
-}
-
-interface Subscriber {
-  push(notification: DeliveryNotification): void;
-  end(error?: Error): void;
-}
+type Subscriber = Sink<DeliveryNotification>;
 
 /** Connects the listener (failing if the first connection fails) and returns the pub/sub. */
 export async function startDeliveryPubSub(databaseUrl: string, options: DeliveryPubSubOptions = {}): Promise<DeliveryPubSub> {
@@ -158,7 +148,7 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
       let subscribers = byWorkspace.get(workspaceId);
       if (!subscribers) byWorkspace.set(workspaceId, (subscribers = new Set()));
       const set = subscribers;
-      const iterator = queueIterator(maxQueued, () => {
+      const iterator = pushIterator<DeliveryNotification>(maxQueued, () => {
         set.delete(iterator.subscriber);
         if (set.size === 0 && byWorkspace.get(workspaceId) === set) byWorkspace.delete(workspaceId);
       });
@@ -175,68 +165,6 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
     },
     close,
   };
-}
-
-/** A push-to-pull queue: notifications pushed in, read with `for await`; `onEnd` runs once. */
-function queueIterator(maxQueued: number, onEnd: () => void) {
-  const queue: DeliveryNotification[] = [];
-  // Reads waiting for a value, oldest first: callers may ask for several before any arrives.
-  const waiting: { resolve: (result: IteratorResult<DeliveryNotification>) => void; reject: (error: Error) => void }[] = [];
-  let done = false;
-  let failure: Error | null = null;
-
-  const finish = (error?: Error) => {
-    if (done) return;
-    done = true;
-    failure = error ?? null;
-    onEnd();
-    // Reads wait only on an empty queue: the first learns why the stream ended, the rest that it did.
-    for (const waiter of waiting.splice(0)) {
-      if (failure) waiter.reject(failure);
-      else waiter.resolve({ value: undefined, done: true });
-      failure = null;
-    }
-  };
-
-  const subscriber: Subscriber = {
-    push(notification) {
-      if (done) return;
-      const waiter = waiting.shift();
-      if (waiter) {
-        waiter.resolve({ value: notification, done: false });
-      } else if (queue.length >= maxQueued) {
-        finish(new SubscriberOverflowError(maxQueued));
-      } else {
-        queue.push(notification);
-      }
-    },
-    end: (error) => finish(error),
-  };
-
-  const iterable: AsyncIterableIterator<DeliveryNotification> = {
-    next() {
-      const value = queue.shift();
-      if (value) return Promise.resolve({ value, done: false });
-      if (failure) {
-        const error = failure;
-        failure = null;
-        return Promise.reject(error);
-      }
-      if (done) return Promise.resolve({ value: undefined, done: true });
-      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-    },
-    return() {
-      queue.length = 0;
-      finish();
-      failure = null;
-      return Promise.resolve({ value: undefined, done: true });
-    },
-    [Symbol.asyncIterator]() {
-      return iterable;
-    },
-  };
-
-  return { subscriber, iterable };
 }
 
 function parseNotification(payload: string): DeliveryNotification | null {
