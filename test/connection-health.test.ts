@@ -3,15 +3,19 @@ import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { createRule, createWebhook, emit, eventually, getDelivery, workspaceWithWebhook } from './helpers/fixtures.ts';
 
-// Small thresholds so a test can watch a connection go from failing to disabled.
-const server = await startTestServer({ allowPrivateTargets: true, failureAlertThreshold: 3, disableAfterSeconds: 1 });
+// Small thresholds so a test can watch a connection go from failing to disabled: three failures
+// in a row alert, two seconds without a success disable. Retries 0.2 s apart pass the threshold
+// well before the window ends.
+const server = await startTestServer({ allowPrivateTargets: true, failureAlertThreshold: 3, disableAfterSeconds: 2 });
+// The default window, so a streak that a success ends is never cut short by a disable.
+const patient = await startTestServer({ allowPrivateTargets: true, failureAlertThreshold: 3 });
 
 describe('connection health', () => {
   it('alerts once after N failures in a row and disables a connection that keeps failing, saying why', async () => {
     const ws = await server.seedWorkspace();
     const receiver = await startReceiver();
     receiver.script(({ request }) => (request.path === '/alerts' ? { status: 200 } : { status: 500, body: 'still broken' }));
-    const broken = await createWebhook(ws.secret, receiver.url('/broken'), { retryScheduleSeconds: [0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3] });
+    const broken = await createWebhook(ws.secret, receiver.url('/broken'), { retryScheduleSeconds: Array(20).fill(0.2) });
     const alerts = await createWebhook(ws.secret, receiver.url('/alerts'));
     await createRule(ws.secret, broken.id, ['*']);
     await createRule(ws.secret, alerts.id, ['switchyard.connection.*']);
@@ -49,7 +53,7 @@ describe('connection health', () => {
   it('starts counting afresh after a success', async () => {
     const receiver = await startReceiver();
     receiver.script(({ index }) => (index < 2 ? { status: 500 } : { status: 200 }));
-    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { retryScheduleSeconds: [0, 0.1, 0.1] });
+    const { ws, hook } = await workspaceWithWebhook(patient, receiver.url('/'), { retryScheduleSeconds: [0, 0.1, 0.1] });
     await emit(ws.secret, { type: 'user.created' });
     await receiver.waitForRequests(3);
     const connection = await eventually(async () => {

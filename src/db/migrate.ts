@@ -1,13 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { runMigrations } from 'graphile-worker';
-import pg from 'pg';
 import { quietLogger } from './quiet-logger.ts';
+import { workerPool } from './worker-pool.ts';
 
 /** Brings the database up to date: Switchyard's tables, then graphile-worker's schema. */
 export async function migrate(orm: MikroORM, databaseUrl: string): Promise<void> {
   await orm.migrator.up();
   // A pool of our own, ended before returning: graphile-worker would end its own without waiting.
-  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const pgPool = workerPool(databaseUrl, 2);
   try {
     await runMigrations({ pgPool, logger: quietLogger });
   } finally {

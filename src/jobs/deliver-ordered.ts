@@ -3,6 +3,7 @@ import { attemptDelivery } from '../domains/deliveries/attempt-delivery.ts';
 import { nextOrderedDelivery } from '../domains/deliveries/ordered-deliveries.ts';
 import { addJobs, pumpJob } from '../domains/deliveries/job-specs.ts';
 import type { Services } from '../server/services.ts';
+import type { WakeUps } from './wake-ups.ts';
 
 /** Deliveries one pump run handles before it yields its worker slot to other jobs. */
 const BATCH = 100;
@@ -13,10 +14,13 @@ const BATCH = 100;
  * changes in order need); a dead one no longer does. The pump reschedules itself for the
  * head's next attempt and is re-added by new emits and by resumeConnection.
  */
-export function deliverOrderedTask(services: Services): Task<'deliver_ordered'> {
+export function deliverOrderedTask(services: Services, wakeUps: WakeUps): Task<'deliver_ordered'> {
   return async ({ connectionId }) => {
     const em = services.orm.em.fork();
-    const again = (at?: Date) => addJobs(em, [pumpJob(connectionId, at)]);
+    const again = async (at?: Date) => {
+      await addJobs(em, [pumpJob(connectionId, at)]);
+      if (at) wakeUps.at(at);
+    };
     for (let handled = 0; handled < BATCH; handled++) {
       const head = await nextOrderedDelivery(em, connectionId);
       if (!head) return;

@@ -1,12 +1,17 @@
 import { run, type Runner, type RunnerOptions, type TaskList } from 'graphile-worker';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { quietLogger } from '../db/quiet-logger.ts';
+import { workerPool } from '../db/worker-pool.ts';
 import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
 import type { Services } from '../server/services.ts';
 import { deliverTask } from './deliver.ts';
 import { deliverOrderedTask } from './deliver-ordered.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
+import { wakeUps } from './wake-ups.ts';
+
+/** How often an idle worker looks for jobs that fell due without a notification. */
+const POLL_INTERVAL_MS = 1000;
 
 export interface Worker {
   stop(): Promise<void>;
@@ -19,14 +24,13 @@ export interface Worker {
  */
 export function runnerOptions(config: Config, databaseUrl: string): RunnerOptions & { pgPool: pg.Pool } {
   // graphile-worker's advice: 10 or concurrency + 2, whichever is larger.
-  const pgPool = new pg.Pool({ connectionString: databaseUrl, max: Math.max(10, config.workerConcurrency + 2) });
-  pgPool.on('error', (error) => console.error('[worker] an idle database connection failed:', error.message));
+  const pgPool = workerPool(databaseUrl, Math.max(10, config.workerConcurrency + 2));
   return {
     pgPool,
     concurrency: config.workerConcurrency,
     logger: quietLogger,
     noHandleSignals: true,
-    pollInterval: 1000,
+    pollInterval: POLL_INTERVAL_MS,
     // Jobs finishing in the same tick are marked complete in one statement. Should the process
     // die in between, the job runs again and finds its delivery done: claims are idempotent.
     preset: { worker: { completeJobBatchDelay: 0 } },
@@ -40,12 +44,14 @@ export function runnerOptions(config: Config, databaseUrl: string): RunnerOption
  */
 export async function startWorker(services: Services, databaseUrl: string): Promise<Worker> {
   const { config } = services;
+  const options = runnerOptions(config, databaseUrl);
+  // Retries due within ten poll intervals wake a worker when due; later ones are polled for.
+  const wakes = wakeUps(options.pgPool, 10 * POLL_INTERVAL_MS);
   const taskList: TaskList = {
-    deliver: deliverTask(services),
-    deliver_ordered: deliverOrderedTask(services),
+    deliver: deliverTask(services, wakes),
+    deliver_ordered: deliverOrderedTask(services, wakes),
     replay_deliveries: replayDeliveriesTask(services),
   };
-  const options = runnerOptions(config, databaseUrl);
   const runner: Runner = await run({ ...options, taskList });
 
   const sweepEveryMs = Math.min(10_000, (config.staleJobSeconds * 1000) / 2);
@@ -62,6 +68,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   return {
     async stop() {
       clearInterval(timer);
+      wakes.stop();
       await runner.stop();
       await options.pgPool.end();
     },
