@@ -107,16 +107,20 @@ const table = [
   '| --- | --- | --- | --- | --- |',
   ...results.map((r) => `| ${r.name} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target}${verdict(r.met)} |`),
 ].join('\n');
+const missed = results.filter((r) => r.met === false);
+const bottlenecks = missed.length
+  ? `## Missed targets\n\n${missed.map((r) => `- ${r.name}: ${r.bottleneck ?? 'no reading yet'}`).join('\n')}\n\n`
+  : '';
 const evidence = results
   .flatMap((r) => r.evidence.map((e) => `### ${e.title}\n\n${e.lines.join('\n')}\n`))
   .join('\n');
-console.log(`\n${table}\n\n${evidence}`);
+console.log(`\n${table}\n\n${bottlenecks}${evidence}`);
 
 if (!chosen.length) {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const machine = `${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, embedded PostgreSQL 18 (fsync off), ${new Date().toISOString()}`;
   writeFileSync(
     new URL('RESULTS.md', import.meta.url),
-    `# Benchmark results\n\nWritten by \`npm run bench\`; bench/README.md explains the setup and reads the profiles.\n\nMachine: ${machine}\n\n${table}\n\n## Profiles\n\n${evidence}`,
+    `# Benchmark results\n\nWritten by \`npm run bench\`; bench/README.md explains the setup and reads the profiles.\n\nMachine: ${machine}\n\n${table}\n\n${bottlenecks}## Profiles\n\n${evidence}`,
   );
 }

@@ -43,5 +43,6 @@ export async function measureMemory(bench: BenchContext): Promise<Measurement> {
     target: '<= 300 MB',
     met: peak ? peak <= 300 * MiB : null,
     evidence: [],
+    bottleneck: 'V8\'s young generation and the modules a worker loads; `npm start` caps the first with --max-semi-space-size.',
   };
 }

@@ -71,6 +71,7 @@ export async function measureSubscriptions(bench: BenchContext): Promise<Measure
         { title: 'CPU time per subscriber message (the subscribers run in the bench client)', lines: cpuTime },
         { title: 'API process CPU profile while streaming', lines: cpu },
       ],
+      bottleneck: 'The API sends every message to every socket, one after another: see the CPU time per subscriber message and the profile.',
     };
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));

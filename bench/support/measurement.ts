@@ -27,6 +27,8 @@ export interface Measurement {
   /** Null where there is no target. */
   met: boolean | null;
   evidence: Evidence[];
+  /** What limits the figure, as its evidence shows; RESULTS.md says it when the target is missed. */
+  bottleneck?: string;
 }
 
 const perSecond = (value: number) => `${value.toFixed(0)}/s`;
@@ -37,7 +39,7 @@ export function rateVersusBaseline(
   rate: number,
   baseline: { rate: number; what: string },
   minRatio: number,
-  evidence: Evidence[] = [],
+  reading: Pick<Measurement, 'evidence' | 'bottleneck'>,
 ): Measurement {
   return {
     name,
@@ -46,6 +48,6 @@ export function rateVersusBaseline(
     ratio: `${((100 * rate) / baseline.rate).toFixed(0)} %`,
     target: `>= ${minRatio * 100} %`,
     met: rate >= minRatio * baseline.rate,
-    evidence,
+    ...reading,
   };
 }
