@@ -27,14 +27,18 @@ const schema = z.object({
   adminKey: z.string().min(24).optional(),
   /** `SWITCHYARD_ALLOW_PRIVATE_TARGETS`: allow deliveries to private, loopback and link-local addresses. (Default: false) */
   allowPrivateTargets: flag.default(false),
-  /** `SWITCHYARD_WORKER_CONCURRENCY`: deliveries one worker process runs at once. (Default: 50) */
+  /**
+   * `SWITCHYARD_WORKER_CONCURRENCY`: connections one worker process delivers to at once, each
+   * with up to its `maxConcurrency` attempts in flight. (Default: 50)
+   */
   workerConcurrency: positiveInt.default(50),
   /** `SWITCHYARD_DEFAULT_MAX_CONCURRENCY`: attempts in flight per connection when it sets no `maxConcurrency`. (Default: 10) */
   defaultMaxConcurrency: positiveInt.default(10),
   /**
    * `SWITCHYARD_STALE_JOB_SECONDS`: how long a job may stay locked, or an attempt run past its
    * timeout, before the work counts as abandoned by a crashed worker and is taken over. Keep it
-   * above the longest connection timeout. (Default: 120)
+   * a third above the longest connection timeout: a pump's run takes deliveries for a quarter of
+   * it at most (ten seconds at most), then waits for its last attempts. (Default: 120)
    */
   staleJobSeconds: positiveInt.default(120),
   /** `SWITCHYARD_MAX_PAYLOAD_BYTES`: largest accepted event payload, as JSON. (Default: 262144) */

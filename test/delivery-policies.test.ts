@@ -1,9 +1,21 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { decodeId } from '../src/resolvers/global-id.ts';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true, workerConcurrency: 20 });
+
+async function withDatabase<T>(target: typeof server, use: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client(target.databaseUrl);
+  await db.connect();
+  try {
+    return await use(db);
+  } finally {
+    await db.end();
+  }
+}
 
 const emitMany = (client: Parameters<typeof emit>[0], type: string, count: number) =>
   client.request(
@@ -27,20 +39,26 @@ describe('failure isolation', () => {
     await eventually(async () => (receiver.requests.filter((r) => r.path === '/ok').length === 60 ? true : undefined), 15_000, 'healthy deliveries');
     const hung = receiver.requests.filter((r) => r.path === '/hang').length;
     expect(hung).toBeLessThanOrEqual(10);
+    // Its backlog waits as rows, not as jobs every other job fetch would have to step over.
+    const queue = `conn_${decodeId('Connection', hanging.id).replaceAll('-', '')}`;
+    const jobs = await withDatabase(server, (db) => db.query("select count(*) from graphile_worker.jobs where queue_name like $1 || '%'", [queue]));
+    expect(Number(jobs.rows[0].count)).toBeLessThanOrEqual(2);
     await receiver.close();
   });
 
-  it("holds a failing connection's waiting deliveries until its retry, so they stop crowding the queue", async () => {
+  it('holds new deliveries back once a connection fails three times in a row, and lets its retries probe it', async () => {
     const receiver = await startReceiver();
     receiver.script(() => ({ status: 500 }));
     const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 1, retryScheduleSeconds: [0, 3] });
-    await emitMany(ws.secret, 'job.failed', 5);
-    await receiver.waitForRequests(1);
-    // One at a time (maxConcurrency 1): without the hold the other four would follow at once.
+    await emitMany(ws.secret, 'job.failed', 6);
+    await receiver.waitForRequests(3);
+    // One at a time (maxConcurrency 1): without the hold the other three would follow at once.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(receiver.requests).toHaveLength(1);
-    // They are held, not lost: at the retry time they are tried (and held again as they fail).
-    await receiver.waitForRequests(2, 10_000);
+    expect(receiver.requests).toHaveLength(3);
+    // Held, not lost: at the retry time the retries go out first, each a second try of one of the three.
+    const requests = await receiver.waitForRequests(4, 10_000);
+    const firstThree = new Set(requests.slice(0, 3).map((r) => r.headers['webhook-id']));
+    expect(firstThree.has(requests[3]!.headers['webhook-id'] as string)).toBe(true);
     await receiver.close();
   });
 

@@ -205,7 +205,7 @@ describe('routing an event type', () => {
     // As a request sees them: the workspace's routing version first, then the process's snapshot.
     const routes = async (type: string) => {
       const [row] = await em.execute<{ routing_version: number }[]>('select routing_version from workspaces where id = ?', [workspaceId]);
-      return routingSnapshot(em, workspaceId, row!.routing_version, 10).routesFor(type);
+      return routingSnapshot(em, workspaceId, row!.routing_version).routesFor(type);
     };
     const names = async (type: string) => {
       const rules = await em.fork().find(Rule, { id: { $in: (await routes(type)).map((route) => route.ruleId) } }, { orderBy: { id: 'asc' } });
@@ -220,7 +220,7 @@ describe('routing an event type', () => {
     expect(await names('order.completed')).toEqual(['orders', 'everything']);
     expect(await names('switchyard.connection.failing')).toEqual(['alerts']);
     const [matched] = await routes('order.completed');
-    expect(matched).toMatchObject({ connection: { id: decodeId('Connection', connectionId), status: 'ACTIVE', ordered: false, maxConcurrency: 10 } });
+    expect(matched).toMatchObject({ connection: { id: decodeId('Connection', connectionId), status: 'ACTIVE', ordered: false } });
     expect(matched?.condition?.source).toBe('payload.total > 1');
 
     await secret.request(UPDATE, { input: { id: orders.id, eventTypes: ['invoice.*'] } });

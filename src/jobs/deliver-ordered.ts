@@ -1,7 +1,7 @@
 import type { Task } from 'graphile-worker';
 import { attemptDelivery } from '../domains/deliveries/attempt-delivery.ts';
 import { nextOrderedDelivery } from '../domains/deliveries/ordered-deliveries.ts';
-import { addJobs, pumpJob } from '../domains/deliveries/job-specs.ts';
+import { addJobs, orderedPumpJob } from '../domains/deliveries/job-specs.ts';
 import type { Services } from '../server/services.ts';
 import type { WakeUps } from './wake-ups.ts';
 
@@ -18,7 +18,7 @@ export function deliverOrderedTask(services: Services, wakeUps: WakeUps): Task<'
   return async ({ connectionId }) => {
     const em = services.orm.em.fork();
     const again = async (at?: Date) => {
-      await addJobs(em, [pumpJob(connectionId, at)]);
+      await addJobs(em, [orderedPumpJob(connectionId, at)]);
       if (at) wakeUps.at(at);
     };
     for (let handled = 0; handled < BATCH; handled++) {

@@ -5,7 +5,7 @@ import { quietLogger } from '../db/quiet-logger.ts';
 import { workerPool } from '../db/worker-pool.ts';
 import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
 import type { Services } from '../server/services.ts';
-import { deliverTask } from './deliver.ts';
+import { deliverConnectionTask } from './deliver-connection.ts';
 import { deliverOrderedTask } from './deliver-ordered.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
 import { wakeUps } from './wake-ups.ts';
@@ -48,7 +48,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   // Retries due within ten poll intervals wake a worker when due; later ones are polled for.
   const wakes = wakeUps(options.pgPool, 10 * POLL_INTERVAL_MS);
   const taskList: TaskList = {
-    deliver: deliverTask(services, wakes),
+    deliver_connection: deliverConnectionTask(services, wakes),
     deliver_ordered: deliverOrderedTask(services, wakes),
     replay_deliveries: replayDeliveriesTask(services),
   };

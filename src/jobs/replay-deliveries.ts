@@ -8,6 +8,6 @@ import type { Services } from '../server/services.ts';
  */
 export function replayDeliveriesTask(services: Services): Task<'replay_deliveries'> {
   return async (payload) => {
-    await replayBatch(services.orm.em.fork(), services.config, payload);
+    await replayBatch(services.orm.em.fork(), payload);
   };
 }

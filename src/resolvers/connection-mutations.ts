@@ -171,5 +171,5 @@ statusChange('pauseConnection', 'Stops deliveries to the connection until it is 
 statusChange(
   'resumeConnection',
   'Makes a PAUSED or DISABLED connection ACTIVE again, resets its failure count and sends the deliveries that waited.',
-  (context, id) => resumeConnection(context.em, context.config, workspaceOf(context), id),
+  (context, id) => resumeConnection(context.em, workspaceOf(context), id),
 );

@@ -190,7 +190,7 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: ReplayDeliveryInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
-      delivery: await replayDelivery(context.em, context.config, workspaceOf(context), decodeId('Delivery', String(input.deliveryId))),
+      delivery: await replayDelivery(context.em, workspaceOf(context), decodeId('Delivery', String(input.deliveryId))),
     }),
   }),
   replayDeliveries: t.field({

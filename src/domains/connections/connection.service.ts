@@ -7,7 +7,6 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
 import { unparkDeliveries } from '../deliveries/unpark.ts';
-import type { Config } from '../../config.ts';
 
 /** Kinds the delivery engine can deliver today; the others are in the enum so clients are ready. */
 export const DELIVERABLE_KINDS: readonly ConnectionKind[] = ['WEBHOOK'];
@@ -161,7 +160,7 @@ export async function pauseConnection(em: EntityManager, workspaceId: string, id
  * consecutive failures, not failing since anything (the last failure reason stays as history).
  * The deliveries that waited are queued again in the same transaction.
  */
-export async function resumeConnection(em: EntityManager, config: Config, workspaceId: string, id: string): Promise<Connection> {
+export async function resumeConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
   return em.transactional(async (tx) => {
     const connection = await getConnection(tx, workspaceId, id);
     connection.status = 'ACTIVE';
@@ -169,7 +168,7 @@ export async function resumeConnection(em: EntityManager, config: Config, worksp
     connection.consecutiveFailures = 0;
     connection.failingSince = null;
     await tx.flush();
-    await unparkDeliveries(tx, config, connection.id);
+    await unparkDeliveries(tx, connection.id);
     return connection;
   });
 }

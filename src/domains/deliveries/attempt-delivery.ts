@@ -19,8 +19,12 @@ export type AttemptDeliveryResult = AttemptOutcome | Exclude<Claim, { kind: 'cla
 export async function attemptDelivery(em: EntityManager, config: Config, deliveryId: string): Promise<AttemptDeliveryResult> {
   const claim = await claimDelivery(em, deliveryId, config.staleJobSeconds);
   if (claim.kind !== 'claimed') return claim;
-  const result = await tryOnce(config, claim.plan);
-  return recordAttempt(em, config, claim.plan, result);
+  return attemptClaimed(em, config, claim.plan);
+}
+
+/** The attempt of a delivery already claimed: shape, sign, send, record. */
+export async function attemptClaimed(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptOutcome> {
+  return recordAttempt(em, config, plan, await tryOnce(config, plan));
 }
 
 async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult> {

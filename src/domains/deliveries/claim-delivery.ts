@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
+import { takeRateTokens } from './rate-limit.ts';
 import { loadAttemptPlan, planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attempt.ts';
 
 export type Claim =
@@ -9,7 +10,7 @@ export type Claim =
   /** The connection is paused or disabled: the delivery waits for resumeConnection. */
   | { kind: 'parked' }
   /** The connection's rate limit is used up: try again at `retryAt`, without counting an attempt. */
-  | { kind: 'rate-limited'; retryAt: Date; connection: { id: string; ordered: boolean; maxConcurrency: number | null } };
+  | { kind: 'rate-limited'; retryAt: Date };
 
 /** Whether the delivery is due for an attempt: a lease that expired counts as abandoned. */
 const CLAIMABLE = `(d.status = 'PENDING'
@@ -34,7 +35,8 @@ const CLAIM_UNHINDERED = preparedStatement('switchyard_claim_delivery', `with ta
      from target t left join (${planSelect('claimed')}) p on true`);
 
 /**
- * Takes the delivery for one attempt and reads what the attempt needs. The claim is a lease on
+ * Takes one delivery of an ordered connection for one attempt (its pump works one at a time)
+ * and reads what the attempt needs. The claim is a lease on
  * the delivery row: it lasts the connection's timeout plus `leaseMarginSeconds`, so a crashed
  * worker's delivery is taken over afterwards, while a slow request still running can never be
  * sent twice at once (graphile-worker's job lock alone could be released before the request
@@ -56,12 +58,8 @@ export async function claimDelivery(em: EntityManager, deliveryId: string, lease
 /** The claim when the connection is not active or has a rate limit: parks, waits or leases. */
 async function claimHindered(em: EntityManager, deliveryId: string, leaseMarginSeconds: number): Promise<Exclude<Claim, { kind: 'claimed' }> | 'claimed'> {
   return em.transactional(async (tx) => {
-    const [state] = await tx.execute<{
-      connection_id: string; connection_status: string; claimable: boolean; rate: number | null;
-      ordered: boolean; max_concurrency: number | null;
-    }[]>(
-      `select d.connection_id, c.status as connection_status, c.rate_limit_per_second as rate,
-              c.ordered, c.max_concurrency, ${CLAIMABLE} as claimable
+    const [state] = await tx.execute<{ connection_id: string; connection_status: string; claimable: boolean; rate: number | null }[]>(
+      `select d.connection_id, c.status as connection_status, c.rate_limit_per_second as rate, ${CLAIMABLE} as claimable
        from deliveries d join connections c on c.id = d.connection_id
        where d.id = ? for update of d`,
       [deliveryId],
@@ -72,37 +70,10 @@ async function claimHindered(em: EntityManager, deliveryId: string, leaseMarginS
       return { kind: 'parked' };
     }
     if (state.rate !== null) {
-      const wait = await takeRateToken(tx, state.connection_id);
-      if (wait > 0) {
-        const connection = { id: state.connection_id, ordered: state.ordered, maxConcurrency: state.max_concurrency };
-        return { kind: 'rate-limited', retryAt: new Date(Date.now() + wait * 1000), connection };
-      }
+      const { waitSeconds: wait } = await takeRateTokens(tx, state.connection_id, 1);
+      if (wait > 0) return { kind: 'rate-limited', retryAt: new Date(Date.now() + wait * 1000) };
     }
     await tx.execute(`update deliveries d set ${LEASE} where id = ?`, [leaseMarginSeconds, deliveryId]);
     return 'claimed';
   });
-}
-
-/**
- * Token bucket shared by every worker process, kept on the connection row: refills at
- * `rateLimitPerSecond`, holds at most one second's worth. Returns 0 when a token was taken,
- * otherwise the seconds until one will be there.
- */
-async function takeRateToken(tx: EntityManager, connectionId: string): Promise<number> {
-  const [bucket] = await tx.execute<{ available: number; rate: number; granted: boolean }[]>(
-    `with bucket as (
-       select id, rate_limit_per_second as rate,
-              least(greatest(rate_limit_per_second, 1),
-                    coalesce(rate_tokens, greatest(rate_limit_per_second, 1))
-                    + extract(epoch from clock_timestamp() - coalesce(rate_refilled_at, clock_timestamp())) * rate_limit_per_second
-              ) as available
-       from connections where id = ? for update),
-     taken as (
-       update connections c set rate_tokens = b.available - 1, rate_refilled_at = clock_timestamp()
-       from bucket b where c.id = b.id and b.available >= 1 returning c.id)
-     select b.available, b.rate, exists (select 1 from taken) as granted from bucket b`,
-    [connectionId],
-  );
-  if (!bucket || bucket.granted) return 0;
-  return (1 - Number(bucket.available)) / Number(bucket.rate);
 }

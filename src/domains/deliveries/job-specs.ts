@@ -1,12 +1,11 @@
-import { randomInt } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** Payloads of Switchyard's graphile-worker tasks, by task identifier. */
 declare global {
   namespace GraphileWorker {
     interface Tasks {
-      /** One attempt of one delivery of an unordered connection. */
-      deliver: { deliveryId: string };
+      /** Delivers an unordered connection's due deliveries, up to its concurrency cap at once. */
+      deliver_connection: { connectionId: string };
       /** Works through an ordered connection's deliveries, oldest event first. */
       deliver_ordered: { connectionId: string };
       /** Puts every delivery matching a filter back in the queue, a batch at a time. */
@@ -46,33 +45,39 @@ export interface JobSpec {
 export interface ConnectionQueueSettings {
   id: string;
   ordered: boolean;
-  /** Effective cap on attempts in flight at once. */
-  maxConcurrency: number;
 }
 
 const compact = (uuid: string) => uuid.replaceAll('-', '');
-/** The shard queues of an unordered connection are named this, then a number. */
-export const shardPrefix = (connectionId: string) => `conn_${compact(connectionId)}_`;
 
 /**
- * The graphile-worker job for one delivery. graphile-worker runs one job at a time per named
- * queue, across every worker process; spreading a connection's deliveries over `maxConcurrency`
- * queues caps its attempts in flight without holding a worker slot while it waits, so a slow
- * connection cannot starve the others. An ordered connection gets a single pump job instead.
+ * The job that makes a new delivery go: its connection's pump. graphile-worker runs one job at a
+ * time per named queue, across every worker process, so each connection has one pump running
+ * at most; the pump keeps up to `maxConcurrency` attempts in flight, and a connection that hangs
+ * holds one worker slot however large its backlog. The job key keeps one pump waiting at most:
+ * new events merge into it, and a pump that waits for its connection (a rate limit, a failing
+ * streak) keeps its time, so events then wait with it.
  */
-export function jobForDelivery(deliveryId: string, connection: ConnectionQueueSettings, runAt?: Date): JobSpec {
-  if (connection.ordered) return pumpJob(connection.id, runAt);
+export function jobForDelivery(connection: ConnectionQueueSettings): JobSpec {
+  return connection.ordered ? orderedPumpJob(connection.id) : connectionPumpJob(connection.id);
+}
+
+/**
+ * A run of an unordered connection's pump: `waiting` for the job new events merge into,
+ * `retry` for the wake-up at the next retry, which new events leave alone.
+ */
+export function connectionPumpJob(connectionId: string, runAt?: Date, kind: 'waiting' | 'retry' = 'waiting'): JobSpec {
+  const queue = `conn_${compact(connectionId)}`;
   return {
-    identifier: 'deliver',
-    payload: { deliveryId },
-    queue_name: `${shardPrefix(connection.id)}${randomInt(connection.maxConcurrency)}`,
+    identifier: 'deliver_connection',
+    payload: { connectionId },
+    queue_name: queue,
     run_at: runAt?.toISOString() ?? null,
-    job_key: null,
+    job_key: kind === 'retry' ? `${queue}_retry` : queue,
   };
 }
 
 /** The one job that delivers an ordered connection's backlog in order. */
-export function pumpJob(connectionId: string, runAt?: Date): JobSpec {
+export function orderedPumpJob(connectionId: string, runAt?: Date): JobSpec {
   const name = `fifo_${compact(connectionId)}`;
   return {
     identifier: 'deliver_ordered',
@@ -83,20 +88,27 @@ export function pumpJob(connectionId: string, runAt?: Date): JobSpec {
   };
 }
 
+/** The jobs that make these connections' new deliveries go, one per connection. */
+export function jobsForConnections(connections: ConnectionQueueSettings[]): JobSpec[] {
+  const unique = new Map(connections.map((connection) => [connection.id, connection]));
+  return [...unique.values()].map(jobForDelivery);
+}
+
 /**
  * SQL that adds the job specs in the JSON array `specs` (an SQL expression) through
- * graphile-worker's own `add_jobs`, inside the caller's transaction. A keyed job that already
- * waits keeps its run time, so new events do not pull an ordered connection's scheduled retry
- * forward. Specs must not repeat a job key.
+ * graphile-worker's own `add_jobs`, inside the caller's transaction. By default a keyed job
+ * that already waits keeps its run time, so new events do not pull a pump that waits for its
+ * connection forward; `reschedule` gives such a job the new time instead. Specs must not
+ * repeat a job key.
  */
-export function addJobsSql(specs: string): string {
+export function addJobsSql(specs: string, { reschedule = false } = {}): string {
   return `select count(*) as added from graphile_worker.add_jobs(
     array(select row(s.identifier, s.payload, s.queue_name, s.run_at, 25, s.job_key, 0, null)::graphile_worker.job_spec
           from json_populate_recordset(null::graphile_worker.job_spec, ${specs}) s),
-    true)`;
+    ${reschedule ? 'false' : 'true'})`;
 }
 
-/** Adds jobs in the caller's transaction. */
-export async function addJobs(em: EntityManager, jobs: JobSpec[]): Promise<void> {
-  if (jobs.length > 0) await em.execute(addJobsSql('?::json'), [JSON.stringify(jobs)]);
+/** Adds jobs in the caller's transaction; keyed jobs that wait keep their time unless `reschedule`. */
+export async function addJobs(em: EntityManager, jobs: JobSpec[], options: { reschedule?: boolean } = {}): Promise<void> {
+  if (jobs.length > 0) await em.execute(addJobsSql('?::json', options), [JSON.stringify(jobs)]);
 }

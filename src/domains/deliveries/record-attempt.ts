@@ -8,8 +8,6 @@ import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
 import type { DeliveryStatus } from './delivery.entity.ts';
 import { notificationArgs } from './delivery-notifications.ts';
-import { holdBacklog } from './backlog-hold.ts';
-import { addJobsSql, jobForDelivery, type JobSpec } from './job-specs.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttempt } from './retry-schedule.ts';
 
@@ -34,31 +32,26 @@ export type AttemptOutcome =
 
 /**
  * Records an attempt and moves the delivery on, atomically: the attempt row, the delivery's new
- * state, the connection's health, operational events, the job for the next attempt (unordered
- * connections; an ordered connection's pump reschedules itself) and the notification to
- * subscribers all commit together or not at all. A success on a healthy connection touches
+ * state (with the time of its next attempt, which its connection's pump looks for), the
+ * connection's health, operational events and the notification to subscribers all commit
+ * together or not at all. A success on a healthy connection touches
  * nothing else and takes one statement; anything else takes a transaction.
  */
 export async function recordAttempt(em: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult): Promise<AttemptOutcome> {
   const attempt = plan.chainAttempts + 1;
   if (result.ok && plan.connection.consecutiveFailures === 0) {
     const outcome = { kind: 'succeeded' } as const;
-    await writeAttempt(em, plan, result, attempt, outcome, []);
+    await writeAttempt(em, plan, result, attempt, outcome);
     return outcome;
   }
-  const outcome = await em.transactional(async (tx) => {
+  return em.transactional(async (tx) => {
     const next = await nextState(tx, config, plan, result, attempt);
-    const retry = next.kind === 'retrying' && !plan.connection.ordered ? [jobForDelivery(plan.deliveryId, queueSettings(config, plan), next.retryAt)] : [];
-    await writeAttempt(tx, plan, result, attempt, next, retry);
+    await writeAttempt(tx, plan, result, attempt, next);
     return next;
   });
-  // After the commit, not in it: holding the backlog moves many jobs and needs no atomicity.
-  if (outcome.kind === 'retrying' && !plan.connection.ordered) await holdBacklog(em, plan.connection.id, outcome.retryAt);
-  return outcome;
 }
 
-const writeAttemptSql = (withJobs: boolean) =>
-  `with inserted as (
+const WRITE_ATTEMPT = preparedStatement('switchyard_write_attempt', `with inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
                              response_excerpt, error_class, error, started_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -69,13 +62,10 @@ const writeAttemptSql = (withJobs: boolean) =>
          last_error = ?, claimed_until = null, updated_at = now()
        where id = ?
        returning id)
-     ${withJobs ? `, jobs as (${addJobsSql('?::json')})` : ''}
-     select pg_notify(?, ?) from inserted, moved${withJobs ? ', jobs' : ''}`;
-const WRITE_ATTEMPT = preparedStatement('switchyard_write_attempt', writeAttemptSql(false));
-const WRITE_ATTEMPT_WITH_JOBS = preparedStatement('switchyard_write_attempt_with_jobs', writeAttemptSql(true));
+     select pg_notify(?, ?) from inserted, moved`);
 
-/** The attempt row, the delivery's new state, its next job if any and the notification: one statement. */
-async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, outcome: AttemptOutcome, jobs: JobSpec[]): Promise<void> {
+/** The attempt row, the delivery's new state and the notification: one statement. */
+async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, outcome: AttemptOutcome): Promise<void> {
   const attemptId = newId();
   const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
     outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
@@ -83,13 +73,12 @@ async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: Attemp
     : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
     : ['RETRYING', null, true];
   const notification = notificationArgs({ workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
-  await runPrepared(em, jobs.length ? WRITE_ATTEMPT_WITH_JOBS : WRITE_ATTEMPT, [
+  await runPrepared(em, WRITE_ATTEMPT, [
     attemptId, plan.workspaceId, plan.deliveryId, attempt, plan.chain, result.ok ? 'SUCCEEDED' : 'FAILED',
     result.statusCode ?? null, Math.round(result.durationMs), result.url, result.responseExcerpt ?? null,
     result.errorClass ?? null, result.error ?? null, result.startedAt,
     status, nextAttemptAt, parked, attempt, result.startedAt, result.statusCode ?? null,
     result.ok ? null : describeFailure(result), plan.deliveryId,
-    ...(jobs.length ? [JSON.stringify(jobs)] : []),
     ...notification,
   ]);
 }
@@ -139,12 +128,4 @@ async function emitExhausted(tx: EntityManager, config: Config, plan: AttemptPla
 export function describeFailure(result: AttemptResult): string {
   if (result.error) return result.error;
   return `the receiver answered HTTP ${result.statusCode ?? '?'}`;
-}
-
-export function queueSettings(config: Config, plan: AttemptPlan) {
-  return {
-    id: plan.connection.id,
-    ordered: plan.connection.ordered,
-    maxConcurrency: plan.connection.maxConcurrency ?? config.defaultMaxConcurrency,
-  };
 }

@@ -1,35 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
-import { addJobs, jobForDelivery } from './job-specs.ts';
+import { addJobs, jobsForConnections } from './job-specs.ts';
 
 /**
  * Puts back to work what a crashed worker left behind (a SIGKILL, an OOM, a lost machine):
- * - deliveries still claimed after their lease ran out go back to RETRYING with a fresh job
- *   (at-least-once: the receiver may have seen that attempt; the webhook-id lets it dedupe);
+ * - deliveries still claimed after their lease ran out go back to RETRYING, due now, and their
+ *   connections' pumps are queued (at-least-once: the receiver may have seen that attempt; the webhook-id lets it dedupe);
  * - graphile-worker jobs locked longer than any attempt can last are unlocked. graphile-worker
  *   itself waits 4 hours before it releases a dead worker's jobs.
  * Safe to run in every worker process at once.
  */
 export async function recoverStalled(em: EntityManager, config: Config): Promise<{ deliveries: number; workers: number }> {
   return em.transactional(async (tx) => {
-    const stalled = await tx.execute<{ id: string; connection_id: string; ordered: boolean; max_concurrency: number | null }[]>(
-      `update deliveries d set status = 'RETRYING', claimed_until = null, updated_at = now()
+    const stalled = await tx.execute<{ connection_id: string; ordered: boolean }[]>(
+      `update deliveries d set status = 'RETRYING', next_attempt_at = now(), claimed_until = null, updated_at = now()
        from connections c
        where c.id = d.connection_id and d.id in (
          select id from deliveries where status = 'DELIVERING' and claimed_until < now()
          for update skip locked limit 1000)
-       returning d.id, d.connection_id, c.ordered, c.max_concurrency`,
+       returning d.connection_id, c.ordered`,
     );
-    await addJobs(
-      tx,
-      stalled.map((row) =>
-        jobForDelivery(row.id, {
-          id: row.connection_id,
-          ordered: row.ordered,
-          maxConcurrency: row.max_concurrency ?? config.defaultMaxConcurrency,
-        }),
-      ),
-    );
+    await addJobs(tx, jobsForConnections(stalled.map((row) => ({ id: row.connection_id, ordered: row.ordered }))));
     const workers = await tx.execute<{ locked_by: string }[]>(
       `select distinct locked_by from graphile_worker._private_jobs
        where locked_at < now() - make_interval(secs => ?) and locked_by is not null`,

@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../../config.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { Delivery, type DeliveryStatus } from './delivery.entity.ts';
 import { deliveryWhere, type DeliveryFilter } from './delivery-filter.ts';
 import { notifyDeliveryChanges } from './delivery-notifications.ts';
-import { addJobs, jobForDelivery, type DeliveryFilterSpec, type JobSpec, type ReplayJobPayload } from './job-specs.ts';
+import { addJobs, jobsForConnections, type DeliveryFilterSpec, type JobSpec, type ReplayJobPayload } from './job-specs.ts';
 
 /** Deliveries one bulk-replay job run puts back before it hands over to the next run. */
 export const REPLAY_BATCH = 500;
@@ -13,14 +12,14 @@ export const REPLAY_BATCH = 500;
  * Puts one delivery back in the queue as a new attempt chain with the same webhook-id.
  * Anything but a delivery already queued or in flight may be replayed.
  */
-export async function replayDelivery(em: EntityManager, config: Config, workspaceId: string, deliveryId: string): Promise<Delivery> {
+export async function replayDelivery(em: EntityManager, workspaceId: string, deliveryId: string): Promise<Delivery> {
   return em.transactional(async (tx) => {
     const delivery = await tx.findOne(Delivery, { id: deliveryId, workspace: workspaceId }, { fields: ['status'] });
     if (!delivery) throw new NotFoundError('Delivery', deliveryId);
     if (delivery.status === 'PENDING' || delivery.status === 'DELIVERING') {
       throw new ConflictError(['input', 'deliveryId'], `the delivery is ${delivery.status.toLowerCase()} already`);
     }
-    await requeue(tx, config, workspaceId, [deliveryId]);
+    await requeue(tx, workspaceId, [deliveryId]);
     // Read inside the transaction: the delivery as the replay left it, before a worker takes it.
     return (await tx.findOne(Delivery, { id: deliveryId }, { refresh: true }))!;
   });
@@ -48,7 +47,7 @@ export async function replayDeliveries(em: EntityManager, workspaceId: string, f
  * One batch of a bulk replay. The batch and the job for the next one commit together, so a crash
  * between batches neither skips deliveries nor replays any twice.
  */
-export async function replayBatch(em: EntityManager, config: Config, job: ReplayJobPayload): Promise<void> {
+export async function replayBatch(em: EntityManager, job: ReplayJobPayload): Promise<void> {
   await em.transactional(async (tx) => {
     const filter = deserialise(job.filter);
     const range = { $lte: job.upToId, ...(job.afterId ? { $gt: job.afterId } : {}) };
@@ -58,31 +57,24 @@ export async function replayBatch(em: EntityManager, config: Config, job: Replay
       { fields: ['id'], orderBy: { id: 'asc' }, limit: REPLAY_BATCH },
     );
     if (batch.length === 0) return;
-    await requeue(tx, config, job.workspaceId, batch.map((delivery) => delivery.id));
+    await requeue(tx, job.workspaceId, batch.map((delivery) => delivery.id));
     if (batch.length === REPLAY_BATCH) await addJobs(tx, [replayJob({ ...job, afterId: batch.at(-1)!.id })]);
   });
 }
 
 /** New chain, same delivery: status PENDING (parked if the connection is not active) plus jobs. */
-async function requeue(tx: EntityManager, config: Config, workspaceId: string, ids: string[]): Promise<void> {
-  const rows = await tx.execute<{ id: string; connection_id: string; ordered: boolean; max_concurrency: number | null; active: boolean }[]>(
+async function requeue(tx: EntityManager, workspaceId: string, ids: string[]): Promise<void> {
+  const rows = await tx.execute<{ id: string; connection_id: string; ordered: boolean; active: boolean }[]>(
     `update deliveries d set status = 'PENDING', chain = d.chain + 1, chain_attempts = 0, next_attempt_at = null,
        claimed_until = null, parked_at = case when c.status = 'ACTIVE' then null else now() end, updated_at = now()
      from connections c
      where c.id = d.connection_id and d.id in (select json_array_elements_text(?::json)::uuid)
-     returning d.id, d.connection_id, c.ordered, c.max_concurrency, c.status = 'ACTIVE' as active`,
+     returning d.id, d.connection_id, c.ordered, c.status = 'ACTIVE' as active`,
     [JSON.stringify(ids)],
   );
-  const jobs: JobSpec[] = [];
-  const pumps = new Set<string>();
-  for (const row of rows) {
-    if (!row.active) continue;
-    if (row.ordered && pumps.has(row.connection_id)) continue;
-    pumps.add(row.connection_id);
-    const maxConcurrency = row.max_concurrency ?? config.defaultMaxConcurrency;
-    jobs.push(jobForDelivery(row.id, { id: row.connection_id, ordered: row.ordered, maxConcurrency }));
-  }
-  await addJobs(tx, jobs);
+  const active = rows.filter((row) => row.active);
+  // Now, even where a pump waits for its connection's next retry: a replay is asked for on purpose.
+  await addJobs(tx, jobsForConnections(active.map((row) => ({ id: row.connection_id, ordered: row.ordered }))), { reschedule: true });
   await notifyDeliveryChanges(tx, rows.map((row) => ({ workspaceId, deliveryId: row.id, status: 'PENDING' as const })));
 }
 

@@ -42,7 +42,7 @@ export async function emitEvents(context: EmitContext, input: unknown): Promise<
 
 async function emitValidated(context: EmitContext, events: EmitEventInput[], path: string[]): Promise<EmitResult[]> {
   const { em, workspaceId } = context;
-  const routing = routingSnapshot(em, workspaceId, context.routingVersion, context.config.defaultMaxConcurrency);
+  const routing = routingSnapshot(em, workspaceId, context.routingVersion);
   const issues: Issue[] = [];
   for (const [index, event] of events.entries()) {
     const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
@@ -85,7 +85,7 @@ export async function writeEvents(
   rows: EventRow[],
   options: { routing?: RoutingSnapshot; excludeConnectionId?: string } = {},
 ): Promise<Map<string, number>> {
-  const routing = options.routing ?? routingSnapshot(em, rows[0]!.workspace_id, null, config.defaultMaxConcurrency);
+  const routing = options.routing ?? routingSnapshot(em, rows[0]!.workspace_id, null);
   const routes = new Map<string, Route[]>();
   for (const row of rows) if (!routes.has(row.type)) routes.set(row.type, await routing.routesFor(row.type));
   const unnumbered = rows.filter((row) => row.sequence === null);
@@ -126,7 +126,7 @@ function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
     status: 'PENDING',
     parked_at: active ? null : event.created_at,
     last_error: null,
-    job: active ? jobForDelivery(id, routed.route.connection) : null,
+    job: active ? jobForDelivery(routed.route.connection) : null,
   };
 }
 

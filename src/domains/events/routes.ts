@@ -28,13 +28,12 @@ export interface RouteRow {
   connection_id: string;
   status: ConnectionStatus;
   ordered: boolean;
-  max_concurrency: number | null;
 }
 
 /** The enabled rules of a workspace with what routing needs of their connections: one indexed query. */
 export async function loadRouteRows(em: EntityManager, workspaceId: string): Promise<RouteRow[]> {
   return em.execute<RouteRow[]>(
-    `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status, c.ordered, c.max_concurrency
+    `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status, c.ordered
      from rules r join connections c on c.id = r.connection_id
      where r.workspace_id = ? and r.enabled
      order by r.id`,
@@ -43,7 +42,7 @@ export async function loadRouteRows(em: EntityManager, workspaceId: string): Pro
 }
 
 /** The rules among `rows` whose patterns match `type`, with compiled conditions. */
-export function routesMatching(rows: RouteRow[], type: string, defaultMaxConcurrency: number): Route[] {
+export function routesMatching(rows: RouteRow[], type: string): Route[] {
   return rows
     .filter((row) => matcherFor(row.event_types)(type))
     .map((row) => ({
@@ -54,7 +53,6 @@ export function routesMatching(rows: RouteRow[], type: string, defaultMaxConcurr
         id: row.connection_id,
         status: row.status,
         ordered: row.ordered,
-        maxConcurrency: row.max_concurrency ?? defaultMaxConcurrency,
       },
     }));
 }

@@ -25,7 +25,7 @@ const entries = new LruCache<string, Entry>(10_000);
  * change made by any process on the very next event. Without a version (an operational event
  * emitted by the worker) everything is read fresh.
  */
-export function routingSnapshot(em: EntityManager, workspaceId: string, version: number | null, defaultMaxConcurrency: number): RoutingSnapshot {
+export function routingSnapshot(em: EntityManager, workspaceId: string, version: number | null): RoutingSnapshot {
   let entry = version === null ? undefined : entries.get(workspaceId);
   if (!entry || entry.version < version!) {
     entry = { version: version ?? -1, rows: null, routes: new Map(), schemas: new Map() };
@@ -40,7 +40,7 @@ export function routingSnapshot(em: EntityManager, workspaceId: string, version:
           current.rows = null;
           throw error;
         });
-        routes = routesMatching(await current.rows, type, defaultMaxConcurrency);
+        routes = routesMatching(await current.rows, type);
         current.routes.set(type, routes);
       }
       return routes;

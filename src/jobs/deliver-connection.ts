@@ -1,0 +1,36 @@
+import type { Task } from 'graphile-worker';
+import { addJobs, connectionPumpJob, type JobSpec } from '../domains/deliveries/job-specs.ts';
+import { pumpConnection, type PumpRunEnd } from '../domains/deliveries/pump-connection.ts';
+import type { Services } from '../server/services.ts';
+import type { WakeUps } from './wake-ups.ts';
+
+/**
+ * `deliver_connection`: one run of an unordered connection's pump (see `pumpConnection`). It
+ * schedules the next run itself: now when work is left, at the next token of a rate limit, or
+ * at the next retry. New events add a run of their own; one that waits for the connection
+ * (a rate limit, a failing streak) keeps its time.
+ */
+export function deliverConnectionTask(services: Services, wakeUps: WakeUps): Task<'deliver_connection'> {
+  return async ({ connectionId }, helpers) => {
+    const em = services.orm.em.fork();
+    const end = await pumpConnection(em, services.config, connectionId, helpers.abortSignal);
+    const next = nextRun(connectionId, end);
+    if (!next) return;
+    await addJobs(em, [next.job], { reschedule: true });
+    if (next.at) wakeUps.at(next.at);
+  };
+}
+
+function nextRun(connectionId: string, end: PumpRunEnd): { job: JobSpec; at?: Date } | null {
+  switch (end.kind) {
+    case 'more':
+      return { job: connectionPumpJob(connectionId) };
+    case 'rate-limited':
+      return { job: connectionPumpJob(connectionId, end.at), at: end.at };
+    case 'idle':
+      if (!end.next) return null;
+      return { job: connectionPumpJob(connectionId, end.next.at, end.next.holdsNewDeliveries ? 'waiting' : 'retry'), at: end.next.at };
+    case 'stopped':
+      return null;
+  }
+}
