@@ -42,6 +42,34 @@ describe('wake-ups for jobs scheduled soon', () => {
     wakes.stop();
   });
 
+  it('wake a worker for the job queued behind another once that one is complete, and only then', async () => {
+    heard.length = 0;
+    const wakes = wakeUps(pool, 1_000);
+    const { rows: [running, behind] } = await pool.query<{ id: string; job_queue_id: number }>(
+      `select id, job_queue_id from graphile_worker.add_jobs(array[
+         row('deliver_connection', '{}'::json, 'hand_over', null, 25, null, 0, null)::graphile_worker.job_spec,
+         row('deliver_connection', '{}'::json, 'hand_over', null, 25, null, 0, null)::graphile_worker.job_spec]) order by id`,
+    );
+    await pause(50);
+    heard.length = 0; // add_jobs announces its own jobs
+    await pool.query(`update graphile_worker._private_jobs set locked_at = now(), locked_by = 'test' where id = $1`, [running!.id]);
+
+    wakes.afterCompletion(running!);
+    await pause(60);
+    expect(heard).toEqual([]);
+    await pool.query('delete from graphile_worker._private_jobs where id = $1', [running!.id]);
+    await pause(60);
+    expect(heard).toEqual([{ count: 1 }]);
+
+    heard.length = 0;
+    await pool.query('delete from graphile_worker._private_jobs where id = $1', [behind!.id]);
+    wakes.afterCompletion(behind!);
+    await pause(60);
+    // Nothing waits behind the last job of a queue: no wake-up.
+    expect(heard).toEqual([]);
+    wakes.stop();
+  });
+
   it('send nothing once stopped', async () => {
     heard.length = 0;
     const wakes = wakeUps(pool, 1_000);

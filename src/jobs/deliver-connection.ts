@@ -14,6 +14,7 @@ export function deliverConnectionTask(services: Services, wakeUps: WakeUps): Tas
   return async ({ connectionId }, helpers) => {
     const em = services.orm.em.fork();
     const end = await pumpConnection(em, services.config, connectionId, helpers.abortSignal);
+    wakeUps.afterCompletion(helpers.job);
     const next = nextRun(connectionId, end);
     if (!next) return;
     await addJobs(em, [next.job], { reschedule: true });

@@ -2,10 +2,20 @@ import type pg from 'pg';
 
 /** Wake-ups due within the same few milliseconds share one notification. */
 const TICK_MS = 10;
+/** How often, and how many times, a hand-over looks whether its job is complete. */
+const HAND_OVER_CHECK_MS = 5;
+const HAND_OVER_CHECKS = 20;
 
 export interface WakeUps {
   /** Wakes idle workers, in every process, when a job scheduled for `runAt` falls due. */
   at(runAt: Date): void;
+  /**
+   * Once `job` is complete, wakes a worker for the job that waits behind it in its queue, if
+   * any. graphile-worker completes a job after its task returns without waiting for it, and the
+   * worker looks for its next job meanwhile: a job queued behind a running one (a pump queued
+   * while the last ran) would find the queue still locked and wait for the next poll.
+   */
+  afterCompletion(job: { id: string; job_queue_id: number | null }): void;
   /** Drops the wake-ups not sent yet, and any asked for later; polling still finds their jobs. */
   stop(): void;
 }
@@ -19,31 +29,60 @@ export interface WakeUps {
  * process stop first, polling finds the job all the same.
  */
 export function wakeUps(pool: pg.Pool, horizonMs: number): WakeUps {
-  const due = new Map<number, { count: number; timer: NodeJS.Timeout }>();
+  /** Wake-ups not sent yet, counted by tick. */
+  const due = new Map<number, number>();
   let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, run: () => void) => {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      run();
+    }, ms);
+    timers.add(timer);
+  };
+  const notify = (count: number) =>
+    pool.query(`select pg_notify('jobs:insert', $1)`, [JSON.stringify({ count })]).then(
+      () => undefined,
+      (error: Error) => console.error('[worker] a wake-up for a scheduled job failed; polling will find it:', error.message),
+    );
   const send = (tick: number) => {
-    const wake = due.get(tick);
+    const count = due.get(tick);
     due.delete(tick);
-    if (!wake) return;
-    pool.query(`select pg_notify('jobs:insert', $1)`, [JSON.stringify({ count: wake.count })]).catch((error: Error) => {
-      console.error('[worker] a wake-up for a scheduled job failed; polling will find it:', error.message);
-    });
+    if (count) void notify(count);
+  };
+  const handOver = async (job: { id: string; job_queue_id: number }, checks: number): Promise<void> => {
+    try {
+      const { rows: [state] } = await pool.query<{ running: boolean; waiting: boolean }>(
+        `select exists (select 1 from graphile_worker._private_jobs where id = $1) as running,
+                exists (select 1 from graphile_worker._private_jobs
+                        where job_queue_id = $2 and id <> $1 and locked_at is null and run_at <= now()) as waiting`,
+        [job.id, job.job_queue_id],
+      );
+      if (state?.running && checks > 1) later(HAND_OVER_CHECK_MS, () => void handOver(job, checks - 1));
+      else if (state?.waiting) await notify(1);
+    } catch (error) {
+      console.error('[worker] handing a queue over failed; polling will find its next job:', (error as Error).message);
+    }
   };
   return {
     at(runAt) {
       const delay = runAt.getTime() - Date.now();
       if (stopped || delay <= 0 || delay > horizonMs) return;
       const tick = Math.ceil(runAt.getTime() / TICK_MS);
-      const wake = due.get(tick);
-      if (wake) {
-        wake.count++;
-        return;
-      }
-      due.set(tick, { count: 1, timer: setTimeout(() => send(tick), tick * TICK_MS - Date.now()) });
+      const count = due.get(tick) ?? 0;
+      due.set(tick, count + 1);
+      if (count === 0) later(tick * TICK_MS - Date.now(), () => send(tick));
+    },
+    afterCompletion(job) {
+      const { job_queue_id: queue } = job;
+      if (stopped || queue === null) return;
+      later(HAND_OVER_CHECK_MS, () => void handOver({ id: job.id, job_queue_id: queue }, HAND_OVER_CHECKS));
     },
     stop() {
       stopped = true;
-      for (const { timer } of due.values()) clearTimeout(timer);
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       due.clear();
     },
   };
