@@ -24,7 +24,7 @@ export type PumpRunEnd =
 
 /**
  * One run of an unordered connection's pump: keeps up to `maxConcurrency` attempts in flight,
- * claiming due deliveries in batches (a claim waits until a quarter of the slots are free, so
+ * claiming due deliveries in batches (a claim waits until half of the slots are free, so
  * a busy connection claims many at once), within its rate limit. It stops taking deliveries
  * when the run's time is up or the worker stops, and returns once every attempt it started is
  * recorded. One pump runs per connection at once, across every worker process.
@@ -46,7 +46,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
     let cap = Infinity;
     for (;;) {
       if (stopping.aborted || Date.now() >= endsAt) return { kind: 'more' };
-      if (inFlight.size > 0 && cap - inFlight.size < Math.max(1, Math.floor(cap / 4))) {
+      if (inFlight.size > 0 && cap - inFlight.size < Math.max(1, Math.floor(cap / 2))) {
         await Promise.race(inFlight);
         continue;
       }
