@@ -53,7 +53,7 @@ export async function measureLatency(bench: BenchContext): Promise<Measurement[]
         target: 'p50 <= 10, p99 <= 30',
         met: percentile(quiet, 50) <= 10 && percentile(quiet, 99) <= 30,
         evidence: [],
-        bottleneck: 'Round trips in series: the emit\'s two, then graphile-worker\'s fetch, the claim, the request and the attempt write.',
+        bottleneck: 'Round trips in series: the emit\'s two, then graphile-worker\'s fetch, the pump\'s claim, the request and the attempt write.',
       },
       {
         name: `4. emit -> receiver latency at ${rate.toFixed(0)} events/s, half the maximum (ms)`,

@@ -33,6 +33,9 @@ export interface Measurement {
 
 const perSecond = (value: number) => `${value.toFixed(0)}/s`;
 
+/** The middle value (the upper one of an even count). */
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 /** A rate measured against a baseline rate, with the least ratio that meets the target. */
 export function rateVersusBaseline(
   name: string,
