@@ -66,11 +66,15 @@ describe('replaying dead deliveries', () => {
       return deliveries.edges.length;
     };
     await eventually(async () => (receiver.requests.filter((r) => r.path === '/').length === total && (await countDead()) === 1 ? true : undefined), 30_000, 'all deliveries to die');
-    await eventually(async () => {
+    // Every attempt recorded, not only sent: none still in flight or waiting for a retry.
+    const unfinished = async (status: string) => {
       const { deliveries } = await ws.secret.request(
-        `query ($id: ID) { deliveries(first: 100, filter: { status: RETRYING, connectionId: $id }) { edges { node { id } } } }`, { id: hook.id });
-      return deliveries.edges.length === 0 ? true : undefined;
-    });
+        `query ($id: ID, $status: DeliveryStatus) { deliveries(first: 1, filter: { status: $status, connectionId: $id }) { edges { node { id } } } }`,
+        { id: hook.id, status },
+      );
+      return deliveries.edges.length;
+    };
+    await eventually(async () => ((await unfinished('DELIVERING')) + (await unfinished('RETRYING')) + (await unfinished('PENDING')) === 0 ? true : undefined));
 
     up = true;
     const before = receiver.requests.length;
