@@ -11,6 +11,7 @@ import { startSwitchyardProcess } from '../support/switchyard.ts';
 const NOOP_API = fileURLToPath(new URL('../baselines/noop-api.ts', import.meta.url));
 const CLIENTS = 8;
 const SECONDS = 4;
+const WARM_UP_SECONDS = 3;
 /** Rounds of the baseline and Switchyard in turn, so that a drift of the machine hits both alike. */
 const ROUNDS = 3;
 
@@ -30,8 +31,9 @@ export async function measureIngest(bench: BenchContext): Promise<Measurement> {
     const target: PostTarget = { origin: api.url, path: '/graphql', headers: { authorization: `Bearer ${secretKey}` } };
     let i = 0;
     const body = () => JSON.stringify({ query: EMIT_ONE, variables: { input: { type: 'order.completed', resourceId: `order-${i++}`, payload: { total: 42, currency: 'EUR' } } } });
-    await closedLoop(noopTarget, () => noopBody, { clients: CLIENTS, seconds: 1 });
-    await closedLoop(target, body, { clients: CLIENTS, seconds: 1 });
+    // Long enough for V8 to compile both servers' hot paths: with one second the rounds still rose.
+    await closedLoop(noopTarget, () => noopBody, { clients: CLIENTS, seconds: WARM_UP_SECONDS });
+    await closedLoop(target, body, { clients: CLIENTS, seconds: WARM_UP_SECONDS });
 
     const noopRates: number[] = [];
     const rates: number[] = [];
