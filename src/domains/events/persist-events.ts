@@ -52,15 +52,30 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
               last_error, created_at, created_at
        from planned
        returning id),
-     jobs as (${addJobsSql(`(select coalesce(json_agg(job), '[]') from (
-        select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null) unique_jobs)`)})
+     wanted as (
+       select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null),
+     waiting as (
+       select j.key from graphile_worker._private_jobs j
+       where j.key in (select job->>'job_key' from wanted) and j.is_available
+       for share),
+     fresh as (
+       select coalesce(json_agg(job), '[]') as specs from wanted
+       where job->>'job_key' is null or job->>'job_key' not in (select key from waiting)),
+     jobs as (
+       select case when json_array_length((select specs from fresh)) = 0 then 0
+                   else (${addJobsSql('(select specs from fresh)')}) end as added),
+     woken as (select pg_notify('jobs:insert', json_build_object('count', count(*))::text) from waiting having count(*) > 0)
      select (select json_object_agg(id, sequence) from inserted_events) as inserted,
             (select count(*) from inserted_deliveries) as deliveries,
-            (select added from jobs) as jobs`);
+            (select added from jobs) as jobs,
+            (select count(*) from woken) as woken`);
 
 /**
  * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
  * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
+ * A connection whose pump already waits gets no new job: the write share-locks the waiting job
+ * instead, so no worker can start it before the deliveries are committed, and concurrent writes
+ * for one connection do not queue behind each other's update of that one row.
  * An event whose idempotency key already exists is skipped together with its deliveries and
  * jobs. Returns the sequence of each event written by id (more events when the write was
  * shared); events without one are numbered here, in order.

@@ -1,0 +1,44 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startTestServer } from './helpers/server.ts';
+import { emit, workspaceWithWebhook } from './helpers/fixtures.ts';
+import { decodeId } from '../src/resolvers/global-id.ts';
+
+// The API alone: no worker takes the jobs, so the test sees them as emits leave them.
+const server = await startTestServer({ allowPrivateTargets: true, role: 'api' });
+const db = new pg.Client(server.databaseUrl);
+await db.connect();
+afterAll(() => db.end());
+
+const pumpJobs = (connectionId: string) =>
+  db.query<{ id: string; key: string | null; revision: number; locked: boolean }>(
+    `select id, key, revision, locked_at is not null as locked from graphile_worker._private_jobs
+     where key = $1 or payload->>'connectionId' = $2 order by id`,
+    [`conn_${connectionId.replaceAll('-', '')}`, connectionId],
+  );
+
+describe("a connection's pump job", () => {
+  it('is shared by every emit while it waits, not rewritten by each', async () => {
+    const { ws, hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/');
+    const connectionId = decodeId('Connection', hook.id);
+    await emit(ws.secret, { type: 'user.created' });
+    await Promise.all(Array.from({ length: 5 }, () => emit(ws.secret, { type: 'user.created' })));
+    const { rows } = await pumpJobs(connectionId);
+    expect(rows).toEqual([expect.objectContaining({ revision: 0, locked: false })]);
+  });
+
+  it('is queued anew by an emit while it runs, so the new delivery is not left to a run that has looked already', async () => {
+    const { ws, hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/');
+    const connectionId = decodeId('Connection', hook.id);
+    await emit(ws.secret, { type: 'user.created' });
+    const [running] = (await pumpJobs(connectionId)).rows;
+    await db.query(`update graphile_worker._private_jobs set locked_at = now(), locked_by = 'a-worker' where id = $1`, [running!.id]);
+
+    await emit(ws.secret, { type: 'user.created' });
+    const { rows } = await pumpJobs(connectionId);
+    expect(rows).toEqual([
+      expect.objectContaining({ id: running!.id, locked: true, key: null }),
+      expect.objectContaining({ locked: false, key: `conn_${connectionId.replaceAll('-', '')}` }),
+    ]);
+  });
+});
