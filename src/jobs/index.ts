@@ -10,8 +10,12 @@ import { deliverOrderedTask } from './deliver-ordered.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
 import { wakeUps } from './wake-ups.ts';
 
-/** How often an idle worker looks for jobs that fell due without a notification. */
-const POLL_INTERVAL_MS = 1000;
+/**
+ * How often each idle worker slot looks for jobs that fell due without a notification. Each look
+ * is a job fetch, about 1.5 ms of Postgres time, so an idle process costs concurrency / interval
+ * fetches a second; wake-ups (see below) make the poll a fallback, found late by 2 s at most.
+ */
+const POLL_INTERVAL_MS = 2000;
 
 export interface Worker {
   stop(): Promise<void>;
@@ -45,8 +49,9 @@ export function runnerOptions(config: Config, databaseUrl: string): RunnerOption
 export async function startWorker(services: Services, databaseUrl: string): Promise<Worker> {
   const { config } = services;
   const options = runnerOptions(config, databaseUrl);
-  // Retries due within ten poll intervals wake a worker when due; later ones are polled for.
-  const wakes = wakeUps(options.pgPool, 10 * POLL_INTERVAL_MS);
+  // Retries due within 30 s wake a worker when due; later ones (5 min and more in the default
+  // schedule) are polled for, late by a fraction of their jitter.
+  const wakes = wakeUps(options.pgPool, 15 * POLL_INTERVAL_MS);
   const taskList: TaskList = {
     deliver_connection: deliverConnectionTask(services, wakes),
     deliver_ordered: deliverOrderedTask(services, wakes),
