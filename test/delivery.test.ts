@@ -38,6 +38,25 @@ describe('delivering an event', () => {
     await receiver.close();
   });
 
+  it('records attempts that finish together each on its own delivery, with its own status code', async () => {
+    const receiver = await startReceiver();
+    // Thirty requests in flight at once, answered together: their successes are written together.
+    receiver.script(({ index }) => ({ status: 200 + (index % 2) * 2, delayMs: 100 }));
+    const { ws } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 30 });
+    const { emitEvents } = await ws.secret.request(
+      `mutation ($input: EmitEventsInput!) { emitEvents(input: $input) {
+         ... on EmitEventsPayload { results { event { deliveries { id } } } } } }`,
+      { input: { events: Array.from({ length: 30 }, (_, i) => ({ type: 'order.completed', payload: { i } })) } },
+    );
+    const ids: string[] = emitEvents.results.map((r: { event: { deliveries: { id: string }[] } }) => r.event.deliveries[0]!.id);
+    const delivered = await Promise.all(ids.map((id) => deliveryReaches(ws.secret, id, 'SUCCEEDED')));
+    const statusById = new Map(receiver.requests.map((r, index) => [r.headers['webhook-id'], 200 + (index % 2) * 2]));
+    for (const delivery of delivered) {
+      expect(delivery.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'SUCCEEDED', statusCode: statusById.get(delivery.id) })]);
+    }
+    await receiver.close();
+  });
+
   it('routes only to rules whose pattern and condition match, shaped by the transform', async () => {
     const ws = await server.seedWorkspace();
     const receiver = await startReceiver();

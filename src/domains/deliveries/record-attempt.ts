@@ -8,6 +8,7 @@ import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
 import type { DeliveryStatus } from './delivery.entity.ts';
 import { notificationArgs } from './delivery-notifications.ts';
+import { recordSuccess } from './record-successes.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttempt } from './retry-schedule.ts';
 
@@ -34,15 +35,14 @@ export type AttemptOutcome =
  * Records an attempt and moves the delivery on, atomically: the attempt row, the delivery's new
  * state (with the time of its next attempt, which its connection's pump looks for), the
  * connection's health, operational events and the notification to subscribers all commit
- * together or not at all. A success on a healthy connection touches
- * nothing else and takes one statement; anything else takes a transaction.
+ * together or not at all. A success on a healthy connection touches nothing else and shares one
+ * statement with the successes that finish with it; anything else takes a transaction.
  */
 export async function recordAttempt(em: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult): Promise<AttemptOutcome> {
   const attempt = plan.chainAttempts + 1;
   if (result.ok && plan.connection.consecutiveFailures === 0) {
-    const outcome = { kind: 'succeeded' } as const;
-    await writeAttempt(em, plan, result, attempt, outcome);
-    return outcome;
+    await recordSuccess(em, plan, result, attempt);
+    return { kind: 'succeeded' };
   }
   return em.transactional(async (tx) => {
     const next = await nextState(tx, config, plan, result, attempt);

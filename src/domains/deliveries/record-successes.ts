@@ -1,0 +1,74 @@
+import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
+import { groupCommit, groupCommitPer } from '../../db/group-commit.ts';
+import { newId } from '../../db/ids.ts';
+import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
+import { DELIVERY_CHANNEL, type DeliveryNotification } from './delivery-notifications.ts';
+import type { AttemptPlan } from './load-attempt.ts';
+import type { AttemptResult } from './record-attempt.ts';
+
+interface SuccessRow {
+  id: string;
+  workspace_id: string;
+  delivery_id: string;
+  attempt: number;
+  chain: number;
+  status_code: number | null;
+  duration_ms: number;
+  request_url: string;
+  response_excerpt: string | null;
+  started_at: Date;
+  notification: string;
+}
+
+const WRITE_SUCCESSES = preparedStatement('switchyard_write_successes', `with rows as (
+       select * from json_to_recordset(?::json) as r(
+         id uuid, workspace_id uuid, delivery_id uuid, attempt int, chain int, status_code int, duration_ms int,
+         request_url text, response_excerpt text, started_at timestamptz, notification text)),
+     inserted as (
+       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
+                             response_excerpt, error_class, error, started_at)
+       select id, workspace_id, delivery_id, attempt, chain, 'SUCCEEDED', status_code, duration_ms, request_url,
+              response_excerpt, null, null, started_at
+       from rows),
+     moved as (
+       update deliveries d set status = 'SUCCEEDED', next_attempt_at = null, parked_at = null,
+         attempt_count = d.attempt_count + 1, chain_attempts = r.attempt, last_attempt_at = r.started_at,
+         last_status_code = r.status_code, last_error = null, claimed_until = null, updated_at = now()
+       from rows r where d.id = r.delivery_id
+       returning d.id)
+     select count(pg_notify(?, r.notification)) from rows r join moved m on m.id = r.delivery_id`);
+
+/**
+ * Successes on healthy connections, the usual outcome, are recorded in groups: while one write
+ * runs, the successes that finish meanwhile queue and go in the next, one statement and one
+ * commit for all (see `groupCommit`). Each attempt row, its delivery's new state and the
+ * notification to subscribers still commit together, and the caller returns once they have.
+ */
+export async function recordSuccess(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<void> {
+  const id = newId();
+  const notification: DeliveryNotification = { workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status: 'SUCCEEDED', attemptId: id };
+  await writerFor(em.getConnection())({
+    id,
+    workspace_id: plan.workspaceId,
+    delivery_id: plan.deliveryId,
+    attempt,
+    chain: plan.chain,
+    status_code: result.statusCode ?? null,
+    duration_ms: Math.round(result.durationMs),
+    request_url: result.url,
+    response_excerpt: result.responseExcerpt ?? null,
+    started_at: result.startedAt,
+    notification: JSON.stringify(notification),
+  });
+}
+
+const SUCCESSES_PER_WRITE = 500;
+
+const writerFor = groupCommitPer((connection: PostgreSqlConnection) =>
+  groupCommit({
+    write: async (rows: SuccessRow[]) => {
+      await runPrepared(connection, WRITE_SUCCESSES, [JSON.stringify(rows), DELIVERY_CHANNEL]);
+    },
+    maxWeight: SUCCESSES_PER_WRITE,
+  }),
+);
