@@ -50,16 +50,19 @@ const CLAIM_DUE = preparedStatement('switchyard_claim_due', `with c as (
        select case when c.status <> 'ACTIVE' then 0
                    else greatest(0, least(c.cap - ?, coalesce(floor(b.available)::int, c.cap))) end as n
        from c left join bucket b on true),
+     -- Each branch takes at most a limit known when the statement is planned, so the planner walks
+     -- the index in order and stops; with the allowed count as the limit it could not know how far
+     -- it had to read, and a backlog of ten thousand made each claim read it all; due trims to the count.
      retries as (
        select d.id from deliveries d
        where d.connection_id = ? and d.status = 'RETRYING' and d.parked_at is null and d.next_attempt_at <= now()
-       order by d.next_attempt_at limit (select n from allowed) for update of d skip locked),
+       order by d.next_attempt_at limit ? for update of d skip locked),
      fresh as (
        select d.id from deliveries d
        where d.connection_id = ? and d.status = 'PENDING' and d.parked_at is null
          and (not (select failing from c) or not exists (
            select 1 from deliveries r where r.connection_id = ? and r.status = 'RETRYING' and r.parked_at is null))
-       order by d.created_at limit (select n from allowed) for update of d skip locked),
+       order by d.created_at limit ? for update of d skip locked),
      due as (select id from retries union all select id from fresh limit (select n from allowed)),
      claimed as (
        update deliveries d set status = 'DELIVERING', updated_at = now(),
@@ -87,7 +90,8 @@ type ClaimRow = Partial<PlanRow> & {
 
 /**
  * Takes an unordered connection's due deliveries for one attempt each, in one statement, beside
- * the `inFlight` attempts already running. Each is leased for the connection's timeout plus
+ * the `inFlight` attempts already running, `limit` at most (the cap minus those in flight, as
+ * far as the caller knows the cap). Each is leased for the connection's timeout plus
  * `leaseMarginSeconds`, so a crashed worker's deliveries are taken over afterwards while a slow
  * request still running is never sent twice at once. Claims nothing unless the connection is
  * active.
@@ -95,11 +99,11 @@ type ClaimRow = Partial<PlanRow> & {
 export async function claimDue(
   em: EntityManager,
   connectionId: string,
-  options: { inFlight: number; defaultMaxConcurrency: number; leaseMarginSeconds: number },
+  options: { inFlight: number; limit: number; defaultMaxConcurrency: number; leaseMarginSeconds: number },
 ): Promise<DueClaim> {
   const rows = await runPrepared<ClaimRow>(em, CLAIM_DUE, [
     options.defaultMaxConcurrency, PROBE_AFTER_FAILURES, connectionId, options.inFlight,
-    connectionId, connectionId, connectionId, options.leaseMarginSeconds,
+    connectionId, options.limit, connectionId, connectionId, options.limit, options.leaseMarginSeconds,
   ]);
   const [first] = rows;
   if (!first) return { connection: null, plans: [], next: null };

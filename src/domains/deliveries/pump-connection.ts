@@ -53,6 +53,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       const busy = inFlight.size;
       const claim = await claimDue(em, connectionId, {
         inFlight: busy,
+        limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - busy),
         defaultMaxConcurrency: config.defaultMaxConcurrency,
         leaseMarginSeconds: config.staleJobSeconds,
       });

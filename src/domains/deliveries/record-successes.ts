@@ -34,7 +34,9 @@ const WRITE_SUCCESSES = preparedStatement('switchyard_write_successes', `with ro
        update deliveries d set status = 'SUCCEEDED', next_attempt_at = null, parked_at = null,
          attempt_count = d.attempt_count + 1, chain_attempts = r.attempt, last_attempt_at = r.started_at,
          last_status_code = r.status_code, last_error = null, claimed_until = null, updated_at = now()
-       from rows r where d.id = r.delivery_id
+       -- The ids as an array too: json_to_recordset is estimated at 100 rows, and beside a table of
+       -- a few thousand the planner would scan the table rather than look each delivery up.
+       from rows r where d.id = any(?::uuid[]) and r.delivery_id = d.id
        returning d.id)
      select count(pg_notify(?, r.notification)) from rows r join moved m on m.id = r.delivery_id`);
 
@@ -67,7 +69,7 @@ const SUCCESSES_PER_WRITE = 500;
 const writerFor = groupCommitPer((connection: PostgreSqlConnection) =>
   groupCommit({
     write: async (rows: SuccessRow[]) => {
-      await runPrepared(connection, WRITE_SUCCESSES, [JSON.stringify(rows), DELIVERY_CHANNEL]);
+      await runPrepared(connection, WRITE_SUCCESSES, [JSON.stringify(rows), rows.map((row) => row.delivery_id), DELIVERY_CHANNEL]);
     },
     maxWeight: SUCCESSES_PER_WRITE,
   }),
