@@ -68,6 +68,9 @@ async function deliveryRound(bench: BenchContext, round: number, profiled: boole
       await api.stop();
     }
 
+    // Statistics as autovacuum keeps them: a table filled a moment ago still has an empty one's, and
+    // plans made from those scan it whole, which no worker meets once a backlog has been there a while.
+    await db.query('analyze');
     await resetStatements(db);
     // The receiver's count, not Postgres's, while the worker runs: counting rows would load the
     // database being measured.

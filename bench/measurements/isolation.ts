@@ -78,6 +78,9 @@ async function isolationRound(bench: BenchContext, round: number) {
  * database being measured.
  */
 async function healthyRate(bench: BenchContext, url: string, db: pg.Pool, type: string): Promise<{ rate: number; statements: string[] }> {
+  // Statistics as autovacuum keeps them: a table filled a moment ago still has an empty one's, and
+  // plans made from those scan it whole, which no worker meets once a backlog has been there a while.
+  await db.query('analyze');
   await resetStatements(db);
   const received = bench.receiver.count('/healthy');
   const worker = await startSwitchyardProcess(url, 'worker');
