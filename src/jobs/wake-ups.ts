@@ -3,8 +3,8 @@ import type pg from 'pg';
 /** Wake-ups due within the same few milliseconds share one notification. */
 const TICK_MS = 10;
 /** How often, and how many times, a hand-over looks whether its job is complete. */
-const HAND_OVER_CHECK_MS = 5;
-const HAND_OVER_CHECKS = 20;
+const HAND_OVER_CHECK_MS = 2;
+const HAND_OVER_CHECKS = 50;
 
 export interface WakeUps {
   /** Wakes idle workers, in every process, when a job scheduled for `runAt` falls due. */
