@@ -54,8 +54,9 @@ const compact = (uuid: string) => uuid.replaceAll('-', '');
  * time per named queue, across every worker process, so each connection has one pump running
  * at most; the pump keeps up to `maxConcurrency` attempts in flight, and a connection that hangs
  * holds one worker slot however large its backlog. The job key keeps one pump waiting at most:
- * new events merge into it, and a pump that waits for its connection (a rate limit, a failing
- * streak) keeps its time, so events then wait with it.
+ * new events share it (the emit write share-locks it rather than adding another, see
+ * `persistEvents`), and a pump that waits for its connection (a rate limit, a failing streak)
+ * keeps its time, so events then wait with it.
  */
 export function jobForDelivery(connection: ConnectionQueueSettings): JobSpec {
   return connection.ordered ? orderedPumpJob(connection.id) : connectionPumpJob(connection.id);
