@@ -8,7 +8,7 @@ import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attem
  * scheduled: the retries probe the receiver, and the first success lets the backlog flow again.
  * A single failure among many successes holds nothing back.
  */
-export const PROBE_AFTER_FAILURES = 3;
+const PROBE_AFTER_FAILURES = 3;
 
 export interface DueClaim {
   /** The connection as the claim found it; null once it is gone. */
