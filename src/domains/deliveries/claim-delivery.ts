@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
-import { takeRateTokens } from './rate-limit.ts';
+import { takeRateToken } from './rate-limit.ts';
 import { loadAttemptPlan, planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attempt.ts';
 
 export type Claim =
@@ -70,7 +70,7 @@ async function claimHindered(em: EntityManager, deliveryId: string, leaseMarginS
       return { kind: 'parked' };
     }
     if (state.rate !== null) {
-      const { waitSeconds: wait } = await takeRateTokens(tx, state.connection_id, 1);
+      const wait = await takeRateToken(tx, state.connection_id);
       if (wait > 0) return { kind: 'rate-limited', retryAt: new Date(Date.now() + wait * 1000) };
     }
     await tx.execute(`update deliveries d set ${LEASE} where id = ?`, [leaseMarginSeconds, deliveryId]);

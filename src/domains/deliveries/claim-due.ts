@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import type { ConnectionStatus } from '../connections/connection.entity.ts';
 import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attempt.ts';
+import { availableTokens } from './rate-limit.ts';
 
 /**
  * Failures in a row after which a connection's new deliveries wait while one of its retries is
@@ -34,18 +35,14 @@ export interface NextLook {
 
 /**
  * Due retries first, oldest due first, then new deliveries, oldest first: as many as the
- * connection's cap leaves room for beside the attempts in flight, and its token bucket allows.
- * The bucket is shared by every worker process: it refills at `rateLimitPerSecond` and holds
- * one second's worth. The connection row is locked without blocking emits' key checks.
+ * connection's cap leaves room for beside the attempts in flight, and its token bucket allows
+ * (see `availableTokens`). The connection row is locked without blocking emits' key checks.
  */
 const CLAIM_DUE = preparedStatement('switchyard_claim_due', `with c as (
-       select id, status, coalesce(max_concurrency, ?) as cap, rate_limit_per_second as rate, rate_tokens, rate_refilled_at,
-              consecutive_failures >= ? as failing
+       select id, status, coalesce(max_concurrency, ?) as cap, rate_limit_per_second as rate,
+              ${availableTokens('connections')} as available, consecutive_failures >= ? as failing
        from connections where id = ? for no key update),
-     bucket as (
-       select rate, least(greatest(rate, 1), coalesce(rate_tokens, greatest(rate, 1))
-                + extract(epoch from clock_timestamp() - coalesce(rate_refilled_at, clock_timestamp())) * rate) as available
-       from c where rate is not null),
+     bucket as (select rate, available from c where rate is not null),
      allowed as (
        select case when c.status <> 'ACTIVE' then 0
                    else greatest(0, least(c.cap - ?, coalesce(floor(b.available)::int, c.cap))) end as n

@@ -1,34 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
-export interface RateTokens {
-  /** Tokens taken, up to the number wanted. */
-  granted: number;
-  /** Seconds until the next token, when none was granted. */
-  waitSeconds: number;
-}
-
 /**
- * Token bucket shared by every worker process, kept on the connection row: refills at
- * `rateLimitPerSecond` and holds at most one second's worth. Takes up to `wanted` tokens.
+ * The tokens in a connection's bucket now, as SQL over a row of `connections` aliased `alias`.
+ * The bucket is shared by every worker process and kept on the connection row: it refills at
+ * `rateLimitPerSecond` and holds at most one second's worth (and at least one token).
  */
-export async function takeRateTokens(em: EntityManager, connectionId: string, wanted: number): Promise<RateTokens> {
-  const [bucket] = await em.execute<{ available: number; rate: number; granted: number }[]>(
+export const availableTokens = (alias: string) => `least(greatest(${alias}.rate_limit_per_second, 1),
+  coalesce(${alias}.rate_tokens, greatest(${alias}.rate_limit_per_second, 1))
+  + extract(epoch from clock_timestamp() - coalesce(${alias}.rate_refilled_at, clock_timestamp())) * ${alias}.rate_limit_per_second)`;
+
+/** Takes one token from the connection's bucket: 0 when taken, else the seconds until there is one. */
+export async function takeRateToken(em: EntityManager, connectionId: string): Promise<number> {
+  const [bucket] = await em.execute<{ available: number; rate: number; granted: boolean }[]>(
     `with bucket as (
-       select id, rate_limit_per_second as rate,
-              least(greatest(rate_limit_per_second, 1),
-                    coalesce(rate_tokens, greatest(rate_limit_per_second, 1))
-                    + extract(epoch from clock_timestamp() - coalesce(rate_refilled_at, clock_timestamp())) * rate_limit_per_second
-              ) as available
+       select id, rate_limit_per_second as rate, ${availableTokens('connections')} as available
        from connections where id = ? for update),
-     offered as (select id, available, least(floor(available), ?)::int as granted from bucket),
      taken as (
-       update connections c set rate_tokens = g.available - g.granted, rate_refilled_at = clock_timestamp()
-       from offered g where c.id = g.id and g.granted >= 1 returning c.id)
-     select b.available, b.rate, case when exists (select 1 from taken) then g.granted else 0 end as granted
-     from bucket b join offered g on g.id = b.id`,
-    [connectionId, wanted],
+       update connections c set rate_tokens = b.available - 1, rate_refilled_at = clock_timestamp()
+       from bucket b where c.id = b.id and b.available >= 1 returning c.id)
+     select b.available, b.rate, exists (select 1 from taken) as granted from bucket b`,
+    [connectionId],
   );
-  if (!bucket || bucket.rate === null) return { granted: wanted, waitSeconds: 0 };
-  const granted = Number(bucket.granted);
-  return { granted, waitSeconds: granted > 0 ? 0 : (1 - Number(bucket.available)) / Number(bucket.rate) };
+  if (!bucket || bucket.rate === null || bucket.granted) return 0;
+  return (1 - Number(bucket.available)) / Number(bucket.rate);
 }

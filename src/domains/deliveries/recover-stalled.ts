@@ -5,7 +5,8 @@ import { addJobs, jobsForConnections } from './job-specs.ts';
 /**
  * Puts back to work what a crashed worker left behind (a SIGKILL, an OOM, a lost machine):
  * - deliveries still claimed after their lease ran out go back to RETRYING, due now, and their
- *   connections' pumps are queued (at-least-once: the receiver may have seen that attempt; the webhook-id lets it dedupe);
+ *   connections' pumps are queued (at-least-once: the receiver may have seen that attempt; the
+ *   webhook-id lets it dedupe);
  * - graphile-worker jobs locked longer than any attempt can last are unlocked. graphile-worker
  *   itself waits 4 hours before it releases a dead worker's jobs.
  * Safe to run in every worker process at once.
