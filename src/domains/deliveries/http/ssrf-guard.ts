@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { isNonPublicAddress } from '../../connections/target-url.ts';
+import { isPublicAddress } from '../../connections/address-policy.ts';
 
 /** Error code of a target the guard refused; classified as REFUSED_TARGET. */
 export const REFUSED_TARGET = 'EREFUSEDTARGET';
@@ -16,54 +16,12 @@ export class RefusedTargetError extends Error {
   }
 }
 
-/** The eight 16-bit groups of an IPv6 literal that `isIP` accepted (dotted IPv4 tail allowed). */
-function ipv6Groups(address: string): number[] {
-  const hex = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) =>
-    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
-  const [head = '', tail] = hex.split('::');
-  const parse = (part: string) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
-  const front = parse(head);
-  const back = tail === undefined ? [] : parse(tail);
-  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
-function ipv4Of(high: number, low: number): string {
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
-}
-
 /**
- * The IPv4 address an IPv6 address carries and that a packet to it may end up at: mapped
- * (`::ffff:a.b.c.d`, which `isNonPublicAddress` already matches), compatible (`::a.b.c.d`),
- * SIIT-translated (`::ffff:0:a.b.c.d`), NAT64 well-known prefix (`64:ff9b::a.b.c.d`) and 6to4
- * (`2002:aabb:ccdd::`). Without this, `64:ff9b::a9fe:a9fe` would reach the cloud metadata service
- * through a NAT64 gateway.
- */
-function embeddedIPv4(groups: number[]): string | undefined {
-  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
-  const zeroUpTo = (count: number) => groups.slice(0, count).every((group) => group === 0);
-  if (zeroUpTo(5) && (g5 === 0 || g5 === 0xffff)) return ipv4Of(g6, g7);
-  if (zeroUpTo(4) && g4 === 0xffff && g5 === 0) return ipv4Of(g6, g7);
-  if (g0 === 0x64 && g1 === 0xff9b && [g2, g3, g4, g5].every((group) => group === 0)) return ipv4Of(g6, g7);
-  if (g0 === 0x2002) return ipv4Of(g1 ?? 0, g2 ?? 0);
-  return undefined;
-}
-
-/**
- * Whether the delivery-time SSRF guard refuses an address: private, loopback, link-local,
- * unique-local, CGNAT, multicast, unspecified, documentation and reserved ranges, IPv6 addresses
- * that embed such an IPv4 address, and Teredo (`2001::/32`, whose real endpoint is hidden).
- * Anything that is not an IP literal is refused too: the guard never guesses.
+ * Whether the delivery-time SSRF guard refuses an address: everything the address policy does
+ * not call public (address-policy.ts), the same policy that checks a URL when it is saved.
  */
 export function isRefusedAddress(address: string): boolean {
-  const plain = address.replace(/%.*$/, '');
-  const family = isIP(plain);
-  if (family === 0) return true;
-  if (isNonPublicAddress(plain)) return true;
-  if (family === 4) return false;
-  const groups = ipv6Groups(plain);
-  if (groups[0] === 0x2001 && groups[1] === 0) return true;
-  const embedded = embeddedIPv4(groups);
-  return embedded !== undefined && isNonPublicAddress(embedded);
+  return !isPublicAddress(address);
 }
 
 /**
