@@ -177,6 +177,41 @@ describe('delivering an event', () => {
     expect(batch[0]).toBeGreaterThan(sequences.at(-1)!);
   });
 
+  it('uses up no sequence number on a duplicate emit, single or in a batch, with or without a condition', async () => {
+    for (const condition of [undefined, 'sequence > 0']) {
+      const ws = await server.seedWorkspace();
+      if (condition) {
+        const receiver = await startReceiver();
+        await createRule(ws.secret, (await createWebhook(ws.secret, receiver.url('/'))).id, ['tick.*'], { condition });
+        await receiver.close();
+      }
+      const batch = async (events: { type: string; idempotencyKey?: string }[]) => {
+        const { emitEvents } = await ws.secret.request(
+          `mutation ($input: EmitEventsInput!) { emitEvents(input: $input) {
+             ... on EmitEventsPayload { results { duplicate event { id sequence } } } } }`,
+          { input: { events } },
+        );
+        return emitEvents.results as { duplicate: boolean; event: { id: string; sequence: number } }[];
+      };
+      const first = await emit(ws.secret, { type: 'tick.tock', idempotencyKey: 'k1' });
+      const again = await emit(ws.secret, { type: 'tick.tock', idempotencyKey: 'k1' });
+      expect(again).toMatchObject({ duplicate: true, event: { id: first.event.id, sequence: first.event.sequence } });
+      // A stored key, a key repeated within the batch, and new ones between them.
+      const mixed = await batch([
+        { type: 'tick.tock', idempotencyKey: 'k2' },
+        { type: 'tick.tock', idempotencyKey: 'k1' },
+        { type: 'tick.tock', idempotencyKey: 'k2' },
+        { type: 'tick.tock' },
+      ]);
+      expect(mixed.map((result) => result.duplicate)).toEqual([false, true, true, false]);
+      expect(mixed.map((result) => result.event.sequence)).toEqual([
+        first.event.sequence + 1, first.event.sequence, first.event.sequence + 1, first.event.sequence + 2,
+      ]);
+      const next = await emit(ws.secret, { type: 'tick.tock', idempotencyKey: 'k3' });
+      expect(next.event.sequence).toBe(first.event.sequence + 3);
+    }
+  });
+
   it('numbers an event before routing it when a condition may read its sequence', async () => {
     const ws = await server.seedWorkspace();
     const receiver = await startReceiver();

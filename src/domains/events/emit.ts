@@ -90,8 +90,11 @@ export async function writeEvents(
   for (const row of rows) if (!routes.has(row.type)) routes.set(row.type, await routing.routesFor(row.type));
   const unnumbered = rows.filter((row) => row.sequence === null);
   if (unnumbered.some((row) => routes.get(row.type)!.some((route) => route.condition))) {
-    const sequences = await nextSequences(em, rows[0]!.workspace_id, unnumbered.length);
-    unnumbered.forEach((row, index) => (row.sequence = sequences[index]!));
+    const keys = new Set<string>();
+    // Later rows repeating a key are duplicates of the first: they get no number.
+    const firsts = unnumbered.filter((row) => row.idempotency_key === null || (!keys.has(row.idempotency_key) && !!keys.add(row.idempotency_key)));
+    const sequences = await nextSequences(em, rows[0]!.workspace_id, firsts.map((row) => row.idempotency_key));
+    firsts.forEach((row, index) => (row.sequence = sequences.get(index + 1) ?? null));
   }
   const deliveries: DeliveryRow[] = [];
   for (const row of rows) {
@@ -130,12 +133,20 @@ function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
   };
 }
 
-const NEXT_SEQUENCES = preparedStatement('switchyard_next_sequences', 'select nextval(?::regclass) as sequence from generate_series(1, ?::int)');
+/**
+ * Numbers the events given by their idempotency keys, in order, skipping keys the workspace has
+ * already stored (those events are duplicates and must not use up a number). A Postgres sequence
+ * never blocks concurrent emits.
+ */
+const NEXT_SEQUENCES = preparedStatement('switchyard_next_sequences', `select k.ord, nextval(?::regclass) as sequence
+     from json_array_elements_text(?::json) with ordinality as k(key, ord)
+     where k.key is null or not exists (select 1 from events e where e.workspace_id = ?::uuid and e.idempotency_key = k.key)
+     order by k.ord`);
 
-/** Sequence numbers for `count` events; a Postgres sequence never blocks concurrent emits. */
-async function nextSequences(em: EntityManager, workspaceId: string, count: number): Promise<number[]> {
-  const rows = await runPrepared<{ sequence: string }>(em, NEXT_SEQUENCES, [eventSequenceName(workspaceId), count]);
-  return rows.map((row) => Number(row.sequence));
+/** Sequence numbers by 1-based position in `keys`, for the keys not stored yet. */
+async function nextSequences(em: EntityManager, workspaceId: string, keys: (string | null)[]): Promise<Map<number, number>> {
+  const rows = await runPrepared<{ ord: string; sequence: string }>(em, NEXT_SEQUENCES, [eventSequenceName(workspaceId), JSON.stringify(keys), workspaceId]);
+  return new Map(rows.map((row) => [Number(row.ord), Number(row.sequence)]));
 }
 
 async function findByIdempotencyKey(em: EntityManager, workspaceId: string, key: string): Promise<EventRecord> {

@@ -33,11 +33,22 @@ export interface DeliveryRow {
   job: JobSpec | null;
 }
 
-const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inserted_events as (
+const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with given as (
+       select e.*, j.row->>'sequence_name' as sequence_name, j.ord,
+              row_number() over (partition by e.workspace_id, e.idempotency_key order by j.ord) as nth
+       from json_array_elements(?::json) with ordinality as j(row, ord), json_populate_record(null::events, j.row) as e),
+     inserted_events as (
        insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational)
-       select e.id, e.workspace_id, e.type, e.resource, e.resource_id, e.payload, e.idempotency_key,
-              coalesce(e.sequence, nextval((j.row->>'sequence_name')::regclass)), e.created_at, e.operational
-       from json_array_elements(?::json) as j(row), json_populate_record(null::events, j.row) as e
+       select g.id, g.workspace_id, g.type, g.resource, g.resource_id, g.payload, g.idempotency_key,
+              coalesce(g.sequence, nextval(g.sequence_name::regclass)), g.created_at, g.operational
+       from given g
+       -- A key already stored, or given earlier in this write, takes no number: nextval runs only
+       -- for the rows that pass, after the sort, so in input order. Two emits of one new key
+       -- racing in separate writes can still cost one number; ON CONFLICT keeps them one event.
+       where g.idempotency_key is null
+          or (g.nth = 1 and not exists (
+                select 1 from events x where x.workspace_id = g.workspace_id and x.idempotency_key = g.idempotency_key))
+       order by g.ord
        on conflict (workspace_id, idempotency_key) do nothing
        returning id, sequence),
      planned as (
@@ -76,8 +87,8 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with inse
  * A connection whose pump already waits gets no new job: the write share-locks the waiting job
  * instead, so no worker can start it before the deliveries are committed, and concurrent writes
  * for one connection do not queue behind each other's update of that one row.
- * An event whose idempotency key already exists is skipped together with its deliveries and
- * jobs. Returns the sequence of each event written by id (more events when the write was
+ * An event whose idempotency key already exists (or repeats one earlier in the write) is skipped
+ * together with its deliveries and jobs, and uses up no sequence number. Returns the sequence of each event written by id (more events when the write was
  * shared); events without one are numbered here, in order.
  *
  * Outside a transaction, concurrent small emits share writes (see `writerFor`).
