@@ -47,6 +47,12 @@ const byId: Array<{ name: string; resource: string; document: string; variables:
     variables: (ids) => ({ id: ids.connection, own: ids.ownRule }),
   },
   { name: 'deleteRule', resource: 'Rule', document: `mutation ($id: ID!) { result: deleteRule(input: { id: $id }) { ${NOT_FOUND} } }`, variables: (ids) => ({ id: ids.rule }) },
+  {
+    name: 'sendTestEvent',
+    resource: 'Connection',
+    document: `mutation ($id: ID!) { result: sendTestEvent(input: { connectionId: $id, type: "order.completed" }) { ${NOT_FOUND} } }`,
+    variables: (ids) => ({ id: ids.connection }),
+  },
   { name: 'revokeApiKey', resource: 'ApiKey', document: `mutation ($id: ID!) { result: revokeApiKey(input: { id: $id }) { ${NOT_FOUND} } }`, variables: (ids) => ({ id: ids.apiKey }) },
 ];
 

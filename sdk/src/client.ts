@@ -21,6 +21,7 @@ import type {
   Page,
   Rule,
   RuleChanges,
+  TestSend,
   UpsertEventTypeInput,
 } from './types.ts';
 
@@ -170,6 +171,16 @@ function connectionsApi(request: Request) {
     },
     async resume(id: string): Promise<Connection> {
       return unwrap((await request(ops.ResumeConnectionDocument, { input: { id } }, 'always')).resumeConnection).connection;
+    },
+    /**
+     * Sends a test event to this connection only: a real, signed delivery marked `test` (the body
+     * has `"test": true`), logged and retried like any other. Without `payload`, the event type's
+     * first JSON Schema example (or `{}`) is sent.
+     */
+    async sendTestEvent(id: string, event: { type: string; payload?: unknown }): Promise<TestSend> {
+      const input = { connectionId: id, ...event };
+      const { __typename, ...sent } = unwrap((await request(ops.SendTestEventDocument, { input }, 'unsent')).sendTestEvent);
+      return sent;
     },
     /** Issues a new signing secret; the current one keeps signing until it expires (default 24 h). */
     async rotateSecret(id: string, options: { expireCurrentInSeconds?: number } = {}): Promise<CreatedConnection> {

@@ -4,6 +4,7 @@ import type {
   GetDeliveryQuery,
   CreateWorkspaceMutation,
   CreateConnectionMutation,
+  SendTestEventMutation,
   UpdateConnectionInput,
   UpdateRuleInput,
 } from './generated/graphql.ts';
@@ -40,6 +41,8 @@ export type DeliveryWithAttempts = Omit<Success<GetDeliveryQuery['delivery'], 'D
 export type CreatedWorkspace = Omit<Success<CreateWorkspaceMutation['createWorkspace'], 'CreateWorkspacePayload'>, '__typename'>;
 /** A new connection and its signing secret, shown this once. */
 export type CreatedConnection = Omit<Success<CreateConnectionMutation['createConnection'], 'CreateConnectionPayload'>, '__typename'>;
+/** A test event and its one delivery, queued. */
+export type TestSend = Omit<Success<SendTestEventMutation['sendTestEvent'], 'SendTestEventPayload'>, '__typename'>;
 export type ConnectionChanges = Omit<UpdateConnectionInput, 'id'>;
 export type RuleChanges = Omit<UpdateRuleInput, 'id'>;
 

@@ -54,7 +54,7 @@ DeliveryRef.implement({
       type: RuleRef,
       nullable: true,
       authScopes: { secret: true },
-      description: 'The rule that routed the event; null once that rule is deleted.',
+      description: 'The rule that routed the event; null for a test send, and once that rule is deleted.',
       resolve: (delivery, _args, context) => (delivery.rule ? context.em.findOne(Rule, { id: delivery.rule.id }) : null),
     }),
     attempts: t.field({
@@ -70,6 +70,9 @@ DeliveryRef.implement({
     lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, authScopes: { secret: true } }),
     lastError: t.exposeString('lastError', { nullable: true, authScopes: { secret: true }, description: 'Why the last attempt failed.' }),
     paused: t.boolean({ description: 'Waiting because its connection is paused or disabled.', resolve: (delivery) => delivery.parkedAt != null }),
+    test: t.exposeBoolean('test', {
+      description: 'A test send (`sendTestEvent`); the receiver sees `"test": true` in the signed body.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),

@@ -25,6 +25,9 @@ export const EventRef = builder.objectRef<EventRecord>('Event').implement({
       resolve: (event) => event.sequence,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When Switchyard accepted the event.' }),
+    test: t.exposeBoolean('test', {
+      description: 'Sent with `sendTestEvent`: delivered to one connection only, outside the rules, with sequence 0.',
+    }),
   }),
 });
 

@@ -8,6 +8,7 @@ import './connection-mutations.ts';
 import './rules.ts';
 import './events.ts';
 import './deliveries.ts';
+import './test-events.ts';
 import './subscriptions.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */

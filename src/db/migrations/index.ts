@@ -3,6 +3,7 @@ import { Migration20261123000212_initial } from './Migration20261123000212_initi
 import { Migration20261123002000_delivery_engine } from './Migration20261123002000_delivery_engine.ts';
 import { Migration20261123040000_routing_version } from './Migration20261123040000_routing_version.ts';
 import { Migration20261201000000_connection_pumps } from './Migration20261201000000_connection_pumps.ts';
+import { Migration20261202000000_test_sends } from './Migration20261202000000_test_sends.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261123002000_delivery_engine', class: Migration20261123002000_delivery_engine },
   { name: 'Migration20261123040000_routing_version', class: Migration20261123040000_routing_version },
   { name: 'Migration20261201000000_connection_pumps', class: Migration20261201000000_connection_pumps },
+  { name: 'Migration20261202000000_test_sends', class: Migration20261202000000_test_sends },
 ];

@@ -34,6 +34,8 @@ export const Delivery = defineEntity({
     claimedUntil: p.datetime().nullable(),
     /** Set while the connection is paused or disabled; resuming re-enqueues parked deliveries. */
     parkedAt: p.datetime().nullable(),
+    /** The delivery of a test event (`sendTestEvent`); receivers see `"test": true` in the body. */
+    test: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

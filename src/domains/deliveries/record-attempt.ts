@@ -121,6 +121,8 @@ async function emitExhausted(tx: EntityManager, config: Config, plan: AttemptPla
     attempts: attempt,
     lastStatusCode: result.statusCode ?? null,
     lastError: describeFailure(result),
+    // So an alert rule can leave test sends out: `condition: "not payload.test"`.
+    test: plan.event.test,
   });
 }
 

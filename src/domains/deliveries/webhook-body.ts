@@ -2,7 +2,8 @@ import type { EventRecord } from '../events/event-record.ts';
 
 /**
  * DESIGN's default body: the event's envelope with its payload as `data`. Ids are public ids so
- * receivers see the same ids the API shows.
+ * receivers see the same ids the API shows. A test send adds `"test": true`: in the body, because
+ * only the body is signed (Stripe marks its events with `livemode` the same way).
  */
 export function defaultBody(event: EventRecord, publicEventId: string): unknown {
   return {
@@ -13,5 +14,6 @@ export function defaultBody(event: EventRecord, publicEventId: string): unknown 
     resourceId: event.resourceId,
     sequence: event.sequence,
     data: event.payload,
+    ...(event.test ? { test: true } : {}),
   };
 }

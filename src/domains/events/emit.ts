@@ -168,5 +168,6 @@ export function toRecord(row: EventRow): EventRecord {
     idempotencyKey: row.idempotency_key,
     sequence: Number(row.sequence),
     createdAt: new Date(row.created_at),
+    test: row.test ?? false,
   };
 }

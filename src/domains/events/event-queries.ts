@@ -14,6 +14,7 @@ export function eventRecord(event: Event): EventRecord {
     idempotencyKey: event.idempotencyKey ?? null,
     sequence: Number(event.sequence),
     createdAt: event.createdAt,
+    test: event.test,
   };
 }
 

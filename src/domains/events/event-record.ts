@@ -9,4 +9,6 @@ export interface EventRecord {
   idempotencyKey: string | null;
   sequence: number;
   createdAt: Date;
+  /** Sent with `sendTestEvent`: to one connection, outside the rules, with sequence 0. */
+  test: boolean;
 }

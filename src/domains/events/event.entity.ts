@@ -17,6 +17,8 @@ export const Event = defineEntity({
     sequence: p.bigint('number'),
     /** Emitted by Switchyard itself (`switchyard.*`), e.g. when a connection starts failing. */
     operational: p.boolean().default(false),
+    /** Sent with `sendTestEvent` to one connection, outside the rules and the sequence (it has 0). */
+    test: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
   uniques: [{ properties: ['workspace', 'idempotencyKey'] }],

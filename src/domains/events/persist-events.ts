@@ -16,6 +16,8 @@ export interface EventRow {
   sequence: number | null;
   created_at: string;
   operational: boolean;
+  /** A test send's event (see send-test-event.ts); left out, false. */
+  test?: boolean;
 }
 
 export interface DeliveryRow {
@@ -23,12 +25,15 @@ export interface DeliveryRow {
   workspace_id: string;
   event_id: string;
   connection_id: string;
-  rule_id: string;
+  /** Null for a test send, which no rule routed. */
+  rule_id: string | null;
   event_type: string;
   status: 'PENDING' | 'DEAD';
   parked_at: string | null;
   last_error: string | null;
   created_at: string;
+  /** A test send's delivery; left out, false. */
+  test?: boolean;
   /** The job that makes its first attempt; none while parked or dead. */
   job: JobSpec | null;
 }
@@ -38,9 +43,10 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with give
               row_number() over (partition by e.workspace_id, e.idempotency_key order by j.ord) as nth
        from json_array_elements(?::json) with ordinality as j(row, ord), json_populate_record(null::events, j.row) as e),
      inserted_events as (
-       insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at, operational)
+       insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at,
+                           operational, test)
        select g.id, g.workspace_id, g.type, g.resource, g.resource_id, g.payload, g.idempotency_key,
-              coalesce(g.sequence, nextval(g.sequence_name::regclass)), g.created_at, g.operational
+              coalesce(g.sequence, nextval(g.sequence_name::regclass)), g.created_at, g.operational, coalesce(g.test, false)
        from given g
        -- A key already stored, or given earlier in this write, takes no number: nextval runs only
        -- for the rows that pass, after the sort, so in input order. Two emits of one new key
@@ -54,13 +60,13 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with give
      planned as (
        select * from json_to_recordset(?::json) as d(
          id uuid, workspace_id uuid, event_id uuid, connection_id uuid, rule_id uuid, event_type text,
-         status delivery_status, parked_at timestamptz, last_error text, created_at timestamptz, job json)
+         status delivery_status, parked_at timestamptz, last_error text, created_at timestamptz, test boolean, job json)
        where d.event_id in (select id from inserted_events)),
      inserted_deliveries as (
        insert into deliveries (id, workspace_id, event_id, connection_id, rule_id, event_type, status, parked_at,
-                               last_error, created_at, updated_at)
+                               last_error, created_at, updated_at, test)
        select id, workspace_id, event_id, connection_id, rule_id, event_type, status, parked_at,
-              last_error, created_at, created_at
+              last_error, created_at, created_at, coalesce(test, false)
        from planned
        returning id),
      wanted as (
