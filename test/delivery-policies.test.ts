@@ -103,6 +103,58 @@ describe('ordered connections', () => {
     expect(received).toEqual([sequences[0], sequences[0], ...sequences]);
     await receiver.close();
   });
+
+  /**
+   * Emits a backlog, switches `ordered` once its first request has arrived, emits more, and
+   * waits until every one of them has succeeded.
+   */
+  const switchWithBacklog = async (
+    receiver: Awaited<ReturnType<typeof startReceiver>>,
+    client: Parameters<typeof emit>[0],
+    connectionId: string,
+    options: { ordered: boolean; backlog: number; later: number },
+  ) => {
+    const { emitEvents: backlog } = await emitMany(client, 'ledger.entry', options.backlog);
+    await receiver.waitForRequests(1, 10_000);
+    await client.request(`mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
+      { input: { id: connectionId, ordered: options.ordered } });
+    const { emitEvents: later } = await emitMany(client, 'ledger.entry', options.later);
+    const ids = [...backlog.results, ...later.results].map((r: { event: { deliveries: { id: string }[] } }) => r.event.deliveries[0]!.id);
+    await Promise.all(ids.map((id) => deliveryReaches(client, id, 'SUCCEEDED', 20_000)));
+  };
+
+  it('sends nothing while an earlier delivery is in flight once a connection with a backlog turns ordered', async () => {
+    const receiver = await startReceiver();
+    /** Requests being answered when each one arrived, itself included. */
+    const inFlightAtArrival: number[] = [];
+    receiver.script(() => {
+      inFlightAtArrival.push(receiver.inFlight);
+      return { status: 200, delayMs: 500 };
+    });
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 4 });
+    await switchWithBacklog(receiver, ws.secret, hook.id, { ordered: true, backlog: 8, later: 2 });
+
+    // The first claim, made while the connection was unordered, may send up to four at once;
+    // everything after it goes one at a time, in event order.
+    const firstWave = inFlightAtArrival.findIndex((count, index) => index > 0 && count === 1);
+    expect(firstWave).toBeGreaterThan(0);
+    expect(firstWave).toBeLessThanOrEqual(4);
+    expect(inFlightAtArrival.slice(firstWave)).toEqual(inFlightAtArrival.slice(firstWave).map(() => 1));
+    const sequences = receiver.requests.slice(firstWave).map((r) => JSON.parse(r.body).sequence as number);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(receiver.requests).toHaveLength(10);
+    await receiver.close();
+  }, 30_000);
+
+  it('keeps to maxConcurrency when an ordered connection with a backlog turns unordered', async () => {
+    const receiver = await startReceiver();
+    receiver.script(() => ({ status: 200, delayMs: 400 }));
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2, ordered: true });
+    await switchWithBacklog(receiver, ws.secret, hook.id, { ordered: false, backlog: 6, later: 2 });
+    expect(receiver.maxInFlight).toBe(2);
+    expect(receiver.requests).toHaveLength(8);
+    await receiver.close();
+  }, 30_000);
 });
 
 describe('pausing', () => {

@@ -27,6 +27,18 @@ describe("a connection's pump job", () => {
     expect(rows).toEqual([expect.objectContaining({ revision: 0, locked: false })]);
   });
 
+  it('is brought forward to now when the connection switches between ordered and not', async () => {
+    const { ws, hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/', { ordered: true });
+    const connectionId = decodeId('Connection', hook.id);
+    await emit(ws.secret, { type: 'user.created' });
+    // As a pump leaves it while its ordered head waits for a retry an hour away.
+    await db.query(`update graphile_worker._private_jobs set run_at = now() + interval '1 hour' where key = $1`, [`conn_${connectionId.replaceAll('-', '')}`]);
+    await ws.secret.request(`mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`, { input: { id: hook.id, ordered: false } });
+    const { rows } = await db.query<{ due: boolean }>(
+      `select run_at <= now() as due from graphile_worker._private_jobs where key = $1`, [`conn_${connectionId.replaceAll('-', '')}`]);
+    expect(rows).toEqual([{ due: true }]);
+  });
+
   it('is queued anew by an emit while it runs, so the new delivery is not left to a run that has looked already', async () => {
     const { ws, hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/');
     const connectionId = decodeId('Connection', hook.id);

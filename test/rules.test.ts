@@ -220,7 +220,7 @@ describe('routing an event type', () => {
     expect(await names('order.completed')).toEqual(['orders', 'everything']);
     expect(await names('switchyard.connection.failing')).toEqual(['alerts']);
     const [matched] = await routes('order.completed');
-    expect(matched).toMatchObject({ connection: { id: decodeId('Connection', connectionId), status: 'ACTIVE', ordered: false } });
+    expect(matched).toMatchObject({ connection: { id: decodeId('Connection', connectionId), status: 'ACTIVE' } });
     expect(matched?.condition?.source).toBe('payload.total > 1');
 
     await secret.request(UPDATE, { input: { id: orders.id, eventTypes: ['invoice.*'] } });

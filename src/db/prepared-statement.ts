@@ -27,3 +27,62 @@ export async function runPrepared<T extends object>(db: EntityManager | PostgreS
   const result = await pool.query<T>({ name: statement.name, text: statement.native, values });
   return result.rows;
 }
+
+/**
+ * A prepared statement whose parameters have names (`:connectionId`), so that a statement of
+ * ten parameters, some used twice, reads as what it binds rather than as a count of `?`.
+ * `Params` names them and their types; running it checks that each one is given.
+ */
+export interface NamedStatement<Params extends object> {
+  prepared: PreparedStatement;
+  /** The parameter behind each `?` of `prepared.text`, in order (a name used twice is two `?`). */
+  textOrder: (keyof Params & string)[];
+  /** The parameter behind `$1`, `$2` ... of `prepared.native` (a name used twice is one `$n`). */
+  nativeOrder: (keyof Params & string)[];
+}
+
+/**
+ * Parses `:name` parameters out of `text`. Quoted literals, quoted identifiers, `--` comments
+ * and `::` casts are left alone; the text must hold no `?`.
+ */
+export function namedStatement<Params extends object>(name: string, text: string): NamedStatement<Params> {
+  if (text.includes('?')) throw new Error(`statement ${name} holds a "?": name its parameters instead`);
+  const textOrder: string[] = [];
+  const nativeOrder: string[] = [];
+  let withMarks = '';
+  let native = '';
+  const pattern = /--[^\n]*|'(?:[^']|'')*'|"(?:[^"]|"")*"|::|:([A-Za-z_][A-Za-z0-9_]*)/g;
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    const parameter = match[1];
+    if (!parameter) continue;
+    const before = text.slice(last, match.index);
+    last = match.index + match[0].length;
+    textOrder.push(parameter);
+    if (!nativeOrder.includes(parameter)) nativeOrder.push(parameter);
+    withMarks += `${before}?`;
+    native += `${before}$${nativeOrder.indexOf(parameter) + 1}`;
+  }
+  withMarks += text.slice(last);
+  native += text.slice(last);
+  return {
+    prepared: { name, text: withMarks, native },
+    textOrder: textOrder as (keyof Params & string)[],
+    nativeOrder: nativeOrder as (keyof Params & string)[],
+  };
+}
+
+/** Runs a named statement with `params`, as `runPrepared` runs a positional one. */
+export async function runNamed<T extends object, Params extends object>(
+  db: EntityManager | PostgreSqlConnection,
+  statement: NamedStatement<Params>,
+  params: Params,
+): Promise<T[]> {
+  const value = (key: keyof Params & string) => {
+    const bound = params[key];
+    if (bound === undefined) throw new Error(`statement ${statement.prepared.name} needs :${key}`);
+    return bound;
+  };
+  if ('isInTransaction' in db && db.isInTransaction()) return db.execute<T[]>(statement.prepared.text, statement.textOrder.map(value));
+  return runPrepared<T>(db, statement.prepared, statement.nativeOrder.map(value));
+}

@@ -5,10 +5,10 @@ import type { Services } from '../server/services.ts';
 import type { WakeUps } from './wake-ups.ts';
 
 /**
- * `deliver_connection`: one run of an unordered connection's pump (see `pumpConnection`). It
+ * `deliver_connection`: one run of a connection's pump (see `pumpConnection`). It
  * schedules the next run itself: now when work is left, at the next token of a rate limit, or
  * at the next retry. New events add a run of their own; one that waits for the connection
- * (a rate limit, a failing streak) keeps its time.
+ * (a rate limit, a failing streak, an ordered connection's retry) keeps its time.
  */
 export function deliverConnectionTask(services: Services, wakeUps: WakeUps): Task<'deliver_connection'> {
   return async ({ connectionId }, helpers) => {

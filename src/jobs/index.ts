@@ -6,7 +6,6 @@ import { workerPool } from '../db/worker-pool.ts';
 import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
 import type { Services } from '../server/services.ts';
 import { deliverConnectionTask } from './deliver-connection.ts';
-import { deliverOrderedTask } from './deliver-ordered.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
 import { wakeUps } from './wake-ups.ts';
 
@@ -54,7 +53,6 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   const wakes = wakeUps(options.pgPool, 15 * POLL_INTERVAL_MS);
   const taskList: TaskList = {
     deliver_connection: deliverConnectionTask(services, wakes),
-    deliver_ordered: deliverOrderedTask(services, wakes),
     replay_deliveries: replayDeliveriesTask(services),
   };
   const runner: Runner = await run({ ...options, taskList });

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
 import { unparkDeliveries } from '../deliveries/unpark.ts';
+import { addJobs, connectionPumpJob } from '../deliveries/job-specs.ts';
 
 /** Kinds the delivery engine can deliver today; the others are in the enum so clients are ready. */
 export const DELIVERABLE_KINDS: readonly ConnectionKind[] = ['WEBHOOK'];
@@ -114,7 +115,9 @@ export async function getConnection(em: EntityManager, workspaceId: string, id: 
 
 /**
  * Changes the fields present in `input`; the kind stays. `webhook.headers`, when left out, keeps
- * the stored headers, and a masked header value sent back keeps its stored value.
+ * the stored headers, and a masked header value sent back keeps its stored value. Switching
+ * `ordered` queues the connection's pump now, in the same transaction: a run waiting for an
+ * ordered head's retry would otherwise hold the backlog that may now go in parallel.
  */
 export async function updateConnection(
   em: EntityManager,
@@ -131,8 +134,14 @@ export async function updateConnection(
     connection.name = data.name;
   }
   if (data.webhook) connection.config = webhookConfig(data.webhook, connection.config);
+  const wasOrdered = connection.ordered;
   applyPolicy(connection, data);
-  await saving(connection.name, () => em.flush());
+  await saving(connection.name, () =>
+    em.transactional(async (tx) => {
+      await tx.flush();
+      if (connection.ordered !== wasOrdered) await addJobs(tx, [connectionPumpJob(connection.id)], { reschedule: true });
+    }),
+  );
   return connection;
 }
 

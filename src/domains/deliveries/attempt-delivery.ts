@@ -4,25 +4,15 @@ import { storedExpression } from '../expressions/expression.ts';
 import { evaluateTransform, expressionInput } from '../expressions/rule-expressions.ts';
 import { encodeId } from '../public-ids.ts';
 import { signedHeaders } from '../signing/standard-webhooks.ts';
-import { claimDelivery, type Claim } from './claim-delivery.ts';
 import { sendWebhook } from './http/send-webhook.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
 import { defaultBody } from './webhook-body.ts';
 
-export type AttemptDeliveryResult = AttemptOutcome | Exclude<Claim, { kind: 'claimed' }>;
-
 /**
- * One attempt of one delivery: claim it, shape and sign the body, send it, record what
+ * The attempt of a delivery already claimed: shape and sign the body, send it, record what
  * happened. Never throws for the receiver's or the rule's failures; those become attempts.
  */
-export async function attemptDelivery(em: EntityManager, config: Config, deliveryId: string): Promise<AttemptDeliveryResult> {
-  const claim = await claimDelivery(em, deliveryId, config.staleJobSeconds);
-  if (claim.kind !== 'claimed') return claim;
-  return attemptClaimed(em, config, claim.plan);
-}
-
-/** The attempt of a delivery already claimed: shape, sign, send, record. */
 export async function attemptClaimed(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptOutcome> {
   return recordAttempt(em, config, plan, await tryOnce(config, plan));
 }

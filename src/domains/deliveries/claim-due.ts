@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
+import { namedStatement, runNamed } from '../../db/prepared-statement.ts';
 import type { ConnectionStatus } from '../connections/connection.entity.ts';
 import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attempt.ts';
 import { availableTokens } from './rate-limit.ts';
@@ -15,80 +15,125 @@ export interface DueClaim {
   /** The connection as the claim found it; null once it is gone. */
   connection: {
     status: ConnectionStatus;
-    /** Its cap on attempts in flight, the default applied. */
+    /** Whether it delivers one at a time, in event order. */
+    ordered: boolean;
+    /** Its cap on attempts in flight, the default applied; 1 when ordered. */
     maxConcurrency: number;
     /** Seconds until its rate limit has a token again, when it has none now. */
     rateLimitWaitSeconds: number | null;
   } | null;
   /** The deliveries claimed, each leased for one attempt, with what the attempt needs. */
   plans: AttemptPlan[];
-  /** The next retry scheduled, as the claim saw it; new deliveries wait for it when `holdsNewDeliveries`. */
+  /** When the pump should look again, as the claim saw it; null when nothing waits. */
   next: NextLook | null;
 }
 
 /** When the connection's pump should look again, and whether new deliveries wait until then. */
 export interface NextLook {
   at: Date;
-  /** True while the connection fails: new deliveries wait for the retry that probes it. */
+  /**
+   * True when new deliveries could not go before then anyway: the connection fails and waits
+   * for the retry that probes it, or it is ordered and waits for its oldest delivery.
+   */
   holdsNewDeliveries: boolean;
 }
 
+interface ClaimParams {
+  connectionId: string;
+  limit: number;
+  defaultMaxConcurrency: number;
+  probeAfterFailures: number;
+  leaseMarginSeconds: number;
+}
+
 /**
- * Due retries first, oldest due first, then new deliveries, oldest first: as many as the
- * connection's cap leaves room for beside the attempts in flight, and its token bucket allows
- * (see `availableTokens`). The connection row is locked without blocking emits' key checks.
+ * One statement for both kinds of connection, so that a connection switched between them is
+ * claimed by the same rules whichever pump run sees the switch first. The connection row is
+ * locked without blocking emits' key checks, and an update of its settings waits for (or is
+ * waited for by) the claim: a claim sees the connection either before or after a switch.
+ *
+ * What is in flight is counted from the leases themselves (a lease that ran out is abandoned,
+ * not in flight), so attempts started before a switch, or by a run that ended uncleanly, count.
+ * - Unordered: due retries first, oldest due first, then new deliveries, oldest first, as many as
+ *   the cap leaves room for beside what is in flight and the token bucket allows.
+ * - Ordered: the oldest unfinished delivery by event sequence, and only while nothing of the
+ *   connection is in flight; a retry it waits for holds every later one back.
  */
-const CLAIM_DUE = preparedStatement('switchyard_claim_due', `with c as (
-       select id, status, coalesce(max_concurrency, ?) as cap, rate_limit_per_second as rate,
-              ${availableTokens('connections')} as available, consecutive_failures >= ? as failing
-       from connections where id = ? for no key update),
+const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as (
+       select id, status, ordered, coalesce(max_concurrency, :defaultMaxConcurrency) as cap, rate_limit_per_second as rate,
+              ${availableTokens('connections')} as available, consecutive_failures >= :probeAfterFailures as failing
+       from connections where id = :connectionId for no key update),
      bucket as (select rate, available from c where rate is not null),
+     leased as (
+       select count(*)::int as n, min(claimed_until) as until from deliveries
+       where connection_id = :connectionId and status = 'DELIVERING' and claimed_until >= now()),
      allowed as (
        select case when c.status <> 'ACTIVE' then 0
-                   else greatest(0, least(c.cap - ?, coalesce(floor(b.available)::int, c.cap))) end as n
-       from c left join bucket b on true),
-     -- Each branch takes at most a limit known when the statement is planned, so the planner walks
-     -- the index in order and stops; with the allowed count as the limit it could not know how far
-     -- it had to read, and a backlog of ten thousand made each claim read it all; due trims to the count.
+                   when c.ordered then case when l.n > 0 then 0 else least(1, coalesce(floor(b.available)::int, 1)) end
+                   else greatest(0, least(c.cap - l.n, coalesce(floor(b.available)::int, c.cap))) end as n
+       from c cross join leased l left join bucket b on true),
+     -- The ordered head is read without a lock (skipping a locked head would skip ahead of it);
+     -- the update below re-checks it after waiting for whoever holds it.
+     head as (
+       select d.id, d.status, d.next_attempt_at, d.claimed_until
+       from deliveries d join events e on e.id = d.event_id
+       where (select ordered from c) and d.connection_id = :connectionId
+         and d.status in ('PENDING', 'RETRYING', 'DELIVERING') and d.parked_at is null
+       order by e.sequence, d.id limit 1),
+     head_due as (
+       select id from head
+       where status = 'PENDING' or (status = 'RETRYING' and next_attempt_at <= now()) or (status = 'DELIVERING' and claimed_until < now())),
+     -- Each unordered branch takes at most a limit known when the statement is planned, so the
+     -- planner walks the index in order and stops; with the allowed count as the limit it could
+     -- not know how far it had to read, and a backlog of ten thousand made each claim read it all.
      retries as (
        select d.id from deliveries d
-       where d.connection_id = ? and d.status = 'RETRYING' and d.parked_at is null and d.next_attempt_at <= now()
-       order by d.next_attempt_at limit ? for update of d skip locked),
+       where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'RETRYING'
+         and d.parked_at is null and d.next_attempt_at <= now()
+       order by d.next_attempt_at limit :limit for update of d skip locked),
      fresh as (
        select d.id from deliveries d
-       where d.connection_id = ? and d.status = 'PENDING' and d.parked_at is null
+       where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'PENDING' and d.parked_at is null
          and (not (select failing from c) or not exists (
-           select 1 from deliveries r where r.connection_id = ? and r.status = 'RETRYING' and r.parked_at is null))
-       order by d.created_at limit ? for update of d skip locked),
-     due as (select id from retries union all select id from fresh limit (select n from allowed)),
+           select 1 from deliveries r where r.connection_id = :connectionId and r.status = 'RETRYING' and r.parked_at is null))
+       order by d.created_at limit :limit for update of d skip locked),
+     due as (select id from head_due union all select id from retries union all select id from fresh limit (select n from allowed)),
      claimed as (
        update deliveries d set status = 'DELIVERING', updated_at = now(),
-         claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = d.connection_id) + ?)
-       from due where d.id = due.id
+         claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = d.connection_id) + :leaseMarginSeconds)
+       from due
+       where d.id = due.id and d.parked_at is null
+         and (d.status = 'PENDING' or (d.status = 'RETRYING' and d.next_attempt_at <= now()) or (d.status = 'DELIVERING' and d.claimed_until < now()))
        returning d.*),
      taken as (
        update connections set rate_tokens = (select available from bucket) - (select count(*) from claimed),
          rate_refilled_at = clock_timestamp()
        where id = (select id from c) and exists (select 1 from bucket) and exists (select 1 from claimed))
-     select c.status as connection_status, c.cap as connection_cap, c.failing as connection_failing,
+     select c.status as connection_status, c.ordered as connection_ordered, c.cap as connection_cap,
+            c.failing as connection_failing,
             case when (select available from bucket) < 1 then (1 - (select available from bucket)) / c.rate end as rate_wait,
-            (select min(next_attempt_at) from deliveries
-             where connection_id = c.id and status = 'RETRYING' and parked_at is null) as next_retry_at,
+            case when not c.ordered then
+                   (select min(next_attempt_at) from deliveries
+                    where connection_id = c.id and status = 'RETRYING' and parked_at is null)
+                 when l.n > 0 then l.until
+                 else (select case h.status when 'RETRYING' then h.next_attempt_at when 'DELIVERING' then h.claimed_until end from head h)
+            end as next_look_at,
             p.*
-     from c left join (${planSelect('claimed')}) p on true`);
+     from c cross join leased l left join (${planSelect('claimed')}) p on true`);
 
 type ClaimRow = Partial<PlanRow> & {
   connection_status: ConnectionStatus;
+  connection_ordered: boolean;
   connection_cap: number;
   connection_failing: boolean;
   rate_wait: number | null;
-  next_retry_at: Date | null;
+  next_look_at: Date | null;
 };
 
 /**
- * Takes an unordered connection's due deliveries for one attempt each, in one statement, beside
- * the `inFlight` attempts already running, `limit` at most (the cap minus those in flight, as
- * far as the caller knows the cap). Each is leased for the connection's timeout plus
+ * Takes a connection's due deliveries for one attempt each, in one statement: `limit` at most
+ * (the room the caller expects beside its attempts in flight), fewer when the cap, the rate limit
+ * or the connection's ordering allow fewer. Each is leased for the connection's timeout plus
  * `leaseMarginSeconds`, so a crashed worker's deliveries are taken over afterwards while a slow
  * request still running is never sent twice at once. Claims nothing unless the connection is
  * active.
@@ -96,22 +141,28 @@ type ClaimRow = Partial<PlanRow> & {
 export async function claimDue(
   em: EntityManager,
   connectionId: string,
-  options: { inFlight: number; limit: number; defaultMaxConcurrency: number; leaseMarginSeconds: number },
+  options: { limit: number; defaultMaxConcurrency: number; leaseMarginSeconds: number },
 ): Promise<DueClaim> {
-  const rows = await runPrepared<ClaimRow>(em, CLAIM_DUE, [
-    options.defaultMaxConcurrency, PROBE_AFTER_FAILURES, connectionId, options.inFlight,
-    connectionId, options.limit, connectionId, connectionId, options.limit, options.leaseMarginSeconds,
-  ]);
+  const rows = await runNamed<ClaimRow, ClaimParams>(em, CLAIM_DUE, {
+    connectionId,
+    limit: options.limit,
+    defaultMaxConcurrency: options.defaultMaxConcurrency,
+    probeAfterFailures: PROBE_AFTER_FAILURES,
+    leaseMarginSeconds: options.leaseMarginSeconds,
+  });
   const [first] = rows;
   if (!first) return { connection: null, plans: [], next: null };
   return {
     connection: {
       status: first.connection_status,
-      maxConcurrency: first.connection_cap,
+      ordered: first.connection_ordered,
+      maxConcurrency: first.connection_ordered ? 1 : first.connection_cap,
       rateLimitWaitSeconds: first.rate_wait === null ? null : Number(first.rate_wait),
     },
     plans: rows.filter((row) => row.delivery_id).map((row) => toPlan(row as PlanRow)),
-    next: first.next_retry_at ? { at: new Date(first.next_retry_at), holdsNewDeliveries: first.connection_failing } : null,
+    next: first.next_look_at
+      ? { at: new Date(first.next_look_at), holdsNewDeliveries: first.connection_ordered || first.connection_failing }
+      : null,
   };
 }
 

@@ -4,10 +4,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 declare global {
   namespace GraphileWorker {
     interface Tasks {
-      /** Delivers an unordered connection's due deliveries, up to its concurrency cap at once. */
+      /** One run of a connection's pump: its due deliveries, up to its cap at once, or in order. */
       deliver_connection: { connectionId: string };
-      /** Works through an ordered connection's deliveries, oldest event first. */
-      deliver_ordered: { connectionId: string };
       /** Puts every delivery matching a filter back in the queue, a batch at a time. */
       replay_deliveries: ReplayJobPayload;
     }
@@ -42,29 +40,18 @@ export interface JobSpec {
   job_key: string | null;
 }
 
-export interface ConnectionQueueSettings {
-  id: string;
-  ordered: boolean;
-}
-
 const compact = (uuid: string) => uuid.replaceAll('-', '');
 
 /**
- * The job that makes a new delivery go: its connection's pump. graphile-worker runs one job at a
- * time per named queue, across every worker process, so each connection has one pump running
- * at most; the pump keeps up to `maxConcurrency` attempts in flight, and a connection that hangs
- * holds one worker slot however large its backlog. The job key keeps one pump waiting at most:
- * new events share it (the emit write share-locks it rather than adding another, see
- * `persistEvents`), and a pump that waits for its connection (a rate limit, a failing streak)
- * keeps its time, so events then wait with it.
- */
-export function jobForDelivery(connection: ConnectionQueueSettings): JobSpec {
-  return connection.ordered ? orderedPumpJob(connection.id) : connectionPumpJob(connection.id);
-}
-
-/**
- * A run of an unordered connection's pump: `waiting` for the job new events merge into,
- * `retry` for the wake-up at the next retry, which new events leave alone.
+ * A run of a connection's pump: the job that makes its deliveries go, ordered or not.
+ * graphile-worker runs one job at a time per named queue, across every worker process, so each
+ * connection has one pump running at most, and a switch of `ordered` never has two pumps at
+ * once; the pump keeps up to `maxConcurrency` attempts in flight (one when ordered), and a
+ * connection that hangs holds one worker slot however large its backlog. The job key keeps one
+ * run waiting at most: new events share it (the emit write share-locks it rather than adding
+ * another, see `persistEvents`). `waiting` is the job new events merge into; a pump that waits
+ * for its connection (a rate limit, a failing streak, an ordered head's retry) keeps its time, so
+ * events then wait with it. `retry` is the wake-up at the next retry, which new events leave alone.
  */
 export function connectionPumpJob(connectionId: string, runAt?: Date, kind: 'waiting' | 'retry' = 'waiting'): JobSpec {
   const queue = `conn_${compact(connectionId)}`;
@@ -77,22 +64,9 @@ export function connectionPumpJob(connectionId: string, runAt?: Date, kind: 'wai
   };
 }
 
-/** The one job that delivers an ordered connection's backlog in order. */
-export function orderedPumpJob(connectionId: string, runAt?: Date): JobSpec {
-  const name = `fifo_${compact(connectionId)}`;
-  return {
-    identifier: 'deliver_ordered',
-    payload: { connectionId },
-    queue_name: name,
-    run_at: runAt?.toISOString() ?? null,
-    job_key: name,
-  };
-}
-
-/** The jobs that make these connections' new deliveries go, one per connection. */
-export function jobsForConnections(connections: ConnectionQueueSettings[]): JobSpec[] {
-  const unique = new Map(connections.map((connection) => [connection.id, connection]));
-  return [...unique.values()].map(jobForDelivery);
+/** The pump runs that make these connections' deliveries go, one per connection. */
+export function pumpJobsFor(connectionIds: string[]): JobSpec[] {
+  return [...new Set(connectionIds)].map((id) => connectionPumpJob(id));
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EventRecord } from '../events/event-record.ts';
 import { toRecord } from '../events/emit.ts';
 import type { EventRow } from '../events/persist-events.ts';
@@ -61,11 +60,6 @@ export function planSelect(deliveries: string): string {
      join events e on e.id = d.event_id
      join connections c on c.id = d.connection_id
      left join rules r on r.id = d.rule_id`;
-}
-
-export async function loadAttemptPlan(em: EntityManager, deliveryId: string): Promise<AttemptPlan | null> {
-  const [row] = await em.execute<PlanRow[]>(`${planSelect('deliveries')} where d.id = ?`, [deliveryId]);
-  return row ? toPlan(row) : null;
 }
 
 export function toPlan(row: PlanRow): AttemptPlan {

@@ -23,11 +23,13 @@ export type PumpRunEnd =
   | { kind: 'stopped' };
 
 /**
- * One run of an unordered connection's pump: keeps up to `maxConcurrency` attempts in flight,
- * claiming due deliveries in batches (a claim waits until half of the slots are free, so
- * a busy connection claims many at once), within its rate limit. It stops taking deliveries
- * when the run's time is up or the worker stops, and returns once every attempt it started is
- * recorded. One pump runs per connection at once, across every worker process.
+ * One run of a connection's pump. Unordered, it keeps up to `maxConcurrency` attempts in flight,
+ * claiming due deliveries in batches (a claim waits until half of the slots are free, so a busy
+ * connection claims many at once); ordered, one at a time, oldest event first. Either way within
+ * its rate limit, and as the connection is at each claim: a switch of `ordered` takes effect at
+ * the next claim, which waits for what is in flight. It stops taking deliveries when the run's
+ * time is up or the worker stops, and returns once every attempt it started is recorded. One
+ * pump runs per connection at once, across every worker process.
  */
 export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, stopping: AbortSignal): Promise<PumpRunEnd> {
   const inFlight = new Set<Promise<unknown>>();
@@ -52,7 +54,6 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       }
       const busy = inFlight.size;
       const claim = await claimDue(em, connectionId, {
-        inFlight: busy,
         limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - busy),
         defaultMaxConcurrency: config.defaultMaxConcurrency,
         leaseMarginSeconds: config.staleJobSeconds,

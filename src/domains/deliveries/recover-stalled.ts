@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
-import { addJobs, jobsForConnections } from './job-specs.ts';
+import { addJobs, pumpJobsFor } from './job-specs.ts';
 
 /**
  * Puts back to work what a crashed worker left behind (a SIGKILL, an OOM, a lost machine):
@@ -13,15 +13,14 @@ import { addJobs, jobsForConnections } from './job-specs.ts';
  */
 export async function recoverStalled(em: EntityManager, config: Config): Promise<{ deliveries: number; workers: number }> {
   return em.transactional(async (tx) => {
-    const stalled = await tx.execute<{ connection_id: string; ordered: boolean }[]>(
+    const stalled = await tx.execute<{ connection_id: string }[]>(
       `update deliveries d set status = 'RETRYING', next_attempt_at = now(), claimed_until = null, updated_at = now()
-       from connections c
-       where c.id = d.connection_id and d.id in (
+       where d.id in (
          select id from deliveries where status = 'DELIVERING' and claimed_until < now()
          for update skip locked limit 1000)
-       returning d.connection_id, c.ordered`,
+       returning d.connection_id`,
     );
-    await addJobs(tx, jobsForConnections(stalled.map((row) => ({ id: row.connection_id, ordered: row.ordered }))));
+    await addJobs(tx, pumpJobsFor(stalled.map((row) => row.connection_id)));
     const workers = await tx.execute<{ locked_by: string }[]>(
       `select distinct locked_by from graphile_worker._private_jobs
        where locked_at < now() - make_interval(secs => ?) and locked_by is not null`,

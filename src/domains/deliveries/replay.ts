@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { Delivery, type DeliveryStatus } from './delivery.entity.ts';
 import { deliveryWhere, type DeliveryFilter } from './delivery-filter.ts';
 import { notifyDeliveryChanges } from './delivery-notifications.ts';
-import { addJobs, jobsForConnections, type DeliveryFilterSpec, type JobSpec, type ReplayJobPayload } from './job-specs.ts';
+import { addJobs, pumpJobsFor, type DeliveryFilterSpec, type JobSpec, type ReplayJobPayload } from './job-specs.ts';
 
 /** Deliveries one bulk-replay job run puts back before it hands over to the next run. */
 export const REPLAY_BATCH = 500;
@@ -64,17 +64,17 @@ export async function replayBatch(em: EntityManager, job: ReplayJobPayload): Pro
 
 /** New chain, same delivery: status PENDING (parked if the connection is not active) plus jobs. */
 async function requeue(tx: EntityManager, workspaceId: string, ids: string[]): Promise<void> {
-  const rows = await tx.execute<{ id: string; connection_id: string; ordered: boolean; active: boolean }[]>(
+  const rows = await tx.execute<{ id: string; connection_id: string; active: boolean }[]>(
     `update deliveries d set status = 'PENDING', chain = d.chain + 1, chain_attempts = 0, next_attempt_at = null,
        claimed_until = null, parked_at = case when c.status = 'ACTIVE' then null else now() end, updated_at = now()
      from connections c
      where c.id = d.connection_id and d.id in (select json_array_elements_text(?::json)::uuid)
-     returning d.id, d.connection_id, c.ordered, c.status = 'ACTIVE' as active`,
+     returning d.id, d.connection_id, c.status = 'ACTIVE' as active`,
     [JSON.stringify(ids)],
   );
   const active = rows.filter((row) => row.active);
   // Now, even where a pump waits for its connection's next retry: a replay is asked for on purpose.
-  await addJobs(tx, jobsForConnections(active.map((row) => ({ id: row.connection_id, ordered: row.ordered }))), { reschedule: true });
+  await addJobs(tx, pumpJobsFor(active.map((row) => row.connection_id)), { reschedule: true });
   await notifyDeliveryChanges(tx, rows.map((row) => ({ workspaceId, deliveryId: row.id, status: 'PENDING' as const })));
 }
 

@@ -3,7 +3,7 @@ import { newId } from '../../db/ids.ts';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ValidationError, type Issue } from '../errors.ts';
 import { parseInput } from '../validation.ts';
-import { jobForDelivery } from '../deliveries/job-specs.ts';
+import { connectionPumpJob } from '../deliveries/job-specs.ts';
 import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
 import { eventSequenceName } from './event-sequence.ts';
 import { persistEvents, type DeliveryRow, type EventRow } from './persist-events.ts';
@@ -129,7 +129,7 @@ function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
     status: 'PENDING',
     parked_at: active ? null : event.created_at,
     last_error: null,
-    job: active ? jobForDelivery(routed.route.connection) : null,
+    job: active ? connectionPumpJob(routed.route.connection.id) : null,
   };
 }
 

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConnectionStatus } from '../connections/connection.entity.ts';
-import type { ConnectionQueueSettings } from '../deliveries/job-specs.ts';
 import { storedExpression, type CompiledExpression } from '../expressions/expression.ts';
 import { evaluateCondition, expressionInput } from '../expressions/rule-expressions.ts';
 import { compilePatterns, type TypeMatcher } from '../rules/match-pattern.ts';
@@ -12,7 +11,7 @@ export interface Route {
   ruleId: string;
   patterns: string[];
   condition: CompiledExpression | null;
-  connection: ConnectionQueueSettings & { status: ConnectionStatus };
+  connection: { id: string; status: ConnectionStatus };
 }
 
 export interface RoutedEvent {
@@ -27,13 +26,12 @@ export interface RouteRow {
   condition: string | null;
   connection_id: string;
   status: ConnectionStatus;
-  ordered: boolean;
 }
 
 /** The enabled rules of a workspace with what routing needs of their connections: one indexed query. */
 export async function loadRouteRows(em: EntityManager, workspaceId: string): Promise<RouteRow[]> {
   return em.execute<RouteRow[]>(
-    `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status, c.ordered
+    `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status
      from rules r join connections c on c.id = r.connection_id
      where r.workspace_id = ? and r.enabled
      order by r.id`,
@@ -52,7 +50,6 @@ export function routesMatching(rows: RouteRow[], type: string): Route[] {
       connection: {
         id: row.connection_id,
         status: row.status,
-        ordered: row.ordered,
       },
     }));
 }

@@ -4,7 +4,7 @@ import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
 import { getConnection } from '../connections/connection.service.ts';
 import { Delivery } from '../deliveries/delivery.entity.ts';
-import { addJobs, jobForDelivery } from '../deliveries/job-specs.ts';
+import { addJobs, connectionPumpJob } from '../deliveries/job-specs.ts';
 import { EventType } from '../event-types/event-type.entity.ts';
 import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
@@ -81,7 +81,7 @@ export async function sendTestEvent(
       job: null,
     }]);
     // Now, even where the connection's pump waits for a retry: a test is asked for on purpose.
-    if (active) await addJobs(tx, [jobForDelivery(connection)], { reschedule: true });
+    if (active) await addJobs(tx, [connectionPumpJob(connection.id)], { reschedule: true });
   });
   const delivery = await em.findOneOrFail(Delivery, { id: deliveryId, workspace: workspaceId });
   return { event: toRecord(event), delivery };
