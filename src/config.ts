@@ -35,10 +35,10 @@ const schema = z.object({
   /** `SWITCHYARD_DEFAULT_MAX_CONCURRENCY`: attempts in flight per connection when it sets no `maxConcurrency`. (Default: 10) */
   defaultMaxConcurrency: positiveInt.default(10),
   /**
-   * `SWITCHYARD_STALE_JOB_SECONDS`: how long a job may stay locked, or an attempt run past its
-   * timeout, before the work counts as abandoned by a crashed worker and is taken over. Keep it
-   * a third above the longest connection timeout: a pump's run takes deliveries for a quarter of
-   * it at most (ten seconds at most), then waits for its last attempts. (Default: 120)
+   * `SWITCHYARD_STALE_JOB_SECONDS`: how long a worker process may miss its heartbeat (it beats
+   * four times in this span, every 10 s at most) before it counts as crashed and its jobs are
+   * taken over, and how long past its connection's timeout an attempt's lease lasts before the
+   * delivery counts as abandoned. A live worker keeps its jobs however long they run. (Default: 120)
    */
   staleJobSeconds: positiveInt.default(120),
   /** `SWITCHYARD_MAX_PAYLOAD_BYTES`: largest accepted event payload, as JSON. (Default: 262144) */

@@ -1,4 +1,5 @@
-import { run, type Runner, type RunnerOptions, type TaskList } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { quietLogger } from '../db/quiet-logger.ts';
@@ -8,6 +9,7 @@ import type { Services } from '../server/services.ts';
 import { deliverConnectionTask } from './deliver-connection.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
 import { wakeUps } from './wake-ups.ts';
+import { keepHeartbeat } from './worker-liveness.ts';
 
 /**
  * How often each idle worker slot looks for jobs that fell due without a notification. Each look
@@ -55,7 +57,10 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
     deliver_connection: deliverConnectionTask(services, wakes),
     replay_deliveries: replayDeliveriesTask(services),
   };
-  const runner: Runner = await run({ ...options, taskList });
+  const events = new EventEmitter() as WorkerEvents;
+  // Four beats within the stale time, so one late or failed beat never makes a live worker dead.
+  const heartbeat = keepHeartbeat(options.pgPool, events, Math.min(10_000, (config.staleJobSeconds * 1000) / 4));
+  const runner: Runner = await run({ ...options, events, taskList });
 
   const sweepEveryMs = Math.min(10_000, (config.staleJobSeconds * 1000) / 2);
   const sweep = async () => {
@@ -73,6 +78,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
       clearInterval(timer);
       wakes.stop();
       await runner.stop();
+      await heartbeat.stop();
       await options.pgPool.end();
     },
   };

@@ -4,6 +4,7 @@ import { Migration20261123002000_delivery_engine } from './Migration202611230020
 import { Migration20261123040000_routing_version } from './Migration20261123040000_routing_version.ts';
 import { Migration20261201000000_connection_pumps } from './Migration20261201000000_connection_pumps.ts';
 import { Migration20261202000000_test_sends } from './Migration20261202000000_test_sends.ts';
+import { Migration20261202010000_worker_heartbeats } from './Migration20261202010000_worker_heartbeats.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261123040000_routing_version', class: Migration20261123040000_routing_version },
   { name: 'Migration20261201000000_connection_pumps', class: Migration20261201000000_connection_pumps },
   { name: 'Migration20261202000000_test_sends', class: Migration20261202000000_test_sends },
+  { name: 'Migration20261202010000_worker_heartbeats', class: Migration20261202010000_worker_heartbeats },
 ];

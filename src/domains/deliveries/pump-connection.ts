@@ -5,11 +5,12 @@ import type { AttemptPlan } from './load-attempt.ts';
 import { claimDue, parkWaiting, type NextLook } from './claim-due.ts';
 
 /**
- * How long one run of a pump takes new deliveries before it hands its worker slot on: ten
- * seconds, or a quarter of the stale-job time if that is shorter, so that a run, its last
- * attempts included, ends well before other workers would take its job for abandoned.
+ * How long one run of a pump takes new deliveries before it hands its worker slot on, so that
+ * busy connections take turns and a stopping worker is not held by a long backlog. A run's last
+ * attempts may take the connection's timeout beyond it; its worker's heartbeat, not the run's
+ * length, is what keeps its job from being taken over.
  */
-const runMs = (config: Config) => Math.min(10_000, config.staleJobSeconds * 250);
+const RUN_MS = 10_000;
 
 /** How a run of a connection's pump ended, and so when the next one is due. */
 export type PumpRunEnd =
@@ -42,7 +43,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       .finally(() => inFlight.delete(attempt));
     inFlight.add(attempt);
   };
-  const endsAt = Date.now() + runMs(config);
+  const endsAt = Date.now() + RUN_MS;
 
   const run = async (): Promise<PumpRunEnd | 'inactive'> => {
     let cap = Infinity;

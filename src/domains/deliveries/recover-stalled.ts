@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
+import { unlockDeadWorkers } from '../../db/graphile-worker.ts';
 import { addJobs, pumpJobsFor } from './job-specs.ts';
 
 /**
@@ -7,7 +8,8 @@ import { addJobs, pumpJobsFor } from './job-specs.ts';
  * - deliveries still claimed after their lease ran out go back to RETRYING, due now, and their
  *   connections' pumps are queued (at-least-once: the receiver may have seen that attempt; the
  *   webhook-id lets it dedupe);
- * - graphile-worker jobs locked longer than any attempt can last are unlocked. graphile-worker
+ * - graphile-worker jobs locked by a worker process whose heartbeat stopped are unlocked (see
+ *   `unlockDeadWorkers`); a live worker keeps its jobs however long they run. graphile-worker
  *   itself waits 4 hours before it releases a dead worker's jobs.
  * Safe to run in every worker process at once.
  */
@@ -21,16 +23,7 @@ export async function recoverStalled(em: EntityManager, config: Config): Promise
        returning d.connection_id`,
     );
     await addJobs(tx, pumpJobsFor(stalled.map((row) => row.connection_id)));
-    const workers = await tx.execute<{ locked_by: string }[]>(
-      `select distinct locked_by from graphile_worker._private_jobs
-       where locked_at < now() - make_interval(secs => ?) and locked_by is not null`,
-      [config.staleJobSeconds],
-    );
-    if (workers.length > 0) {
-      await tx.execute('select graphile_worker.force_unlock_workers(array(select json_array_elements_text(?::json)))', [
-        JSON.stringify(workers.map((row) => row.locked_by)),
-      ]);
-    }
+    const workers = await unlockDeadWorkers(tx, config.staleJobSeconds);
     return { deliveries: stalled.length, workers: workers.length };
   });
 }
