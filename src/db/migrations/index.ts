@@ -5,6 +5,7 @@ import { Migration20261123040000_routing_version } from './Migration202611230400
 import { Migration20261201000000_connection_pumps } from './Migration20261201000000_connection_pumps.ts';
 import { Migration20261202000000_test_sends } from './Migration20261202000000_test_sends.ts';
 import { Migration20261202010000_worker_heartbeats } from './Migration20261202010000_worker_heartbeats.ts';
+import { Migration20261202010100_delivery_leases } from './Migration20261202010100_delivery_leases.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261201000000_connection_pumps', class: Migration20261201000000_connection_pumps },
   { name: 'Migration20261202000000_test_sends', class: Migration20261202000000_test_sends },
   { name: 'Migration20261202010000_worker_heartbeats', class: Migration20261202010000_worker_heartbeats },
+  { name: 'Migration20261202010100_delivery_leases', class: Migration20261202010100_delivery_leases },
 ];

@@ -99,7 +99,7 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
        order by d.created_at limit :limit for update of d skip locked),
      due as (select id from head_due union all select id from retries union all select id from fresh limit (select n from allowed)),
      claimed as (
-       update deliveries d set status = 'DELIVERING', updated_at = now(),
+       update deliveries d set status = 'DELIVERING', lease = gen_random_uuid(), updated_at = now(),
          claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = d.connection_id) + :leaseMarginSeconds)
        from due
        where d.id = due.id and d.parked_at is null

@@ -25,8 +25,3 @@ export async function notifyDeliveryChanges(em: EntityManager, notifications: De
     JSON.stringify(notifications.map((notification) => JSON.stringify(notification))),
   ]);
 }
-
-/** The arguments of `pg_notify(?, ?)` for a change, for statements that notify as they write. */
-export function notificationArgs(notification: DeliveryNotification): [string, string] {
-  return [DELIVERY_CHANNEL, JSON.stringify(notification)];
-}

@@ -32,6 +32,8 @@ export const Delivery = defineEntity({
     lastError: p.text().nullable(),
     /** Lease of the attempt in flight; past it, a crashed worker's claim may be taken over. */
     claimedUntil: p.datetime().nullable(),
+    /** Token of the claim in flight: every write that ends its attempt must present it. */
+    lease: p.uuid().nullable(),
     /** Set while the connection is paused or disabled; resuming re-enqueues parked deliveries. */
     parkedAt: p.datetime().nullable(),
     /** The delivery of a test event (`sendTestEvent`); receivers see `"test": true` in the body. */

@@ -6,6 +6,8 @@ import type { WebhookConfig } from '../connections/connection.entity.ts';
 /** Everything one attempt needs, read in one query after the claim. */
 export interface AttemptPlan {
   deliveryId: string;
+  /** The claim's token: the write that ends the attempt changes the delivery only if it still holds. */
+  lease: string;
   workspaceId: string;
   chain: number;
   chainAttempts: number;
@@ -28,6 +30,7 @@ export interface AttemptPlan {
 
 export interface PlanRow {
   delivery_id: string;
+  lease: string;
   workspace_id: string;
   chain: number;
   chain_attempts: number;
@@ -50,7 +53,7 @@ export interface PlanRow {
  * columns, aliased `d`): the delivery, its event, connection, rule and live secrets, in one read.
  */
 export function planSelect(deliveries: string): string {
-  return `select d.id as delivery_id, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
+  return `select d.id as delivery_id, d.lease, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
             row_to_json(e) as event, r.transform,
             c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config,
             c.timeout_seconds, c.retry_schedule_seconds, c.consecutive_failures,
@@ -65,6 +68,7 @@ export function planSelect(deliveries: string): string {
 export function toPlan(row: PlanRow): AttemptPlan {
   return {
     deliveryId: row.delivery_id,
+    lease: row.lease,
     workspaceId: row.workspace_id,
     chain: row.chain,
     chainAttempts: row.chain_attempts,

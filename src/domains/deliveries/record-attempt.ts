@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
-import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
+import { namedStatement, runNamed } from '../../db/prepared-statement.ts';
 import { disableConnection, recordConnectionFailure, recordConnectionSuccess } from '../connections/connection-health.ts';
 import { emitOperationalEvent } from '../events/operational-events.ts';
 import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
 import type { DeliveryStatus } from './delivery.entity.ts';
-import { notificationArgs } from './delivery-notifications.ts';
+import { DELIVERY_CHANNEL } from './delivery-notifications.ts';
 import { recordSuccess } from './record-successes.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttempt } from './retry-schedule.ts';
@@ -29,7 +29,9 @@ export type AttemptOutcome =
   | { kind: 'succeeded' }
   | { kind: 'retrying'; retryAt: Date }
   | { kind: 'dead' }
-  | { kind: 'parked' };
+  | { kind: 'parked' }
+  /** The claim had been taken over: the attempt joined the history, the delivery stayed as it was. */
+  | { kind: 'late' };
 
 /**
  * Records an attempt and moves the delivery on, atomically: the attempt row, the delivery's new
@@ -37,6 +39,10 @@ export type AttemptOutcome =
  * connection's health, operational events and the notification to subscribers all commit
  * together or not at all. A success on a healthy connection touches nothing else and shares one
  * statement with the successes that finish with it; anything else takes a transaction.
+ *
+ * Only the holder of the claim moves the delivery: a writer whose lease ran out and whose
+ * delivery was taken over (recovered, then attempted again, or replayed) adds its attempt to the
+ * history and changes nothing else, neither the delivery nor its connection's health.
  */
 export async function recordAttempt(em: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult): Promise<AttemptOutcome> {
   const attempt = plan.chainAttempts + 1;
@@ -45,42 +51,89 @@ export async function recordAttempt(em: EntityManager, config: Config, plan: Att
     return { kind: 'succeeded' };
   }
   return em.transactional(async (tx) => {
-    const next = await nextState(tx, config, plan, result, attempt);
+    const next = (await holdsClaim(tx, plan)) ? await nextState(tx, config, plan, result, attempt) : { kind: 'late' as const };
     await writeAttempt(tx, plan, result, attempt, next);
     return next;
   });
 }
 
-const WRITE_ATTEMPT = preparedStatement('switchyard_write_attempt', `with inserted as (
+/** Whether `plan`'s claim still holds, locking the delivery until the transaction ends if so. */
+async function holdsClaim(tx: EntityManager, plan: AttemptPlan): Promise<boolean> {
+  const rows = await tx.execute(`select 1 from deliveries where id = ? and lease = ? and status = 'DELIVERING' for update`, [plan.deliveryId, plan.lease]);
+  return rows.length > 0;
+}
+
+interface WriteAttemptParams {
+  attemptId: string;
+  workspaceId: string;
+  deliveryId: string;
+  lease: string;
+  attempt: number;
+  chain: number;
+  attemptStatus: 'SUCCEEDED' | 'FAILED';
+  statusCode: number | null;
+  durationMs: number;
+  url: string;
+  responseExcerpt: string | null;
+  errorClass: string | null;
+  error: string | null;
+  lastError: string | null;
+  startedAt: Date;
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+  parked: boolean;
+  channel: string;
+}
+
+/**
+ * The attempt row, the delivery's new state and the notification, in one statement. The delivery
+ * moves only under the claim's lease; the notification carries the state it is left in either way.
+ */
+const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attempt', `with inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
                              response_excerpt, error_class, error, started_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       values (:attemptId, :workspaceId, :deliveryId, :attempt, :chain, :attemptStatus, :statusCode, :durationMs, :url,
+               :responseExcerpt, :errorClass, :error, :startedAt)
        returning id),
      moved as (
-       update deliveries set status = ?, next_attempt_at = ?, parked_at = case when ? then now() else null end,
-         attempt_count = attempt_count + 1, chain_attempts = ?, last_attempt_at = ?, last_status_code = ?,
-         last_error = ?, claimed_until = null, updated_at = now()
-       where id = ?
-       returning id)
-     select pg_notify(?, ?) from inserted, moved`);
+       update deliveries set status = :status, next_attempt_at = :nextAttemptAt,
+         parked_at = case when :parked then now() end, attempt_count = attempt_count + 1, chain_attempts = :attempt,
+         last_attempt_at = :startedAt, last_status_code = :statusCode, last_error = :lastError, claimed_until = null,
+         lease = null, updated_at = now()
+       where id = :deliveryId and lease = :lease and status = 'DELIVERING'
+       returning status)
+     select pg_notify(:channel, json_build_object('workspaceId', d.workspace_id, 'deliveryId', d.id,
+              'status', coalesce((select status from moved), d.status), 'attemptId', (select id from inserted))::text)
+     from deliveries d where d.id = :deliveryId`);
 
-/** The attempt row, the delivery's new state and the notification: one statement. */
 async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, outcome: AttemptOutcome): Promise<void> {
-  const attemptId = newId();
   const [status, nextAttemptAt, parked]: [DeliveryStatus, Date | null, boolean] =
     outcome.kind === 'succeeded' ? ['SUCCEEDED', null, false]
     : outcome.kind === 'dead' ? ['DEAD', null, false]
     : outcome.kind === 'retrying' ? ['RETRYING', outcome.retryAt, false]
-    : ['RETRYING', null, true];
-  const notification = notificationArgs({ workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status, attemptId });
-  await runPrepared(em, WRITE_ATTEMPT, [
-    attemptId, plan.workspaceId, plan.deliveryId, attempt, plan.chain, result.ok ? 'SUCCEEDED' : 'FAILED',
-    result.statusCode ?? null, Math.round(result.durationMs), result.url, result.responseExcerpt ?? null,
-    result.errorClass ?? null, result.error ?? null, result.startedAt,
-    status, nextAttemptAt, parked, attempt, result.startedAt, result.statusCode ?? null,
-    result.ok ? null : describeFailure(result), plan.deliveryId,
-    ...notification,
-  ]);
+    : outcome.kind === 'parked' ? ['RETRYING', null, true]
+    : ['DELIVERING', null, false];
+  await runNamed(em, WRITE_ATTEMPT, {
+    attemptId: newId(),
+    workspaceId: plan.workspaceId,
+    deliveryId: plan.deliveryId,
+    lease: plan.lease,
+    attempt,
+    chain: plan.chain,
+    attemptStatus: result.ok ? 'SUCCEEDED' : 'FAILED',
+    statusCode: result.statusCode ?? null,
+    durationMs: Math.round(result.durationMs),
+    url: result.url,
+    responseExcerpt: result.responseExcerpt ?? null,
+    errorClass: result.errorClass ?? null,
+    error: result.error ?? null,
+    lastError: result.ok ? null : describeFailure(result),
+    startedAt: result.startedAt,
+    status,
+    nextAttemptAt,
+    parked,
+    channel: DELIVERY_CHANNEL,
+  });
 }
 
 async function nextState(tx: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<AttemptOutcome> {

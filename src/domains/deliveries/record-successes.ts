@@ -1,8 +1,8 @@
 import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { groupCommit, groupCommitPer } from '../../db/group-commit.ts';
 import { newId } from '../../db/ids.ts';
-import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
-import { DELIVERY_CHANNEL, type DeliveryNotification } from './delivery-notifications.ts';
+import { namedStatement, runNamed } from '../../db/prepared-statement.ts';
+import { DELIVERY_CHANNEL } from './delivery-notifications.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import type { AttemptResult } from './record-attempt.ts';
 
@@ -10,6 +10,7 @@ interface SuccessRow {
   id: string;
   workspace_id: string;
   delivery_id: string;
+  lease: string;
   attempt: number;
   chain: number;
   status_code: number | null;
@@ -17,13 +18,23 @@ interface SuccessRow {
   request_url: string;
   response_excerpt: string | null;
   started_at: Date;
-  notification: string;
 }
 
-const WRITE_SUCCESSES = preparedStatement('switchyard_write_successes', `with rows as (
-       select * from json_to_recordset(?::json) as r(
-         id uuid, workspace_id uuid, delivery_id uuid, attempt int, chain int, status_code int, duration_ms int,
-         request_url text, response_excerpt text, started_at timestamptz, notification text)),
+interface WriteSuccessesParams {
+  rows: string;
+  deliveryIds: string[];
+  channel: string;
+}
+
+/**
+ * Every attempt row goes in; a delivery moves to SUCCEEDED only under its claim's lease, so a
+ * success recorded after the claim was taken over joins the history and changes nothing else.
+ * The notification carries the state each delivery is left in.
+ */
+const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_successes', `with rows as (
+       select * from json_to_recordset(:rows::json) as r(
+         id uuid, workspace_id uuid, delivery_id uuid, lease uuid, attempt int, chain int, status_code int, duration_ms int,
+         request_url text, response_excerpt text, started_at timestamptz)),
      inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
                              response_excerpt, error_class, error, started_at)
@@ -33,12 +44,15 @@ const WRITE_SUCCESSES = preparedStatement('switchyard_write_successes', `with ro
      moved as (
        update deliveries d set status = 'SUCCEEDED', next_attempt_at = null, parked_at = null,
          attempt_count = d.attempt_count + 1, chain_attempts = r.attempt, last_attempt_at = r.started_at,
-         last_status_code = r.status_code, last_error = null, claimed_until = null, updated_at = now()
+         last_status_code = r.status_code, last_error = null, claimed_until = null, lease = null, updated_at = now()
        -- The ids as an array too: json_to_recordset is estimated at 100 rows, and beside a table of
        -- a few thousand the planner would scan the table rather than look each delivery up.
-       from rows r where d.id = any(?::uuid[]) and r.delivery_id = d.id
-       returning d.id)
-     select count(pg_notify(?, r.notification)) from rows r join moved m on m.id = r.delivery_id`);
+       from rows r where d.id = any(:deliveryIds::uuid[]) and r.delivery_id = d.id and d.lease = r.lease and d.status = 'DELIVERING'
+       returning d.id, d.status)
+     select count(pg_notify(:channel, json_build_object('workspaceId', r.workspace_id, 'deliveryId', r.delivery_id,
+              'status', coalesce(m.status, d.status), 'attemptId', r.id)::text))
+     from rows r join deliveries d on d.id = r.delivery_id left join moved m on m.id = r.delivery_id
+     where d.id = any(:deliveryIds::uuid[])`);
 
 /**
  * Successes on healthy connections, the usual outcome, are recorded in groups: while one write
@@ -47,12 +61,11 @@ const WRITE_SUCCESSES = preparedStatement('switchyard_write_successes', `with ro
  * notification to subscribers still commit together, and the caller returns once they have.
  */
 export async function recordSuccess(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<void> {
-  const id = newId();
-  const notification: DeliveryNotification = { workspaceId: plan.workspaceId, deliveryId: plan.deliveryId, status: 'SUCCEEDED', attemptId: id };
   await writerFor(em.getConnection())({
-    id,
+    id: newId(),
     workspace_id: plan.workspaceId,
     delivery_id: plan.deliveryId,
+    lease: plan.lease,
     attempt,
     chain: plan.chain,
     status_code: result.statusCode ?? null,
@@ -60,7 +73,6 @@ export async function recordSuccess(em: EntityManager, plan: AttemptPlan, result
     request_url: result.url,
     response_excerpt: result.responseExcerpt ?? null,
     started_at: result.startedAt,
-    notification: JSON.stringify(notification),
   });
 }
 
@@ -69,7 +81,7 @@ const SUCCESSES_PER_WRITE = 500;
 const writerFor = groupCommitPer((connection: PostgreSqlConnection) =>
   groupCommit({
     write: async (rows: SuccessRow[]) => {
-      await runPrepared(connection, WRITE_SUCCESSES, [JSON.stringify(rows), rows.map((row) => row.delivery_id), DELIVERY_CHANNEL]);
+      await runNamed(connection, WRITE_SUCCESSES, { rows: JSON.stringify(rows), deliveryIds: rows.map((row) => row.delivery_id), channel: DELIVERY_CHANNEL });
     },
     maxWeight: SUCCESSES_PER_WRITE,
   }),

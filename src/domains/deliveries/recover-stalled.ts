@@ -16,7 +16,7 @@ import { addJobs, pumpJobsFor } from './job-specs.ts';
 export async function recoverStalled(em: EntityManager, config: Config): Promise<{ deliveries: number; workers: number }> {
   return em.transactional(async (tx) => {
     const stalled = await tx.execute<{ connection_id: string }[]>(
-      `update deliveries d set status = 'RETRYING', next_attempt_at = now(), claimed_until = null, updated_at = now()
+      `update deliveries d set status = 'RETRYING', next_attempt_at = now(), claimed_until = null, lease = null, updated_at = now()
        where d.id in (
          select id from deliveries where status = 'DELIVERING' and claimed_until < now()
          for update skip locked limit 1000)

@@ -66,7 +66,7 @@ export async function replayBatch(em: EntityManager, job: ReplayJobPayload): Pro
 async function requeue(tx: EntityManager, workspaceId: string, ids: string[]): Promise<void> {
   const rows = await tx.execute<{ id: string; connection_id: string; active: boolean }[]>(
     `update deliveries d set status = 'PENDING', chain = d.chain + 1, chain_attempts = 0, next_attempt_at = null,
-       claimed_until = null, parked_at = case when c.status = 'ACTIVE' then null else now() end, updated_at = now()
+       claimed_until = null, lease = null, parked_at = case when c.status = 'ACTIVE' then null else now() end, updated_at = now()
      from connections c
      where c.id = d.connection_id and d.id in (select json_array_elements_text(?::json)::uuid)
      returning d.id, d.connection_id, c.status = 'ACTIVE' as active`,
