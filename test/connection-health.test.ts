@@ -64,4 +64,35 @@ describe('connection health', () => {
     expect(connection).toEqual({ status: 'ACTIVE', consecutiveFailures: 0, failingSince: null });
     await receiver.close();
   });
+
+  it('counts failures since the last success in the order attempts finish, with many in flight at once', async () => {
+    // Ten attempts in flight together, answered one by one in this order (F failed, S succeeded),
+    // each once the one before is recorded: never three failures in a row, two since the last success.
+    const outcomes = 'FSFFSFFSFF';
+    const receiver = await startReceiver();
+    const answers = Array.from(outcomes, () => Promise.withResolvers<void>());
+    receiver.script(({ index }) => ({ status: outcomes[index] === 'S' ? 200 : 500, until: answers[index]!.promise }));
+    const { ws, hook } = await workspaceWithWebhook(patient, receiver.url('/'), { maxConcurrency: 10, retryScheduleSeconds: [0] });
+    await ws.secret.request(
+      `mutation ($input: EmitEventsInput!) { emitEvents(input: $input) { __typename } }`,
+      { input: { events: Array.from({ length: outcomes.length }, (_, i) => ({ type: 'user.created', payload: { i } })) } },
+    );
+    await receiver.waitForRequests(outcomes.length, 10_000);
+    const finished = async () => {
+      const { deliveries } = await ws.secret.request(`{ deliveries(first: 20) { edges { node { status } } } }`);
+      return deliveries.edges.filter((edge: { node: { status: string } }) => ['SUCCEEDED', 'DEAD'].includes(edge.node.status)).length as number;
+    };
+    for (const [index, answer] of answers.entries()) {
+      answer.resolve();
+      await eventually(async () => ((await finished()) === index + 1 ? true : undefined), 10_000, `attempt ${index + 1} to be recorded`);
+    }
+
+    const { connection } = await ws.secret.request(
+      `query ($id: ID!) { connection(id: $id) { ... on Connection { consecutiveFailures } } }`, { id: hook.id });
+    expect(connection.consecutiveFailures).toBe(2);
+    const { events } = await ws.secret.request(
+      `{ events(filter: { type: "switchyard.connection.failing" }) { edges { node { id } } } }`);
+    expect(events.edges).toEqual([]);
+    await receiver.close();
+  });
 });

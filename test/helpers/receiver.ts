@@ -16,8 +16,8 @@ export interface ReceivedRequest {
 
 /** How to answer one request. */
 export type Reply =
-  /** Answer `status` (after `delayMs`, if given: a slow receiver). */
-  | { status: number; body?: string; headers?: Record<string, string>; delayMs?: number }
+  /** Answer `status` (after `delayMs`, if given: a slow receiver; or once `until` settles). */
+  | { status: number; body?: string; headers?: Record<string, string>; delayMs?: number; until?: Promise<unknown> }
   /** Never answer, until the receiver closes. */
   | { hang: true }
   /** Send 200 and its headers, then one byte every `intervalMs` (default 100), forever. */
@@ -101,6 +101,7 @@ export async function startReceiver(): Promise<Receiver> {
       response.end(reply.body ?? '');
       done();
     };
+    if (reply.until) return void reply.until.then(send, send);
     if (!reply.delayMs) return send();
     timers.add(setTimeout(send, reply.delayMs));
   };

@@ -11,17 +11,9 @@ interface HealthRow {
   disable_due: boolean;
 }
 
-/** A success ends a failure streak. */
-export async function recordConnectionSuccess(em: EntityManager, connectionId: string): Promise<void> {
-  await em.execute(
-    `update connections set consecutive_failures = 0, failing_since = null, last_failure_reason = null
-     where id = ? and (consecutive_failures > 0 or failing_since is not null)`,
-    [connectionId],
-  );
-}
-
 /**
- * Counts a failed attempt against the connection. Crossing the alert threshold emits
+ * Counts a failed attempt against the connection (a success ends the streak: the write that
+ * records successes resets it, see `recordSuccess`). Crossing the alert threshold emits
  * `switchyard.connection.failing` once per streak; failing for longer than the disable window
  * without a single success disables the connection. Returns true when it did.
  */

@@ -22,7 +22,6 @@ export interface AttemptPlan {
     webhook: WebhookConfig;
     timeoutSeconds: number;
     retryScheduleSeconds: number[] | null;
-    consecutiveFailures: number;
   };
   /** Live signing secrets, newest first: during a rotation the old one signs too. */
   secrets: string[];
@@ -44,7 +43,6 @@ export interface PlanRow {
   config: WebhookConfig;
   timeout_seconds: number;
   retry_schedule_seconds: number[] | null;
-  consecutive_failures: number;
   secrets: string[] | null;
 }
 
@@ -56,7 +54,7 @@ export function planSelect(deliveries: string): string {
   return `select d.id as delivery_id, d.lease, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
             row_to_json(e) as event, r.transform,
             c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config,
-            c.timeout_seconds, c.retry_schedule_seconds, c.consecutive_failures,
+            c.timeout_seconds, c.retry_schedule_seconds,
             (select array_agg(s.secret order by s.created_at desc) from connection_secrets s
               where s.connection_id = c.id and (s.expires_at is null or s.expires_at > now())) as secrets
      from ${deliveries} d
@@ -83,7 +81,6 @@ export function toPlan(row: PlanRow): AttemptPlan {
       webhook: row.config,
       timeoutSeconds: Number(row.timeout_seconds),
       retryScheduleSeconds: row.retry_schedule_seconds?.map(Number) ?? null,
-      consecutiveFailures: row.consecutive_failures,
     },
     secrets: row.secrets ?? [],
   };

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
 import { namedStatement, runNamed } from '../../db/prepared-statement.ts';
-import { disableConnection, recordConnectionFailure, recordConnectionSuccess } from '../connections/connection-health.ts';
+import { disableConnection, recordConnectionFailure } from '../connections/connection-health.ts';
 import { emitOperationalEvent } from '../events/operational-events.ts';
 import { encodeId } from '../public-ids.ts';
 import type { AttemptErrorClass } from './attempt.entity.ts';
@@ -37,8 +37,8 @@ export type AttemptOutcome =
  * Records an attempt and moves the delivery on, atomically: the attempt row, the delivery's new
  * state (with the time of its next attempt, which its connection's pump looks for), the
  * connection's health, operational events and the notification to subscribers all commit
- * together or not at all. A success on a healthy connection touches nothing else and shares one
- * statement with the successes that finish with it; anything else takes a transaction.
+ * together or not at all. A success shares one statement with the successes that finish with it
+ * (which also ends its connection's failure streak); a failure takes a transaction.
  *
  * Only the holder of the claim moves the delivery: a writer whose lease ran out and whose
  * delivery was taken over (recovered, then attempted again, or replayed) adds its attempt to the
@@ -46,7 +46,7 @@ export type AttemptOutcome =
  */
 export async function recordAttempt(em: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult): Promise<AttemptOutcome> {
   const attempt = plan.chainAttempts + 1;
-  if (result.ok && plan.connection.consecutiveFailures === 0) {
+  if (result.ok) {
     await recordSuccess(em, plan, result, attempt);
     return { kind: 'succeeded' };
   }
@@ -136,12 +136,9 @@ async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: Attemp
   });
 }
 
+/** Where a failed attempt leaves the delivery, counting it against the connection's health. */
 async function nextState(tx: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<AttemptOutcome> {
   const { connection, workspaceId } = plan;
-  if (result.ok) {
-    if (connection.consecutiveFailures > 0) await recordConnectionSuccess(tx, connection.id);
-    return { kind: 'succeeded' };
-  }
   const reason = describeFailure(result);
   if (result.errorClass === 'EXPRESSION') {
     // The rule's transform failed on this event: the receiver is not at fault and retrying the

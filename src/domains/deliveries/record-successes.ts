@@ -29,7 +29,10 @@ interface WriteSuccessesParams {
 /**
  * Every attempt row goes in; a delivery moves to SUCCEEDED only under its claim's lease, so a
  * success recorded after the claim was taken over joins the history and changes nothing else.
- * The notification carries the state each delivery is left in.
+ * A success ends its connection's failure streak ("failures in a row" counts the failures
+ * recorded since the last success, in the order their writes commit: the connection row's lock
+ * orders this write and a failure's); a healthy connection's row matches no row to update, so the
+ * usual case writes nothing there. The notification carries the state each delivery is left in.
  */
 const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_successes', `with rows as (
        select * from json_to_recordset(:rows::json) as r(
@@ -48,15 +51,17 @@ const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_s
        -- The ids as an array too: json_to_recordset is estimated at 100 rows, and beside a table of
        -- a few thousand the planner would scan the table rather than look each delivery up.
        from rows r where d.id = any(:deliveryIds::uuid[]) and r.delivery_id = d.id and d.lease = r.lease and d.status = 'DELIVERING'
-       returning d.id, d.status)
+       returning d.id, d.status, d.connection_id),
+     healed as (
+       update connections c set consecutive_failures = 0, failing_since = null, last_failure_reason = null
+       where c.id in (select connection_id from moved) and (c.consecutive_failures > 0 or c.failing_since is not null))
      select count(pg_notify(:channel, json_build_object('workspaceId', r.workspace_id, 'deliveryId', r.delivery_id,
               'status', coalesce(m.status, d.status), 'attemptId', r.id)::text))
      from rows r join deliveries d on d.id = r.delivery_id left join moved m on m.id = r.delivery_id
      where d.id = any(:deliveryIds::uuid[])`);
 
 /**
- * Successes on healthy connections, the usual outcome, are recorded in groups: while one write
- * runs, the successes that finish meanwhile queue and go in the next, one statement and one
+ * Successes, the usual outcome, are recorded in groups: while one write runs, the successes that finish meanwhile queue and go in the next, one statement and one
  * commit for all (see `groupCommit`). Each attempt row, its delivery's new state and the
  * notification to subscribers still commit together, and the caller returns once they have.
  */
