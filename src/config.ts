@@ -57,6 +57,17 @@ const schema = z.object({
   disableAfterSeconds: positiveInt.default(5 * 24 * 3600),
   /** `SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET`: subscriptions one graphql-ws socket may hold open at once. (Default: 100) */
   maxSubscriptionsPerSocket: positiveInt.default(100),
+  /**
+   * `SWITCHYARD_PUBLIC_URL`: the URL people's browsers reach the API at, e.g.
+   * `https://switchyard.example.com`; portal session links (and OAuth callbacks) are built on it.
+   * (Default: the API's own URL, `http://<host>:<port>`)
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .refine((url) => /^https?:$/.test(new URL(url).protocol), 'must be an http or https URL')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
   /** `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn` or `error`. (Default: info) */
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -84,6 +95,7 @@ export const variables: Record<keyof Config, string> = {
   failureAlertThreshold: 'SWITCHYARD_FAILURE_ALERT_THRESHOLD',
   disableAfterSeconds: 'SWITCHYARD_DISABLE_AFTER_SECONDS',
   maxSubscriptionsPerSocket: 'SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET',
+  publicUrl: 'SWITCHYARD_PUBLIC_URL',
   logLevel: 'SWITCHYARD_LOG_LEVEL',
 };
 

@@ -47,6 +47,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
       const [{ startDeliveryPubSub }, { startApp, GRAPHQL_PATH }] = await Promise.all([import('./server/pubsub.ts'), import('./server/app.ts')]);
       services.pubsub = await startDeliveryPubSub(databaseUrl, { log });
       app = await startApp(services, { port: config.port, host: config.host });
+      services.apiUrl = app.url;
       graphqlUrl = `${app.url}${GRAPHQL_PATH}`;
     }
     if (config.role !== 'api') {

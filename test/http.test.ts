@@ -44,7 +44,10 @@ async function closedPort(): Promise<number> {
 describe('sending one webhook', () => {
   it('succeeds on any 2xx and sends the body and headers as given', async () => {
     receiver.script({ '/ok': { status: 200, body: 'thanks' }, '/no-content': { status: 204 } });
-    expect(await send('/ok')).toEqual({ ok: true, statusCode: 200, durationMs: expect.any(Number), responseExcerpt: 'thanks' });
+    expect(await send('/ok')).toEqual({
+      ok: true, statusCode: 200, durationMs: expect.any(Number), responseExcerpt: 'thanks',
+      requestHeaders: { 'x-custom': 'yes', 'content-type': 'application/json', 'user-agent': expect.stringMatching(/^Switchyard-Webhooks\//) },
+    });
     expect(await send('/no-content')).toMatchObject({ ok: true, statusCode: 204, responseExcerpt: '' });
     const request = receiver.requests.find((r) => r.path === '/ok')!;
     expect(request).toMatchObject({ method: 'POST', body: '{"hello":"world"}' });
@@ -78,7 +81,10 @@ describe('sending one webhook', () => {
   it('gives up on a receiver that never answers at the deadline', async () => {
     receiver.script(() => ({ hang: true }));
     const result = await send('/hang', { timeoutMs: 300 });
-    expect(result).toEqual({ ok: false, durationMs: expect.any(Number), errorClass: 'TIMEOUT', error: expect.stringMatching(/^no response from 127\.0\.0\.1:\d+ within 0\.3 s$/) });
+    expect(result).toEqual({
+      ok: false, durationMs: expect.any(Number), errorClass: 'TIMEOUT', error: expect.stringMatching(/^no response from 127\.0\.0\.1:\d+ within 0\.3 s$/),
+      requestHeaders: expect.objectContaining({ 'x-custom': 'yes' }),
+    });
     expect(result.durationMs).toBeGreaterThanOrEqual(295);
     expect(result.durationMs).toBeLessThan(600);
   });

@@ -7,8 +7,10 @@ import { Rule } from '../domains/rules/rule.entity.ts';
 import { Event } from '../domains/events/event.entity.ts';
 import { Delivery } from '../domains/deliveries/delivery.entity.ts';
 import { Attempt } from '../domains/deliveries/attempt.entity.ts';
+import { PortalSession } from '../domains/portal/portal-session.entity.ts';
+import { PortalSettings } from '../domains/portal/portal-settings.entity.ts';
 
 /** Every entity the ORM knows; migrations are generated from this list. */
 export const entities = [
-  Workspace, ApiKey, EventType, Connection, ConnectionSecret, Rule, Event, Delivery, Attempt,
+  Workspace, ApiKey, EventType, Connection, ConnectionSecret, Rule, Event, Delivery, Attempt, PortalSession, PortalSettings,
 ];

@@ -13,6 +13,7 @@ const PREFIXES = {
   Event: 'evt',
   Delivery: 'msg',
   DeliveryAttempt: 'atmpt',
+  PortalSession: 'ps',
 } as const;
 
 export type IdType = keyof typeof PREFIXES;

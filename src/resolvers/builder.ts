@@ -5,6 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Context } from '../server/context.ts';
+import type { PortalCapability } from '../domains/portal/capabilities.ts';
 
 /** The Pothos builder: plugins and scalars only; types live in one file per domain. */
 export const builder = new SchemaBuilder<{
@@ -21,6 +22,8 @@ export const builder = new SchemaBuilder<{
     secret: boolean;
     /** A secret or publishable key: may emit events. */
     emit: boolean;
+    /** A portal session granted this capability (every session has VIEW). */
+    portal: PortalCapability;
   };
   DefaultFieldNullability: false;
 }>({
@@ -33,9 +36,12 @@ export const builder = new SchemaBuilder<{
       admin: context.principal?.kind === 'ADMIN',
       secret: context.principal?.kind === 'SECRET',
       emit: context.principal?.kind === 'SECRET' || context.principal?.kind === 'PUBLISHABLE',
+      portal: (capability) => context.principal?.portal?.capabilities.includes(capability) ?? false,
     }),
     unauthorizedError: (_parent, context) =>
-      context.principal
+      context.principal?.kind === 'PORTAL'
+        ? new GraphQLError('This portal session may not do that', { extensions: { code: 'FORBIDDEN' } })
+        : context.principal
         ? new GraphQLError('This key may not do that', { extensions: { code: 'FORBIDDEN' } })
         : new GraphQLError('Send a valid key as "Authorization: Bearer <key>"', {
             extensions: { code: 'UNAUTHENTICATED' },

@@ -2,9 +2,10 @@ import { builder } from './builder.ts';
 import { ConnectionKindRef, ConnectionRef } from './connections.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
-import { workspaceOf } from './scope.ts';
+import { changeScopes, workspaceOf } from './scope.ts';
 import type { Connection } from '../domains/connections/connection.entity.ts';
-import { rotateConnectionSecret } from '../domains/connections/connection-secrets.ts';
+import { revealSigningSecret, rotateConnectionSecret } from '../domains/connections/connection-secrets.ts';
+import { NotFoundError } from '../domains/errors.ts';
 import {
   createConnection,
   deleteConnection,
@@ -35,8 +36,19 @@ const WebhookConfigInput = builder.inputType('WebhookConfigInput', {
 const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
+    description: t.string({ description: 'What it is for, for people; at most 500 characters. (Default: "")' }),
     kind: t.field({ type: ConnectionKindRef, required: true, description: 'Only WEBHOOK is available for now.' }),
     webhook: t.field({ type: WebhookConfigInput, description: 'Required for a WEBHOOK connection.' }),
+    signingSecret: t.string({
+      description:
+        'A signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. ' +
+        '(Default: a generated one, returned this once)',
+    }),
+    eventTypes: t.stringList({
+      description:
+        'Event-type patterns to deliver to it: a rule without condition or transform, named after the connection, is ' +
+        'created with it in one transaction. (Default: none; create rules for it yourself)',
+    }),
     retryScheduleSeconds: t.floatList({
       description:
         'Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one ' +
@@ -54,7 +66,11 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
   fields: (t) => ({
     id: t.id({ required: true, description: 'The connection to change.' }),
     name: t.string({ description: 'Unique in the workspace, 1 to 100 characters.' }),
+    description: t.string({ description: 'What it is for, at most 500 characters.' }),
     webhook: t.field({ type: WebhookConfigInput, description: 'New settings; `headers` left out keeps the current ones.' }),
+    eventTypes: t.stringList({
+      description: 'The patterns routed to it: changes its one rule, or creates one when it has none. Refused when several rules deliver to it.',
+    }),
     retryScheduleSeconds: t.floatList({ description: 'As on create; null restores the default schedule.' }),
     timeoutSeconds: t.float({ description: 'As on create; null restores 15.' }),
     rateLimitPerSecond: t.float({ description: 'As on create; null removes the limit.' }),
@@ -96,18 +112,35 @@ const WithSecretPayload = (name: string) =>
     }),
   });
 
+const RevealConnectionSecretInput = builder.inputType('RevealConnectionSecretInput', {
+  fields: (t) => ({ connectionId: t.id({ required: true, description: 'The connection whose current secret to show.' }) }),
+});
+
+const RevealConnectionSecretPayload = builder
+  .objectRef<{ signingSecret: string; createdAt: Date }>('RevealConnectionSecretPayload')
+  .implement({
+    description: 'The current signing secret in plaintext.',
+    fields: (t) => ({
+      signingSecret: t.exposeString('signingSecret', { description: 'The newest live secret (`whsec_...`): the one to verify with.' }),
+      createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created or rotated in.' }),
+    }),
+  });
+
 const DeleteConnectionPayload = builder.objectRef<{ deletedId: string }>('DeleteConnectionPayload').implement({
   fields: (t) => ({ deletedId: t.exposeID('deletedId', { description: 'Id of the deleted connection.' }) }),
 });
 
-const targets = (context: Context) => ({ allowPrivateTargets: context.config.allowPrivateTargets });
+const targets = (context: Context) => ({
+  allowPrivateTargets: context.config.allowPrivateTargets,
+  fromPortal: context.principal?.kind === 'PORTAL',
+});
 const connectionId = (id: string | number) => decodeId('Connection', String(id));
 
 builder.mutationFields((t) => ({
   createConnection: t.field({
     type: WithSecretPayload('CreateConnectionPayload'),
     description: 'Creates a connection; its signing secret is returned this once.',
-    authScopes: { secret: true },
+    authScopes: changeScopes('MANAGE_ENDPOINTS'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
     resolve: (_root, { input }, context) => createConnection(context.em, workspaceOf(context), input, targets(context)),
@@ -115,7 +148,7 @@ builder.mutationFields((t) => ({
   updateConnection: t.field({
     type: ConnectionPayload('UpdateConnectionPayload'),
     description: 'Changes the fields given; the kind and the signing secret stay.',
-    authScopes: { secret: true },
+    authScopes: changeScopes('MANAGE_ENDPOINTS'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: UpdateConnectionInput, required: true }) },
     resolve: async (_root, { input: { id, ...changes } }, context) => ({
@@ -125,7 +158,7 @@ builder.mutationFields((t) => ({
   deleteConnection: t.field({
     type: DeleteConnectionPayload,
     description: 'Deletes a connection with its rules, secrets and delivery history.',
-    authScopes: { secret: true },
+    authScopes: changeScopes('MANAGE_ENDPOINTS'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: connectionIdInput('DeleteConnectionInput', 'The connection to delete.'), required: true }) },
     resolve: async (_root, { input }, context) => {
@@ -133,10 +166,25 @@ builder.mutationFields((t) => ({
       return { deletedId: encodeId('Connection', id) };
     },
   }),
+  revealConnectionSecret: t.field({
+    type: RevealConnectionSecretPayload,
+    description:
+      'Shows the current signing secret, for a portal session granted VIEW_SECRETS (or a secret key). A mutation, so ' +
+      'reading a secret is always a deliberate act, never part of a list.',
+    authScopes: changeScopes('VIEW_SECRETS'),
+    errors: { types: expectedErrors },
+    args: { input: t.arg({ type: RevealConnectionSecretInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const id = connectionId(input.connectionId);
+      const revealed = await revealSigningSecret(context.em, workspaceOf(context), id);
+      if (!revealed) throw new NotFoundError('ConnectionSecret', id);
+      return revealed;
+    },
+  }),
   rotateConnectionSecret: t.field({
     type: WithSecretPayload('RotateConnectionSecretPayload'),
     description: 'Issues a new signing secret, returned this once; the current one keeps signing until it expires.',
-    authScopes: { secret: true },
+    authScopes: changeScopes('MANAGE_SECRETS'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: RotateConnectionSecretInput, required: true }) },
     resolve: (_root, { input: { connectionId: id, ...options } }, context) =>
@@ -155,7 +203,7 @@ function statusChange(
     t.field({
       type: ConnectionPayload(`${prefix}ConnectionPayload`),
       description,
-      authScopes: { secret: true },
+      authScopes: changeScopes('MANAGE_ENDPOINTS'),
       errors: { types: expectedErrors },
       args: { input: t.arg({ type: connectionIdInput(`${prefix}ConnectionInput`, `The connection to ${prefix.toLowerCase()}.`), required: true }) },
       resolve: async (_root, { input }, context) => ({

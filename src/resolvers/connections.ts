@@ -1,13 +1,14 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { builder } from './builder.ts';
+import { loadBatched } from './batched.ts';
 import { encodeId, decodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
-import { workspaceOf } from './scope.ts';
+import { readScopes, workspaceOf } from './scope.ts';
 import { NotFoundError } from '../domains/errors.ts';
 import { Connection, type WebhookConfig } from '../domains/connections/connection.entity.ts';
 import { signingSecretHints } from '../domains/connections/connection-secrets.ts';
 import { effectiveRetrySchedule, getConnection } from '../domains/connections/connection.service.ts';
 import { maskedHeaders } from '../domains/connections/webhook-config.ts';
+import { eventTypesOf } from '../domains/rules/connection-event-types.ts';
 
 export const ConnectionKindRef = builder.enumType('ConnectionKind', {
   description: 'What a connection delivers to. Only WEBHOOK can be created for now; the others are on the way.',
@@ -44,45 +45,16 @@ const WebhookConfigRef = builder.objectRef<WebhookConfig>('WebhookConfig').imple
   }),
 });
 
-/** Collects the hints asked for while one response is being built and loads them in one query. */
-function batchedHints(em: EntityManager): (connectionId: string) => Promise<string | null> {
-  let batch: { ids: Set<string>; hints: Promise<Map<string, string>> } | null = null;
-  return async (connectionId) => {
-    if (!batch) {
-      const ids = new Set<string>();
-      const hints = new Promise<Map<string, string>>((resolve, reject) => {
-        setImmediate(() => {
-          batch = null;
-          signingSecretHints(em, [...ids]).then(resolve, reject);
-        });
-      });
-      batch = { ids, hints };
-    }
-    batch.ids.add(connectionId);
-    return (await batch.hints).get(connectionId) ?? null;
-  };
-}
-
-const hintLoaders = new WeakMap<EntityManager, (connectionId: string) => Promise<string | null>>();
-
-function signingSecretHint(em: EntityManager, connectionId: string): Promise<string | null> {
-  let load = hintLoaders.get(em);
-  if (!load) {
-    load = batchedHints(em);
-    hintLoaders.set(em, load);
-  }
-  return load(connectionId);
-}
-
 export const ConnectionRef = builder.objectRef<Connection>('Connection').implement({
   description:
-    'A destination with its delivery policy and health. Its signing secret is shown only when created or rotated. ' +
-    'A publishable key sees only its id, name, kind and status (through an emitted event\'s deliveries).',
+    'A destination with its delivery policy and health. Its signing secret is shown when created or rotated, and to ' +
+    'revealConnectionSecret. A publishable key sees only its id, name, kind and status (through an emitted event\'s deliveries).',
   // Publishable keys reach connections through emitEvent's payload; their settings stay private.
-  authScopes: { secret: true },
+  authScopes: readScopes,
   fields: (t) => ({
     id: t.id({ skipTypeScopes: true, resolve: (connection) => encodeId('Connection', connection.id) }),
     name: t.exposeString('name', { skipTypeScopes: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
+    description: t.exposeString('description', { description: 'What it is for, for people; "" when none.' }),
     kind: t.field({ type: ConnectionKindRef, skipTypeScopes: true, description: 'What it delivers to; fixed when created.', resolve: (connection) => connection.kind }),
     status: t.field({ type: ConnectionStatusRef, skipTypeScopes: true, description: 'Whether it receives deliveries now.', resolve: (connection) => connection.status }),
     statusReason: t.exposeString('statusReason', { nullable: true, description: 'Why the status is what it is, when not ACTIVE.' }),
@@ -113,7 +85,11 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
     signingSecretHint: t.string({
       nullable: true,
       description: 'The masked current signing secret, e.g. "whsec_…Xk9=".',
-      resolve: (connection, _args, context) => signingSecretHint(context.em, connection.id),
+      resolve: async (connection, _args, context) => (await loadBatched(context.em, signingSecretHints, connection.id)) ?? null,
+    }),
+    eventTypes: t.stringList({
+      description: 'The event-type patterns its enabled rules route to it, sorted; empty when no rule delivers to it.',
+      resolve: async (connection, _args, context) => (await loadBatched(context.em, eventTypesOf, connection.id)) ?? [],
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -124,7 +100,7 @@ builder.queryFields((t) => ({
   connections: t.connection({
     type: ConnectionRef,
     description: "The workspace's connections, newest first.",
-    authScopes: { secret: true },
+    authScopes: readScopes,
     args: { status: t.arg({ type: ConnectionStatusRef, description: 'Only connections in this status.' }) },
     resolve: (_root, args, context) =>
       paginate(args, ({ id, order, limit }) =>
@@ -138,7 +114,7 @@ builder.queryFields((t) => ({
   connection: t.field({
     type: ConnectionRef,
     description: 'One connection of the workspace.',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true, description: 'The connection id, e.g. "conn_0193...".' }) },
     resolve: (_root, args, context) =>

@@ -3,7 +3,7 @@ import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
-import { workspaceOf } from './scope.ts';
+import { changeScopes, readScopes, workspaceOf } from './scope.ts';
 import { EventRef } from './events.ts';
 import { ConnectionRef } from './connections.ts';
 import { RuleRef } from './rules.ts';
@@ -12,6 +12,9 @@ import { Attempt, ATTEMPT_ERROR_CLASSES, ATTEMPT_STATUSES } from '../domains/del
 import { attemptsOf, deliveriesOfEvent, findDelivery } from '../domains/deliveries/delivery-queries.ts';
 import { deliveryWhere, type DeliveryFilter } from '../domains/deliveries/delivery-filter.ts';
 import { replayDeliveries, replayDelivery } from '../domains/deliveries/replay.ts';
+import { defaultBody } from '../domains/deliveries/webhook-body.ts';
+import { lastDeliveries } from '../domains/deliveries/last-deliveries.ts';
+import { loadBatched } from './batched.ts';
 import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
 import type { EventRecord } from '../domains/events/event-record.ts';
 import { Connection } from '../domains/connections/connection.entity.ts';
@@ -59,7 +62,7 @@ DeliveryRef.implement({
     }),
     attempts: t.field({
       type: [DeliveryAttemptRef],
-      authScopes: { secret: true },
+      authScopes: readScopes,
       description: 'Every attempt, oldest first, across replays.',
       resolve: (delivery, _args, context) => attemptsOf(context.em, delivery.id),
     }),
@@ -67,8 +70,8 @@ DeliveryRef.implement({
     replays: t.exposeInt('chain', { description: 'How often the delivery was replayed.' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'When a RETRYING delivery is tried next.' }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
-    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, authScopes: { secret: true } }),
-    lastError: t.exposeString('lastError', { nullable: true, authScopes: { secret: true }, description: 'Why the last attempt failed.' }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, authScopes: readScopes }),
+    lastError: t.exposeString('lastError', { nullable: true, authScopes: readScopes, description: 'Why the last attempt failed.' }),
     paused: t.boolean({ description: 'Waiting because its connection is paused or disabled.', resolve: (delivery) => delivery.parkedAt != null }),
     test: t.exposeBoolean('test', {
       description: 'A test send (`sendTestEvent`); the receiver sees `"test": true` in the signed body.',
@@ -80,7 +83,7 @@ DeliveryRef.implement({
 
 DeliveryAttemptRef.implement({
   description: 'One HTTP try of a delivery.',
-  authScopes: { secret: true },
+  authScopes: readScopes,
   fields: (t) => ({
     id: t.id({ resolve: (attempt) => encodeId('DeliveryAttempt', attempt.id) }),
     attempt: t.exposeInt('attempt', { description: 'Number of the attempt within its chain, from 1; a replay starts a new chain.' }),
@@ -93,10 +96,37 @@ DeliveryAttemptRef.implement({
     errorClass: t.field({ type: AttemptErrorClassRef, nullable: true, resolve: (attempt) => attempt.errorClass ?? null }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed, for people.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
+    requestHeaders: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'The request headers, names lowercase, as sent; values of credential-like custom headers are masked. ' +
+        'Null when no request was made (the rule\'s transform failed) or the attempt predates recording.',
+      resolve: (attempt) => attempt.requestHeaders ?? null,
+    }),
+    requestBody: t.string({
+      nullable: true,
+      description: 'The exact request body that was signed and sent; null when no request was made.',
+      resolve: async (attempt, _args, context) => {
+        if (!attempt.requestHeaders) return null;
+        if (attempt.requestBody != null) return attempt.requestBody;
+        const event = await eventOf(context, await deliveryOf(context, attempt));
+        return JSON.stringify(defaultBody(event, encodeId('Event', event.id)));
+      },
+    }),
     delivery: t.field({ type: DeliveryRef, resolve: (attempt, _args, context) => deliveryOf(context, attempt) }),
     event: t.field({ type: EventRef, resolve: async (attempt, _args, context) => eventOf(context, await deliveryOf(context, attempt)) }),
   }),
 });
+
+builder.objectField(ConnectionRef, 'lastDelivery', (t) =>
+  t.field({
+    type: DeliveryRef,
+    nullable: true,
+    description: 'Its newest delivery, whatever its status; null before the first.',
+    resolve: async (connection, _args, context) => (await loadBatched(context.em, lastDeliveries, connection.id)) ?? null,
+  }),
+);
 
 builder.objectFields(EventRef, (t) => ({
   deliveries: t.field({
@@ -145,7 +175,7 @@ builder.queryFields((t) => ({
   delivery: t.field({
     type: DeliveryRef,
     description: 'One delivery, with its attempts.',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true, description: 'The delivery id, which is also its webhook-id.' }) },
     resolve: (_root, { id }, context) => findDelivery(context.em, workspaceOf(context), decodeId('Delivery', String(id))),
@@ -153,7 +183,7 @@ builder.queryFields((t) => ({
   deliveries: t.connection({
     type: DeliveryRef,
     description: 'Deliveries of the workspace, newest first. `status: DEAD` is the dead-letter list.',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     args: { filter: t.arg({ type: DeliveryFilterInput }) },
     resolve: (_root, args, context: Context) =>
       paginate(args, ({ id, order, limit }) =>
@@ -189,7 +219,7 @@ builder.mutationFields((t) => ({
   replayDelivery: t.field({
     type: ReplayDeliveryPayload,
     description: 'Sends a delivery again as a new attempt chain, with the same webhook-id.',
-    authScopes: { secret: true },
+    authScopes: changeScopes('REPLAY'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: ReplayDeliveryInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
@@ -199,7 +229,7 @@ builder.mutationFields((t) => ({
   replayDeliveries: t.field({
     type: ReplayDeliveriesPayload,
     description: 'Replays every delivery matching the filter (the whole filter, not a page), each exactly once.',
-    authScopes: { secret: true },
+    authScopes: changeScopes('REPLAY'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: ReplayDeliveriesInput, required: true }) },
     resolve: async (_root, { input }, context) => ({

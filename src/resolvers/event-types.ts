@@ -2,10 +2,11 @@ import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
-import { workspaceOf } from './scope.ts';
+import { readScopes, workspaceOf } from './scope.ts';
 import { NotFoundError, ValidationError } from '../domains/errors.ts';
 import { EventType } from '../domains/event-types/event-type.entity.ts';
 import { getEventType, upsertEventType } from '../domains/event-types/event-type.service.ts';
+import { examplePayload } from '../domains/event-types/example-payload.ts';
 
 export const EventTypeRef = builder.objectRef<EventType>('EventType').implement({
   description: 'A catalog entry such as "order.completed": what it means and, optionally, the JSON Schema its payloads must match.',
@@ -19,6 +20,13 @@ export const EventTypeRef = builder.objectRef<EventType>('EventType').implement(
       description: 'JSON Schema (draft 2020-12) every emitted payload of this type must match; null when payloads are not checked.',
       resolve: (eventType) => eventType.schema ?? null,
     }),
+    examplePayload: t.field({
+      type: 'JSON',
+      description:
+        "A payload to try it with: the schema's first example, else the last event's payload (while it still conforms), " +
+        'else one made from the schema, else {}.',
+      resolve: (eventType, _args, context) => examplePayload(context.em, eventType),
+    }),
     version: t.exposeInt('version', { description: 'Starts at 1 and grows by one whenever the description or the schema changes.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -29,7 +37,7 @@ builder.queryFields((t) => ({
   eventTypes: t.connection({
     type: EventTypeRef,
     description: "The workspace's event type catalog, newest first.",
-    authScopes: { secret: true },
+    authScopes: readScopes,
     resolve: (_root, args, context) =>
       paginate(args, ({ id, order, limit }) =>
         context.em.find(EventType, { workspace: workspaceOf(context), ...(id ? { id } : {}) }, { orderBy: { id: order }, limit }),
@@ -38,7 +46,7 @@ builder.queryFields((t) => ({
   eventType: t.field({
     type: EventTypeRef,
     description: 'One event type, by `id` or by `name` (give one of them).',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     errors: { types: [NotFoundError, ValidationError] },
     args: {
       id: t.arg.id({ description: 'The event type id, e.g. "evtype_0193...".' }),

@@ -2,7 +2,7 @@ import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
-import { workspaceOf } from './scope.ts';
+import { readScopes, workspaceOf } from './scope.ts';
 import { Event } from '../domains/events/event.entity.ts';
 import type { EventRecord } from '../domains/events/event-record.ts';
 import { emitEvent, emitEvents, type EmitResult } from '../domains/events/emit.ts';
@@ -80,7 +80,7 @@ builder.queryFields((t) => ({
   event: t.field({
     type: EventRef,
     description: 'One event of the workspace.',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => findEvent(context.em, workspaceOf(context), decodeId('Event', String(id))),
@@ -88,7 +88,7 @@ builder.queryFields((t) => ({
   events: t.connection({
     type: EventRef,
     description: 'Events of the workspace, newest first.',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     args: { filter: t.arg({ type: EventFilter }) },
     resolve: (_root, args, context) =>
       paginate(args, async ({ id, order, limit }) => {

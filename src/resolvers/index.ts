@@ -10,6 +10,7 @@ import './events.ts';
 import './deliveries.ts';
 import './test-events.ts';
 import './subscriptions.ts';
+import './portal.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */
 export const schema = builder.toSchema({ sortSchema: true });

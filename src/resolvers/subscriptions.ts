@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
-import { workspaceOf } from './scope.ts';
+import { readScopes, workspaceOf } from './scope.ts';
 import { DeliveryAttemptRef, DeliveryFilterInput, DeliveryRef, deliveryFilter } from './deliveries.ts';
 import { Delivery } from '../domains/deliveries/delivery.entity.ts';
 import { Attempt } from '../domains/deliveries/attempt.entity.ts';
@@ -18,7 +18,7 @@ builder.subscriptionFields((t) => ({
   deliveryAttempts: t.field({
     type: DeliveryAttemptRef,
     description: 'Every new attempt of a delivery matching the filter, once it is recorded (secret key).',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries; `status` is the delivery\'s status after the attempt.' }) },
     subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter), (change) => change.attempt),
     resolve: (attempt) => attempt,
@@ -26,7 +26,7 @@ builder.subscriptionFields((t) => ({
   deliveryUpdated: t.field({
     type: DeliveryRef,
     description: 'A delivery matching the filter, as it is after each attempt (its outcome and any retry it schedules) and after each replay (secret key).',
-    authScopes: { secret: true },
+    authScopes: readScopes,
     args: { filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries, as they are after the change.' }) },
     subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter), (change) => change.delivery),
     resolve: (delivery) => delivery,

@@ -3,7 +3,7 @@ import { DeliveryRef } from './deliveries.ts';
 import { expectedErrors } from './errors.ts';
 import { EventRef } from './events.ts';
 import { decodeId } from './global-id.ts';
-import { workspaceOf } from './scope.ts';
+import { changeScopes, workspaceOf } from './scope.ts';
 import { sendTestEvent, type TestSend } from '../domains/events/send-test-event.ts';
 
 const SendTestEventInput = builder.inputType('SendTestEventInput', {
@@ -12,7 +12,7 @@ const SendTestEventInput = builder.inputType('SendTestEventInput', {
     type: t.string({ required: true, description: 'Event type, `resource.action`, e.g. "order.completed".' }),
     payload: t.field({
       type: 'JSON',
-      description: "The data; checked against the event type's JSON Schema when it has one. (Default: the schema's first `examples` entry, or {})",
+      description: "The data; checked against the event type's JSON Schema when it has one. (Default: the event type's `examplePayload`, or {} for a type not in the catalog)",
     }),
   }),
 });
@@ -30,8 +30,9 @@ builder.mutationFields((t) => ({
     type: SendTestEventPayload,
     description:
       'Sends a test event to one connection: a real delivery, signed, retried and logged like any other, marked `test` ' +
-      '(and `"test": true` in the default body). No rule routes it and it takes no sequence number. (Secret key.)',
-    authScopes: { secret: true },
+      '(and `"test": true` in the default body). No rule routes it and it takes no sequence number. (Secret key, or a ' +
+      'portal session granted SEND_TEST.)',
+    authScopes: changeScopes('SEND_TEST'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: SendTestEventInput, required: true }) },
     resolve: (_root, { input }, context) =>

@@ -19,8 +19,8 @@ export const WorkspaceRef = builder.objectRef<Workspace>('Workspace').implement(
 builder.queryFields((t) => ({
   workspace: t.field({
     type: WorkspaceRef,
-    description: 'The workspace of the key that asks.',
-    authScopes: { emit: true },
+    description: 'The workspace of the key (or portal session) that asks.',
+    authScopes: { emit: true, portal: 'VIEW' },
     resolve: (_root, _args, context) => getWorkspace(context.em, workspaceOf(context)),
   }),
   workspaces: t.connection({

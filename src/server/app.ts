@@ -89,7 +89,7 @@ export async function startApp(services: Services, listen: { port: number; host:
         const contextValue = await enveloped.contextFactory();
         // Subscriptions that would execute alike share one execution (shared-subscriptions.ts).
         const { principal } = contextValue as Context;
-        const shareKey = JSON.stringify([principal?.workspaceId, principal?.kind, payload.query, payload.operationName ?? null, payload.variables ?? null]);
+        const shareKey = JSON.stringify([principal?.workspaceId, principal?.kind, principal?.portal?.capabilities, payload.query, payload.operationName ?? null, payload.variables ?? null]);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,

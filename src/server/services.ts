@@ -8,4 +8,6 @@ export interface Services {
   config: Config;
   /** Delivery changes for subscriptions; only in a process that serves the API. */
   pubsub?: DeliveryPubSub;
+  /** The API's own base URL once it listens, e.g. `http://127.0.0.1:4000`; only in a process that serves the API. */
+  apiUrl?: string;
 }

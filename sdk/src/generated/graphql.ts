@@ -45,6 +45,10 @@ export type ConnectionStatus =
   | 'PAUSED';
 
 export type CreateConnectionInput = {
+  /** What it is for, for people; at most 500 characters. (Default: "") */
+  description?: string | null | undefined;
+  /** Event-type patterns to deliver to it: a rule without condition or transform, named after the connection, is created with it in one transaction. (Default: none; create rules for it yourself) */
+  eventTypes?: Array<string> | null | undefined;
   /** Only WEBHOOK is available for now. */
   kind: ConnectionKind;
   /** Most requests in flight at once, 1 to 1000. (Default: the server default) */
@@ -57,6 +61,8 @@ export type CreateConnectionInput = {
   rateLimitPerSecond?: number | null | undefined;
   /** Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one from the previous failure. (Default: 0, 5, 300, 1800, 7200, 18000, 36000, 36000) */
   retryScheduleSeconds?: Array<number> | null | undefined;
+  /** A signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. (Default: a generated one, returned this once) */
+  signingSecret?: string | null | undefined;
   /** Time limit of one request, 1 to 60 seconds. (Default: 15) */
   timeoutSeconds?: number | null | undefined;
   /** Required for a WEBHOOK connection. */
@@ -164,7 +170,7 @@ export type RotateConnectionSecretInput = {
 export type SendTestEventInput = {
   /** The connection to send the test event to. */
   connectionId: string | number;
-  /** The data; checked against the event type's JSON Schema when it has one. (Default: the schema's first `examples` entry, or {}) */
+  /** The data; checked against the event type's JSON Schema when it has one. (Default: the event type's `examplePayload`, or {} for a type not in the catalog) */
   payload?: unknown;
   /** Event type, `resource.action`, e.g. "order.completed". */
   type: string;
@@ -172,6 +178,10 @@ export type SendTestEventInput = {
 
 /** Fields left out stay as they are; null on a policy field restores its default. */
 export type UpdateConnectionInput = {
+  /** What it is for, at most 500 characters. */
+  description?: string | null | undefined;
+  /** The patterns routed to it: changes its one rule, or creates one when it has none. Refused when several rules deliver to it. */
+  eventTypes?: Array<string> | null | undefined;
   /** The connection to change. */
   id: string | number;
   /** As on create; null restores the server default. */

@@ -6,6 +6,7 @@ import { Migration20261201000000_connection_pumps } from './Migration20261201000
 import { Migration20261202000000_test_sends } from './Migration20261202000000_test_sends.ts';
 import { Migration20261202010000_worker_heartbeats } from './Migration20261202010000_worker_heartbeats.ts';
 import { Migration20261202010100_delivery_leases } from './Migration20261202010100_delivery_leases.ts';
+import { Migration20261210000000_portal } from './Migration20261210000000_portal.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202000000_test_sends', class: Migration20261202000000_test_sends },
   { name: 'Migration20261202010000_worker_heartbeats', class: Migration20261202010000_worker_heartbeats },
   { name: 'Migration20261202010100_delivery_leases', class: Migration20261202010100_delivery_leases },
+  { name: 'Migration20261210000000_portal', class: Migration20261210000000_portal },
 ];

@@ -4,6 +4,8 @@ import { ApiKey, type ApiKeyKind } from './api-key.entity.ts';
 import { generateKey, hashKey } from './keys.ts';
 import type { Principal } from './principal.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import type { PortalCapability } from '../portal/capabilities.ts';
+import { PORTAL_TOKEN_PREFIX } from '../portal/portal-session.service.ts';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
@@ -13,10 +15,20 @@ const FIND_KEY = preparedStatement('switchyard_find_key', `
   from api_keys k left join workspaces w on w.id = k.workspace_id
   where k.hash = ? and k.revoked_at is null`);
 
-/** Resolves an `Authorization` header to a principal; null when absent, unknown or revoked. */
+// A portal token counts only while its session is neither revoked nor expired.
+const FIND_PORTAL_SESSION = preparedStatement('switchyard_find_portal_session', `
+  select s.id, s.workspace_id, s.capabilities, s.expires_at, w.routing_version
+  from portal_sessions s join workspaces w on w.id = s.workspace_id
+  where s.token_hash = ? and s.revoked_at is null and s.expires_at > now()`);
+
+/**
+ * Resolves an `Authorization` header to a principal: an API key, or a portal session's token;
+ * null when absent, unknown, revoked or (a portal session) expired.
+ */
 export async function authenticate(em: EntityManager, authorization: string | undefined | null): Promise<Principal | null> {
   const token = authorization?.match(BEARER)?.[1];
   if (!token) return null;
+  if (token.startsWith(PORTAL_TOKEN_PREFIX)) return authenticatePortalSession(em, token);
   const [key] = await runPrepared<{ id: string; kind: ApiKeyKind; workspace_id: string | null; routing_version: number | null }>(
     em,
     FIND_KEY,
@@ -24,6 +36,22 @@ export async function authenticate(em: EntityManager, authorization: string | un
   );
   if (!key) return null;
   return { keyId: key.id, kind: key.kind, workspaceId: key.workspace_id, routingVersion: key.routing_version ?? 0 };
+}
+
+async function authenticatePortalSession(em: EntityManager, token: string): Promise<Principal | null> {
+  const [session] = await runPrepared<{ id: string; workspace_id: string; capabilities: PortalCapability[]; expires_at: Date; routing_version: number }>(
+    em,
+    FIND_PORTAL_SESSION,
+    [hashKey(token)],
+  );
+  if (!session) return null;
+  return {
+    keyId: session.id,
+    kind: 'PORTAL',
+    workspaceId: session.workspace_id,
+    routingVersion: session.routing_version,
+    portal: { capabilities: session.capabilities, expiresAt: new Date(session.expires_at) },
+  };
 }
 
 /** Creates a key; the plaintext is returned this once and only its hash is stored. */

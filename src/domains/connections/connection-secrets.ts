@@ -10,11 +10,11 @@ import { parseInput } from '../validation.ts';
 export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
 
 /**
- * Adds a fresh signing secret to `connection` and returns its plaintext: the only time it
- * leaves the service. Flushing is the caller's.
+ * Adds a signing secret to `connection`, the one given (already validated) or a fresh one, and
+ * returns its plaintext. Flushing is the caller's.
  */
-export function addSigningSecret(em: EntityManager, connection: Connection): string {
-  const secret = generateSecret();
+export function addSigningSecret(em: EntityManager, connection: Connection, chosen?: string | null): string {
+  const secret = chosen ?? generateSecret();
   em.create(ConnectionSecret, { connection, secret, hint: secretHint(secret) });
   return secret;
 }
@@ -31,6 +31,25 @@ export async function liveSigningSecrets(em: EntityManager, connectionId: string
     { orderBy: { createdAt: 'desc', id: 'desc' }, fields: ['secret'], disableIdentityMap: true },
   );
   return secrets.map((row) => row.secret);
+}
+
+/**
+ * The connection's current signing secret (its newest live one) in plaintext, for a caller
+ * allowed to reveal it; null when it has none. The only reader of a secret outside the engine.
+ */
+export async function revealSigningSecret(
+  em: EntityManager,
+  workspaceId: string,
+  connectionId: string,
+  now: Date = new Date(),
+): Promise<{ signingSecret: string; createdAt: Date } | null> {
+  if (!(await em.count(Connection, { id: connectionId, workspace: workspaceId }))) throw new NotFoundError('Connection', connectionId);
+  const current = await em.findOne(
+    ConnectionSecret,
+    { connection: connectionId, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
+    { orderBy: { createdAt: 'desc', id: 'desc' }, disableIdentityMap: true },
+  );
+  return current ? { signingSecret: current.secret, createdAt: current.createdAt } : null;
 }
 
 /** The masked hint of each connection's newest live secret, in one query. */

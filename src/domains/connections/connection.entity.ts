@@ -22,6 +22,8 @@ export const Connection = defineEntity({
     id: p.uuid().primary().onCreate(() => newId()),
     workspace: p.manyToOne(Workspace).deleteRule('cascade'),
     name: p.string().length(100),
+    /** For people: what the endpoint is for. */
+    description: p.text().default(''),
     kind: p.enum(CONNECTION_KINDS).nativeEnumName('connection_kind'),
     status: p.enum(CONNECTION_STATUSES).nativeEnumName('connection_status').default('ACTIVE'),
     config: p.json<WebhookConfig>(),

@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { Connection, CONNECTION_KINDS, type ConnectionKind } from './connection.entity.ts';
 import { addSigningSecret } from './connection-secrets.ts';
 import { webhookConfig, webhookConfigSchema } from './webhook-config.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
 import { unparkDeliveries } from '../deliveries/unpark.ts';
 import { addJobs, connectionPumpJob } from '../deliveries/job-specs.ts';
+import { eventTypePatterns } from '../rules/rule.service.ts';
+import { routeEventTypes } from '../rules/connection-event-types.ts';
+import { signingSecretProblem } from '../signing/standard-webhooks.ts';
 
 /** Kinds the delivery engine can deliver today; the others are in the enum so clients are ready. */
 export const DELIVERABLE_KINDS: readonly ConnectionKind[] = ['WEBHOOK'];
@@ -20,6 +23,15 @@ export function effectiveRetrySchedule(connection: Pick<Connection, 'retrySchedu
 const WEEK = 7 * 24 * 3600;
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const description = z.string().trim().max(500, 'must be at most 500 characters').nullish();
+
+const signingSecret = z
+  .string()
+  .superRefine((secret, context) => {
+    const problem = signingSecretProblem(secret);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  })
+  .nullish();
 
 /** Delivery policy fields; `null` means "back to the default". */
 const policy = {
@@ -36,14 +48,37 @@ const policy = {
 
 type Policy = { [K in keyof typeof policy]?: z.infer<(typeof policy)[K]> };
 
-interface TargetOptions {
+/** Delivery policy a workspace's own engineers set; a customer in the portal may not change it. */
+const OWNER_ONLY_POLICY = ['retryScheduleSeconds', 'timeoutSeconds', 'maxConcurrency', 'ordered'] as const;
+
+export interface ConnectionOptions {
   /** `config.allowPrivateTargets` */
   allowPrivateTargets: boolean;
+  /** The change comes from a portal session: the owner-only policy fields are refused. (Default: false) */
+  fromPortal?: boolean;
 }
 
-function createInput(options: TargetOptions) {
+function refuseOwnerOnlyPolicy(input: unknown, options: ConnectionOptions): void {
+  if (!options.fromPortal || typeof input !== 'object' || input === null) return;
+  const given = OWNER_ONLY_POLICY.filter((field) => (input as Record<string, unknown>)[field] !== undefined);
+  if (given.length) {
+    throw new ValidationError(
+      given.map((field) => ({ path: ['input', field], message: 'is set by the workspace owner and cannot be changed from the portal' })),
+    );
+  }
+}
+
+function createInput(options: ConnectionOptions) {
   return z
-    .object({ name, kind: z.enum(CONNECTION_KINDS), webhook: webhookConfigSchema(options).nullish(), ...policy })
+    .object({
+      name,
+      description,
+      kind: z.enum(CONNECTION_KINDS),
+      webhook: webhookConfigSchema(options).nullish(),
+      signingSecret,
+      eventTypes: eventTypePatterns.nullish(),
+      ...policy,
+    })
     .superRefine((input, context) => {
       if (!DELIVERABLE_KINDS.includes(input.kind)) {
         context.addIssue({
@@ -80,15 +115,17 @@ function nameTaken(connectionName: string): ConflictError {
 }
 
 /**
- * Creates a connection with its first signing secret, whose plaintext is returned this once;
- * afterwards only `signingSecretHint` shows.
+ * Creates a connection with its first signing secret (the `signingSecret` given, or a generated
+ * one), whose plaintext is returned this once; afterwards only `signingSecretHint` shows. With
+ * `eventTypes`, a rule routing those patterns to it is created in the same transaction.
  */
 export async function createConnection(
   em: EntityManager,
   workspaceId: string,
   input: unknown,
-  options: TargetOptions,
+  options: ConnectionOptions,
 ): Promise<{ connection: Connection; signingSecret: string }> {
+  refuseOwnerOnlyPolicy(input, options);
   const data = parseInput(createInput(options), input);
   if (await em.count(Connection, { workspace: workspaceId, name: data.name })) throw nameTaken(data.name);
   return saving(data.name, () =>
@@ -97,11 +134,13 @@ export async function createConnection(
         workspace: workspaceId,
         name: data.name,
         kind: data.kind,
+        description: data.description ?? '',
         config: webhookConfig(data.webhook!),
       });
       applyPolicy(connection, data);
-      const signingSecret = addSigningSecret(tx, connection);
-      return { connection, signingSecret };
+      const secret = addSigningSecret(tx, connection, data.signingSecret);
+      if (data.eventTypes) await routeEventTypes(tx, workspaceId, connection, data.eventTypes);
+      return { connection, signingSecret: secret };
     }),
   );
 }
@@ -115,7 +154,8 @@ export async function getConnection(em: EntityManager, workspaceId: string, id: 
 
 /**
  * Changes the fields present in `input`; the kind stays. `webhook.headers`, when left out, keeps
- * the stored headers, and a masked header value sent back keeps its stored value. Switching
+ * the stored headers, and a masked header value sent back keeps its stored value. `eventTypes`
+ * changes the patterns of the connection's one rule (made if it has none). Switching
  * `ordered` queues the connection's pump now, in the same transaction: a run waiting for an
  * ordered head's retry would otherwise hold the backlog that may now go in parallel.
  */
@@ -124,18 +164,27 @@ export async function updateConnection(
   workspaceId: string,
   id: string,
   input: unknown,
-  options: TargetOptions,
+  options: ConnectionOptions,
 ): Promise<Connection> {
+  refuseOwnerOnlyPolicy(input, options);
   const connection = await getConnection(em, workspaceId, id);
-  const schema = z.object({ name: name.nullish(), webhook: webhookConfigSchema(options, connection.config).nullish(), ...policy });
+  const schema = z.object({
+    name: name.nullish(),
+    description,
+    webhook: webhookConfigSchema(options, connection.config).nullish(),
+    eventTypes: eventTypePatterns.nullish(),
+    ...policy,
+  });
   const data = parseInput(schema, input);
   if (data.name && data.name !== connection.name) {
     if (await em.count(Connection, { workspace: workspaceId, name: data.name })) throw nameTaken(data.name);
     connection.name = data.name;
   }
+  if (data.description != null) connection.description = data.description;
   if (data.webhook) connection.config = webhookConfig(data.webhook, connection.config);
   const wasOrdered = connection.ordered;
   applyPolicy(connection, data);
+  if (data.eventTypes) await routeEventTypes(em, workspaceId, connection, data.eventTypes);
   await saving(connection.name, () =>
     em.transactional(async (tx) => {
       await tx.flush();

@@ -8,6 +8,7 @@ import { sendWebhook } from './http/send-webhook.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
 import { defaultBody } from './webhook-body.ts';
+import { maskedHeaders } from '../connections/webhook-config.ts';
 
 /**
  * The attempt of a delivery already claimed: shape and sign the body, send it, record what
@@ -32,10 +33,8 @@ async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult
     return { ok: false, url, startedAt, durationMs: Date.now() - startedAt.getTime(), errorClass: 'EXPRESSION', error: (error as Error).message };
   }
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = {
-    ...plan.connection.webhook.headers,
-    ...signedHeaders(plan.secrets, encodeId('Delivery', plan.deliveryId), timestamp, body),
-  };
+  const signed = signedHeaders(plan.secrets, encodeId('Delivery', plan.deliveryId), timestamp, body);
+  const headers = { ...plan.connection.webhook.headers, ...signed };
   const response = await sendWebhook(
     { url, headers, body },
     {
@@ -54,5 +53,9 @@ async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult
     retryAfterSeconds: response.retryAfterSeconds,
     errorClass: response.errorClass,
     error: response.error,
+    // The signature is no secret (receivers get it, and it proves nothing about other bodies):
+    // shown whole, it lets a customer debug their verification.
+    requestHeaders: { ...maskedHeaders(response.requestHeaders), ...signed },
+    ...(plan.transform ? { requestBody: body } : {}),
   };
 }

@@ -30,6 +30,10 @@ export const Attempt = defineEntity({
     errorClass: p.enum(ATTEMPT_ERROR_CLASSES).nativeEnumName('attempt_error_class').nullable(),
     error: p.text().nullable(),
     startedAt: p.datetime(),
+    /** The headers sent, credentials masked; null when no request was made. */
+    requestHeaders: p.json<Record<string, string>>().nullable(),
+    /** The body a rule's transform produced; null for the default body, rebuilt from the event when shown. */
+    requestBody: p.text().nullable(),
   },
   indexes: [{ properties: ['delivery', 'attempt'] }, { properties: ['workspace', 'startedAt'] }],
 });

@@ -23,6 +23,10 @@ export interface AttemptResult {
   retryAfterSeconds?: number;
   errorClass?: AttemptErrorClass;
   error?: string;
+  /** The request's headers as recorded (credentials masked); absent when no request was made. */
+  requestHeaders?: Record<string, string>;
+  /** The body a transform produced; absent for the default body, which is rebuilt from the event. */
+  requestBody?: string;
 }
 
 export type AttemptOutcome =
@@ -79,6 +83,8 @@ interface WriteAttemptParams {
   error: string | null;
   lastError: string | null;
   startedAt: Date;
+  requestHeaders: string | null;
+  requestBody: string | null;
   status: DeliveryStatus;
   nextAttemptAt: Date | null;
   parked: boolean;
@@ -91,9 +97,9 @@ interface WriteAttemptParams {
  */
 const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attempt', `with inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
-                             response_excerpt, error_class, error, started_at)
+                             response_excerpt, error_class, error, started_at, request_headers, request_body)
        values (:attemptId, :workspaceId, :deliveryId, :attempt, :chain, :attemptStatus, :statusCode, :durationMs, :url,
-               :responseExcerpt, :errorClass, :error, :startedAt)
+               :responseExcerpt, :errorClass, :error, :startedAt, :requestHeaders::jsonb, :requestBody)
        returning id),
      moved as (
        update deliveries set status = :status, next_attempt_at = :nextAttemptAt,
@@ -129,6 +135,8 @@ async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: Attemp
     error: result.error ?? null,
     lastError: result.ok ? null : describeFailure(result),
     startedAt: result.startedAt,
+    requestHeaders: result.requestHeaders ? JSON.stringify(result.requestHeaders) : null,
+    requestBody: result.requestBody ?? null,
     status,
     nextAttemptAt,
     parked,

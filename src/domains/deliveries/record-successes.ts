@@ -18,6 +18,8 @@ interface SuccessRow {
   request_url: string;
   response_excerpt: string | null;
   started_at: Date;
+  request_headers: Record<string, string> | null;
+  request_body: string | null;
 }
 
 interface WriteSuccessesParams {
@@ -37,12 +39,12 @@ interface WriteSuccessesParams {
 const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_successes', `with rows as (
        select * from json_to_recordset(:rows::json) as r(
          id uuid, workspace_id uuid, delivery_id uuid, lease uuid, attempt int, chain int, status_code int, duration_ms int,
-         request_url text, response_excerpt text, started_at timestamptz)),
+         request_url text, response_excerpt text, started_at timestamptz, request_headers jsonb, request_body text)),
      inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
-                             response_excerpt, error_class, error, started_at)
+                             response_excerpt, error_class, error, started_at, request_headers, request_body)
        select id, workspace_id, delivery_id, attempt, chain, 'SUCCEEDED', status_code, duration_ms, request_url,
-              response_excerpt, null, null, started_at
+              response_excerpt, null, null, started_at, request_headers, request_body
        from rows),
      moved as (
        update deliveries d set status = 'SUCCEEDED', next_attempt_at = null, parked_at = null,
@@ -78,6 +80,8 @@ export async function recordSuccess(em: EntityManager, plan: AttemptPlan, result
     request_url: result.url,
     response_excerpt: result.responseExcerpt ?? null,
     started_at: result.startedAt,
+    request_headers: result.requestHeaders ?? null,
+    request_body: result.requestBody ?? null,
   });
 }
 

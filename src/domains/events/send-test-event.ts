@@ -6,6 +6,7 @@ import { getConnection } from '../connections/connection.service.ts';
 import { Delivery } from '../deliveries/delivery.entity.ts';
 import { addJobs, connectionPumpJob } from '../deliveries/job-specs.ts';
 import { EventType } from '../event-types/event-type.entity.ts';
+import { examplePayload } from '../event-types/example-payload.ts';
 import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { checkPayload } from './check-payload.ts';
@@ -32,7 +33,7 @@ export interface TestSend {
  * marked `test` on both and with `"test": true` in the default body, so the receiver can tell.
  * It bypasses the rules (no other connection gets it, no transform shapes it) and takes no
  * number from the workspace's sequence (it has 0), so real receivers see no gap. Without a
- * payload it sends the first of the event type's JSON Schema `examples`, or `{}`; a payload
+ * payload it sends the event type's example payload (`examplePayload`), or `{}`; a payload
  * given is checked like an emitted one. A paused connection's test waits, like any delivery.
  * `input.connectionId` is the storage id.
  */
@@ -45,7 +46,8 @@ export async function sendTestEvent(
   const { workspaceId } = context;
   const data = parseInput(sendTestEventInput, input);
   const connection = await getConnection(em, workspaceId, data.connectionId);
-  const payload = data.payload === undefined ? await examplePayload(em, workspaceId, data.type) : data.payload;
+  const eventType = data.payload === undefined ? await em.findOne(EventType, { workspace: workspaceId, name: data.type }) : null;
+  const payload = data.payload !== undefined ? data.payload : eventType ? await examplePayload(em, eventType) : {};
   const issues = await checkPayload(routingSnapshot(em, workspaceId, context.routingVersion), config, data.type, payload, ['input']);
   if (issues.length > 0) throw new ValidationError(issues);
 
@@ -87,9 +89,3 @@ export async function sendTestEvent(
   return { event: toRecord(event), delivery };
 }
 
-/** The first example the event type's JSON Schema gives, or `{}`. */
-async function examplePayload(em: EntityManager, workspaceId: string, type: string): Promise<unknown> {
-  const eventType = await em.findOne(EventType, { workspace: workspaceId, name: type });
-  const examples = eventType?.schema?.examples;
-  return Array.isArray(examples) && examples.length > 0 ? examples[0] : {};
-}

@@ -13,7 +13,8 @@ export const MAX_PATTERNS = 50;
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 
-const eventTypes = z
+/** 1 to 50 event-type patterns, each checked, duplicates dropped. */
+export const eventTypePatterns = z
   .array(
     z
       .string()
@@ -86,8 +87,8 @@ const fields = {
   enabled: z.boolean().nullish(),
 };
 
-const createInput = z.object({ name, eventTypes, connectionId: z.string(), ...fields });
-const updateInput = z.object({ name: name.nullish(), eventTypes: eventTypes.nullish(), connectionId: z.string().optional(), ...fields });
+const createInput = z.object({ name, eventTypes: eventTypePatterns, connectionId: z.string(), ...fields });
+const updateInput = z.object({ name: name.nullish(), eventTypes: eventTypePatterns.nullish(), connectionId: z.string().optional(), ...fields });
 
 function nameTaken(ruleName: string): ConflictError {
   return new ConflictError(['input', 'name'], `a rule named "${ruleName}" already exists in this workspace`);

@@ -13,6 +13,22 @@ export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
+/** Bytes of key a signing secret may carry, as the Standard Webhooks spec allows. (Default: 24 to 64) */
+export const SECRET_BYTES = { min: 24, max: 64 } as const;
+
+/**
+ * Why `secret` is not a signing secret Standard Webhooks libraries accept, or null when it is:
+ * `whsec_` then standard base64 of 24 to 64 bytes.
+ */
+export function signingSecretProblem(secret: string): string | null {
+  const problem = `must be "${SECRET_PREFIX}" followed by the base64 of ${SECRET_BYTES.min} to ${SECRET_BYTES.max} random bytes`;
+  if (!secret.startsWith(SECRET_PREFIX)) return problem;
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return problem;
+  const bytes = Buffer.from(encoded, 'base64').length;
+  return bytes >= SECRET_BYTES.min && bytes <= SECRET_BYTES.max ? null : problem;
+}
+
 /** The masked form shown after creation, e.g. `whsec_…Xk9=`. */
 export function secretHint(secret: string): string {
   return `${SECRET_PREFIX}…${secret.slice(-4)}`;

@@ -54,6 +54,8 @@ export interface SendResult {
   errorClass?: AttemptErrorClass;
   /** One line for people saying what went wrong; set exactly when `ok` is false. */
   error?: string;
+  /** The headers of the request, as sent (or as they would have been, had the target not been refused). */
+  requestHeaders: Record<string, string>;
 }
 
 /**
@@ -65,7 +67,14 @@ export interface SendResult {
 export async function sendWebhook(webhook: WebhookRequest, options: SendOptions): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const failed = (errorClass: AttemptErrorClass, error: string): SendResult => ({ ok: false, durationMs: elapsed(), errorClass, error });
+  const headers = requestHeaders(webhook.headers);
+  const failed = (errorClass: AttemptErrorClass, error: string): SendResult => ({
+    ok: false,
+    durationMs: elapsed(),
+    errorClass,
+    error,
+    requestHeaders: headers,
+  });
 
   let target: URL;
   try {
@@ -85,7 +94,7 @@ export async function sendWebhook(webhook: WebhookRequest, options: SendOptions)
   try {
     const response = await request(target, {
       method: 'POST',
-      headers: requestHeaders(webhook.headers),
+      headers,
       body: webhook.body,
       dispatcher: dispatcherFor(options.allowPrivateTargets),
       signal: deadline.signal,
@@ -99,6 +108,7 @@ export async function sendWebhook(webhook: WebhookRequest, options: SendOptions)
     return {
       ok,
       statusCode,
+      requestHeaders: headers,
       durationMs: elapsed(),
       responseExcerpt,
       ...(responseHeaders && { responseHeaders }),
