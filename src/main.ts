@@ -32,6 +32,11 @@ function stop() {
 const signals = ['SIGINT', 'SIGTERM'] as const;
 for (const signal of signals) process.on(signal, stop);
 
+if (config.role !== 'worker') {
+  // npm install builds the portal; this builds it when that step was skipped or portal/ changed since.
+  const { ensurePortalBuilt } = await import('./server/portal/build.ts');
+  await ensurePortalBuilt((line) => console.log(line));
+}
 switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
 
 if (requested) stop();

@@ -6,7 +6,7 @@ import { generate, loadCodegenConfig } from '@graphql-codegen/cli';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('generated SDK documents', () => {
-  it('match schema/schema.graphql and sdk/operations (run `npm run codegen` when this fails)', async () => {
+  it('match schema/schema.graphql, sdk/operations and the portal\'s operations (run `npm run codegen` when this fails)', async () => {
     const { config } = await loadCodegenConfig({ configFilePath: `${root}codegen.yml` });
     const outputs = await generate({ ...config, cwd: root, silent: true }, false);
     expect(outputs.length).toBeGreaterThan(0);

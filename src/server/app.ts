@@ -9,6 +9,7 @@ import { authenticate } from '../domains/auth/api-key.service.ts';
 import type { Context } from './context.ts';
 import type { Services } from './services.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
+import { handlePortal } from './portal/route.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -55,6 +56,7 @@ export async function startApp(services: Services, listen: { port: number; host:
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
+    if (handlePortal(services, req, res)) return;
     void yoga.handle(req, res);
   });
 

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { connectOrm } from '../../src/db/orm.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { ensurePortalBuilt } from '../../src/server/portal/build.ts';
 
 export const TEMPLATE_DATABASE = 'switchyard_template';
 
@@ -21,6 +22,8 @@ declare module 'vitest' {
  * the template into a database of its own (see `database.ts`).
  */
 export default async function setup(project: TestProject) {
+  // Once, before any test file starts a server: the pages they load are this build.
+  await ensurePortalBuilt();
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const db = await startEmbeddedPostgres({
     dataDir,

@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from './helpers/browser.ts';
+import { startTestServer } from './helpers/server.ts';
+import { startReceiver, type Receiver } from './helpers/receiver.ts';
+import { createRule, createWebhook, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+import { openPortalSession, setPortalSettings } from './helpers/portal.ts';
+
+const server = await startTestServer({ allowPrivateTargets: true });
+let browser: Browser;
+let receiver: Receiver;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  receiver = await startReceiver();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await receiver?.close();
+});
+
+/**
+ * Screenshots for the README: `SWITCHYARD_SCREENSHOTS=docs/screenshots` (npm run screenshots)
+ * writes them there; otherwise they go to a temporary folder, taken and checked all the same.
+ */
+const screenshots = process.env.SWITCHYARD_SCREENSHOTS ?? join(tmpdir(), `switchyard-screenshots-${process.pid}`);
+mkdirSync(screenshots, { recursive: true });
+
+async function shoot(page: Page, name: string): Promise<void> {
+  const png = await page.screenshot({ fullPage: true });
+  expect(png.subarray(1, 4).toString()).toBe('PNG');
+  writeFileSync(join(screenshots, `${name}.png`), png);
+}
+
+async function openPortal(url: string, options: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1100, height: 800 }, colorScheme: options.colorScheme ?? 'light' });
+  const page = await context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+const ownSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+async function catalog(secret: { request: (query: string, variables?: Record<string, unknown>) => Promise<unknown> }, names: string[]) {
+  for (const name of names) {
+    await secret.request(
+      `mutation ($input: UpsertEventTypeInput!) { upsertEventType(input: $input) { __typename } }`,
+      { input: { name, description: `When ${name.split('.')[0]} happens`, schema: { type: 'object', properties: { total: { type: 'integer', examples: [42] } } } } },
+    );
+  }
+}
+
+describe('the portal in a browser', () => {
+  it("adds an endpoint with the customer's own secret, sends a test event, shows it arrive live and its attempt; the receiver verifies the signature", async () => {
+    const ws = await server.seedWorkspace();
+    await catalog(ws.secret, ['order.completed', 'invoice.paid']);
+    const session = await openPortalSession(ws.secret);
+    const page = await openPortal(session.url);
+    await expect.poll(() => page.url()).not.toContain('#');
+    expect(await page.evaluate(() => Object.values(sessionStorage))).toContain(session.token);
+
+    const secret = ownSecret();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
+    await dialog.getByLabel('URL').fill(receiver.url('/portal-hook'));
+    await dialog.getByLabel('Name').fill('Order sync');
+    await dialog.getByRole('radio', { name: 'Use my own secret' }).check();
+    await dialog.getByLabel('Your signing secret').fill(secret);
+    await dialog.getByRole('checkbox', { name: 'All event types' }).uncheck();
+    await dialog.getByRole('checkbox', { name: /order\.completed/ }).check();
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    const added = page.getByRole('dialog', { name: 'Endpoint added' });
+    await expect.poll(() => added.textContent()).toContain(secret);
+    await added.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('heading', { name: 'Order sync' }).waitFor();
+
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    // The delivery appears in the endpoint's log without a reload, and succeeds.
+    const row = page.locator('table.deliveries tbody tr').first();
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('Succeeded');
+    const [request] = await receiver.waitForRequests(1);
+    const verified = new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as { type: string; test?: boolean; data: unknown };
+    expect(verified).toMatchObject({ type: 'order.completed', test: true, data: { total: 42 } });
+
+    await row.getByRole('link', { name: 'order.completed' }).click();
+    await page.getByRole('heading', { name: 'Attempts' }).waitFor();
+    const attempt = page.locator('details.attempt').first();
+    await expect.poll(() => attempt.textContent()).toContain('HTTP 200');
+    expect(await attempt.getByLabel('Request headers').textContent()).toContain(`webhook-signature: ${request!.headers['webhook-signature']}`);
+    expect(JSON.parse((await attempt.getByLabel('Request body').textContent())!)).toEqual(JSON.parse(request!.body));
+  });
+
+  it('replays a failed delivery from the page, and "Replay all failed" replays exactly the filter', async () => {
+    const ws = await server.seedWorkspace();
+    receiver.script({ '/fails': { status: 500, body: 'down for maintenance' } });
+    const hook = await createWebhook(ws.secret, receiver.url('/fails'), { name: 'flaky', retryScheduleSeconds: [0] });
+    await createRule(ws.secret, hook.id, ['*']);
+    const orders = [await emit(ws.secret, { type: 'order.completed', payload: {} }), await emit(ws.secret, { type: 'order.completed', payload: {} })];
+    const invoice = await emit(ws.secret, { type: 'invoice.paid', payload: {} });
+    const ids = [...orders, invoice].map((emitted) => emitted.event.deliveries[0]!.id);
+    for (const id of ids) await deliveryReaches(ws.secret, id, 'DEAD');
+
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.goto(`${new URL(page.url()).origin}${new URL(page.url()).pathname}/deliveries/${ids[2]}`);
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await eventually(async () => ((await getDelivery(ws.secret, ids[2]!)).replays === 1 ? true : undefined), 10_000, 'the replay');
+    await expect.poll(() => page.locator('details.attempt').count(), { timeout: 10_000 }).toBe(2);
+
+    await page.getByRole('link', { name: 'Delivery log' }).first().click();
+    await page.getByLabel('Event type').fill('order.completed');
+    await page.getByLabel('Status').selectOption('DEAD');
+    await expect.poll(() => page.locator('table.deliveries tbody tr').count()).toBe(2);
+    expect(page.url()).toContain('eventType=order.completed');
+    await page.getByRole('button', { name: 'Replay all failed' }).click();
+    await page.getByRole('dialog', { name: 'Replay all failed' }).getByRole('button', { name: 'Replay all failed' }).click();
+    await page.getByText('Replaying 2 failed deliveries').first().waitFor();
+    for (const id of ids.slice(0, 2)) {
+      await eventually(async () => ((await getDelivery(ws.secret, id)).replays === 1 ? true : undefined), 10_000, `replay of ${id}`);
+    }
+    expect((await getDelivery(ws.secret, ids[2]!)).replays).toBe(1);
+  });
+
+  it('shows a [VIEW] session no edit control, and the API refuses its token a mutation', async () => {
+    const ws = await server.seedWorkspace();
+    const hook = await createWebhook(ws.secret, receiver.url('/view'), { name: 'read only' });
+    const session = await openPortalSession(ws.secret, { capabilities: ['VIEW'] });
+    const page = await openPortal(session.url);
+    await page.getByRole('link', { name: 'read only' }).click();
+    await page.getByRole('heading', { name: 'Signing secret' }).waitFor();
+    for (const name of ['Add endpoint', 'Edit endpoint', 'Pause endpoint', 'Delete endpoint', 'Reveal', 'Rotate secret', 'Send test event', 'Replay all failed']) {
+      expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    }
+    const token = await page.evaluate(() => Object.values(sessionStorage).find((value) => value.startsWith('sy_ps_')));
+    const response = await server.as(token).raw(`mutation ($id: ID!) { pauseConnection(input: { id: $id }) { __typename } }`, { id: hook.id });
+    expect(response.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('shows "Session expired" for an expired or revoked session, and a session of workspace A nothing of B', async () => {
+    const a = await server.seedWorkspace();
+    const b = await server.seedWorkspace();
+    await createWebhook(a.secret, receiver.url('/a'), { name: 'ours' });
+    const theirs = await createWebhook(b.secret, receiver.url('/b'), { name: 'theirs' });
+    const session = await openPortalSession(a.secret, { expiresInSeconds: 300 });
+    const page = await openPortal(session.url);
+    await page.getByRole('link', { name: 'ours' }).waitFor();
+    expect(await page.getByText('theirs').count()).toBe(0);
+    await page.goto(`${new URL(session.url).origin}/portal/s/${session.sessionId}/endpoints/${theirs.id}`);
+    await page.getByText('No such endpoint').waitFor();
+
+    await a.secret.request(`mutation ($ids: [ID!]) { revokePortalSessions(input: { sessionIds: $ids }) { __typename } }`, { ids: [session.sessionId] });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Session expired' }).waitFor();
+
+    const expired = await openPortalSession(a.secret);
+    const expiredPage = await openPortal(expired.url);
+    await expiredPage.getByRole('link', { name: 'ours' }).waitFor();
+    await server.switchyard.services.orm.em.fork().getConnection().execute(`update portal_sessions set expires_at = now() where id = ?`, [
+      expired.sessionId.replace(/^ps_(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5'),
+    ]);
+    await expiredPage.getByRole('link', { name: 'Delivery log' }).first().click();
+    await expiredPage.getByRole('heading', { name: 'Session expired' }).waitFor();
+  });
+
+  it('loads in an iframe of an allowed origin, tells it its height, and is blocked in an iframe of another', async () => {
+    const ws = await server.seedWorkspace();
+    await createWebhook(ws.secret, receiver.url('/framed'), { name: 'framed endpoint' });
+    const session = await openPortalSession(ws.secret);
+    const host = (portalUrl: string) => `<!doctype html><title>Product</title>
+      <script>window.heights = []; addEventListener('message', (event) => { if (event.data && event.data.type === 'switchyard:portal:height') heights.push(event.data.height); });</script>
+      <iframe id="portal" src="${portalUrl}" style="width: 100%; height: 600px"></iframe>`;
+    const product = await listen((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(host(session.url)));
+    const stranger = await listen((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(host(session.url)));
+    try {
+      const allowed = `http://127.0.0.1:${port(product)}`;
+      await setPortalSettings(ws.secret, { allowedOrigins: [allowed], displayName: 'Acme webhooks' });
+
+      const page = await openPortal(`${allowed}/`);
+      const frame = page.frameLocator('#portal');
+      await frame.getByRole('link', { name: 'framed endpoint' }).waitFor();
+      await expect.poll(() => page.evaluate(() => (window as unknown as { heights: number[] }).heights.length)).toBeGreaterThan(0);
+      const heights = await page.evaluate(() => (window as unknown as { heights: number[] }).heights);
+      expect(heights.at(-1)).toBeGreaterThan(100);
+
+      const blocked = await openPortal(`http://localhost:${port(stranger)}/`);
+      await blocked.waitForTimeout(1500);
+      const portalFrame = blocked.frames().find((candidate) => candidate !== blocked.mainFrame());
+      // Chromium replaces a frame its frame-ancestors refuses with its own error page.
+      expect(portalFrame?.url()).toMatch(/^chrome-error:/);
+      expect(await blocked.evaluate(() => (window as unknown as { heights: number[] }).heights.length)).toBe(0);
+    } finally {
+      product.close();
+      stranger.close();
+    }
+  });
+
+  it('reads at 360 px wide, names every control, and works from the keyboard', async () => {
+    const ws = await server.seedWorkspace();
+    await catalog(ws.secret, ['order.completed']);
+    await createWebhook(ws.secret, receiver.url('/narrow'), { name: 'narrow endpoint' });
+    const page = await openPortal((await openPortalSession(ws.secret)).url, { width: 360 });
+    await page.getByRole('link', { name: 'narrow endpoint' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+
+    await page.keyboard.press('Tab');
+    let reached = false;
+    for (let presses = 0; presses < 15 && !reached; presses++) {
+      reached = (await page.evaluate(() => document.activeElement?.textContent)) === 'Add endpoint';
+      if (!reached) await page.keyboard.press('Tab');
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
+    await dialog.getByLabel('URL').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    const unnamed = (await page.locator('body').ariaSnapshot()).split('\n').filter((line) => /- (button|link|textbox|combobox|checkbox|radio)\s*(\[.*\])?:?\s*$/.test(line));
+    expect(unnamed).toEqual([]);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+  });
+
+  it('takes screenshots of the endpoints, the delivery log and an attempt, light and dark', async () => {
+    const ws = await server.seedWorkspace();
+    await catalog(ws.secret, ['order.completed', 'invoice.paid']);
+    await setPortalSettings(ws.secret, { displayName: 'Acme webhooks', brandColor: '#0f766e' });
+    receiver.script({ '/billing': { status: 503, body: '{"error":"maintenance"}' }, '/orders': { status: 200, body: '{"ok":true}' } });
+    const orders = await createWebhook(ws.secret, receiver.url('/orders'), { name: 'Order sync', headers: { authorization: 'Bearer a-very-long-private-token' } });
+    await createRule(ws.secret, orders.id, ['order.*']);
+    const billing = await createWebhook(ws.secret, receiver.url('/billing'), { name: 'Billing', retryScheduleSeconds: [0, 0, 0] });
+    await createRule(ws.secret, billing.id, ['invoice.*']);
+    const delivered = await emit(ws.secret, { type: 'order.completed', resourceId: 'ord_1042', payload: { total: 4200, currency: 'EUR' } });
+    const failed = await emit(ws.secret, { type: 'invoice.paid', resourceId: 'inv_77', payload: { amount: 990 } });
+    await deliveryReaches(ws.secret, delivered.event.deliveries[0]!.id, 'SUCCEEDED');
+    await deliveryReaches(ws.secret, failed.event.deliveries[0]!.id, 'DEAD');
+    const session = await openPortalSession(ws.secret);
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const page = await openPortal(session.url, { colorScheme });
+      await page.getByRole('link', { name: 'Order sync' }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(colorScheme);
+      await shoot(page, `endpoints-${colorScheme}`);
+      await page.getByRole('link', { name: 'Billing' }).first().click();
+      await page.getByRole('heading', { name: 'Send test event' }).waitFor();
+      await shoot(page, `endpoint-${colorScheme}`);
+      await page.getByRole('link', { name: 'Delivery log' }).first().click();
+      await expect.poll(() => page.locator('table.deliveries tbody tr').count()).toBe(2);
+      await shoot(page, `delivery-log-${colorScheme}`);
+      await page.getByRole('link', { name: 'invoice.paid' }).click();
+      await expect.poll(() => page.locator('details.attempt').count()).toBe(3);
+      await shoot(page, `attempt-${colorScheme}`);
+      await page.context().close();
+    }
+  });
+});
+
+function listen(handler: Parameters<typeof createServer>[1]): Promise<Server> {
+  return new Promise((resolve) => {
+    const listening = createServer(handler!);
+    listening.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+}
+
+function port(listening: Server): number {
+  return (listening.address() as { port: number }).port;
+}
