@@ -222,3 +222,19 @@ describe('revokePortalSessions', () => {
     expect((await server.as(theirs.token).raw(CONNECTIONS)).errors).toBeUndefined();
   });
 });
+
+describe('the SDK', () => {
+  it('opens a portal session, sets the portal settings and revokes the session', async () => {
+    const { createClient } = await import('../sdk/src/index.ts');
+    const ws = await server.seedWorkspace();
+    const switchyard = createClient({ url: server.switchyard.url!, apiKey: ws.secretKey });
+    const settings = await switchyard.portal.updateSettings({ allowedOrigins: ['https://app.example.com'], displayName: 'Acme' });
+    expect(settings).toEqual({ allowedOrigins: ['https://app.example.com'], displayName: 'Acme', brandColor: null, logoUrl: null });
+    const session = await switchyard.portal.createSession({ capabilities: ['VIEW', 'REPLAY'], expiresInSeconds: 600 });
+    expect(session.capabilities).toEqual(['VIEW', 'REPLAY']);
+    expect((await server.as(session.token).raw(CONNECTIONS)).errors).toBeUndefined();
+    expect(await switchyard.portal.revokeSessions([session.sessionId])).toEqual([session.sessionId]);
+    expect(codeOf(await server.as(session.token).raw(CONNECTIONS))).toBe('UNAUTHENTICATED');
+    await switchyard.close();
+  });
+});

@@ -5,6 +5,8 @@ import type {
   CreateWorkspaceMutation,
   CreateConnectionMutation,
   SendTestEventMutation,
+  CreatePortalSessionMutation,
+  UpdatePortalSettingsMutation,
   UpdateConnectionInput,
   UpdateRuleInput,
 } from './generated/graphql.ts';
@@ -18,6 +20,9 @@ export type {
   CreateConnectionInput,
   CreateRuleInput,
   CreateWorkspaceInput,
+  CreatePortalSessionInput,
+  PortalCapability,
+  UpdatePortalSettingsInput,
   DeliveryAttemptFieldsFragment as DeliveryAttempt,
   DeliveryFieldsFragment as Delivery,
   DeliveryFilter,
@@ -59,3 +64,9 @@ export interface ListOptions {
   /** `nextCursor` of the previous page. */
   cursor?: string | null;
 }
+
+/** What `portal.createSession` returns: the URL that opens the portal, and the token, shown this once. */
+export type PortalSession = Omit<Success<CreatePortalSessionMutation['createPortalSession'], 'CreatePortalSessionPayload'>, '__typename'>;
+
+/** A workspace's portal settings. */
+export type PortalSettings = Success<UpdatePortalSettingsMutation['updatePortalSettings'], 'UpdatePortalSettingsPayload'>['portalSettings'];
