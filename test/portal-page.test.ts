@@ -221,6 +221,12 @@ describe('the portal in a browser', () => {
     expect(unnamed).toEqual([]);
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
+
+    for (const link of ['narrow endpoint', 'Delivery log']) {
+      await page.getByRole('link', { name: link }).first().click();
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), link).toBeLessThanOrEqual(360);
+    }
   });
 
   it('takes screenshots of the endpoints, the delivery log and an attempt, light and dark', async () => {
