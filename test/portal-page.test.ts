@@ -78,6 +78,8 @@ describe('the portal in a browser', () => {
     await expect.poll(() => added.textContent()).toContain(secret);
     await added.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('heading', { name: 'Order sync' }).waitFor();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await expect.poll(() => page.getByLabel('Signing secret', { exact: true }).and(page.locator('code')).textContent()).toBe(secret);
 
     await page.getByRole('button', { name: 'Send test event' }).click();
     // The delivery appears in the endpoint's log without a reload, and succeeds.
@@ -123,6 +125,30 @@ describe('the portal in a browser', () => {
       await eventually(async () => ((await getDelivery(ws.secret, id)).replays === 1 ? true : undefined), 10_000, `replay of ${id}`);
     }
     expect((await getDelivery(ws.secret, ids[2]!)).replays).toBe(1);
+  });
+
+  it('edits, pauses, resumes and deletes an endpoint', async () => {
+    const ws = await server.seedWorkspace();
+    const hook = await createWebhook(ws.secret, receiver.url('/edit'), { name: 'to edit' });
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.getByRole('link', { name: 'to edit' }).click();
+    await page.getByRole('button', { name: 'Edit endpoint' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit endpoint' });
+    await dialog.getByLabel('Name').fill('edited');
+    await dialog.getByLabel('Description').fill('now with a description');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'edited' }).waitFor();
+    await page.getByRole('button', { name: 'Pause endpoint' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This endpoint is paused' }).waitFor();
+    const read = () => ws.secret.request(`query ($id: ID!) { connection(id: $id) { ... on Connection { name description status } } }`, { id: hook.id });
+    expect((await read()).connection).toEqual({ name: 'edited', description: 'now with a description', status: 'PAUSED' });
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.getByRole('button', { name: 'Pause endpoint' }).waitFor();
+    expect((await read()).connection.status).toBe('ACTIVE');
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    await page.getByRole('dialog', { name: 'Delete endpoint' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
+    expect((await read()).connection).toEqual({});
   });
 
   it('shows a [VIEW] session no edit control, and the API refuses its token a mutation', async () => {
@@ -248,8 +274,10 @@ describe('the portal in a browser', () => {
       await page.getByRole('link', { name: 'Order sync' }).waitFor();
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(colorScheme);
       await shoot(page, `endpoints-${colorScheme}`);
+      expect(await page.getByText('Acme webhooks').count()).toBe(1);
       await page.getByRole('link', { name: 'Billing' }).first().click();
       await page.getByRole('heading', { name: 'Send test event' }).waitFor();
+      expect(await page.getByRole('alert').filter({ hasText: 'This endpoint is failing' }).textContent()).toContain('HTTP 503');
       await shoot(page, `endpoint-${colorScheme}`);
       await page.getByRole('link', { name: 'Delivery log' }).first().click();
       await expect.poll(() => page.locator('table.deliveries tbody tr').count()).toBe(2);
