@@ -238,3 +238,21 @@ describe('the SDK', () => {
     await switchyard.close();
   });
 });
+
+describe('a portal session stream', () => {
+  it('is closed with 4403 when its session expires', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = await server.seedWorkspace();
+    const session = await openPortalSession(ws.secret);
+    await db.query(`update portal_sessions set expires_at = now() + interval '1500 milliseconds' where token_hash = encode(sha256($1::bytea), 'hex')`, [session.token]);
+    const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => socket.on('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${session.token}` } }));
+    const acked = await new Promise<string>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)).type)));
+    expect(acked).toBe('connection_ack');
+    const started = Date.now();
+    expect(await closed).toBe(4403);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

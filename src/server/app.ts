@@ -10,6 +10,7 @@ import type { Context } from './context.ts';
 import type { Services } from './services.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
+import { closeAtExpiry } from './portal/session-expiry.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -66,6 +67,7 @@ export async function startApp(services: Services, listen: { port: number; host:
     {
       onConnect: async (ctx) => {
         const principal = await authenticate(services.orm.em.fork(), ctx.connectionParams?.authorization);
+        if (principal?.portal) closeAtExpiry(ctx.extra.socket, principal.portal.expiresAt);
         // false closes the socket with 4403 Forbidden.
         return principal !== null;
       },
