@@ -6,6 +6,27 @@ const flag = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** Official base URLs of the vendors Switchyard delivers to; each is replaceable by configuration. */
+export const SLACK_API_URL = 'https://slack.com/api';
+export const SLACK_WEBHOOK_BASE_URL = 'https://hooks.slack.com';
+export const MAILCHIMP_API_URL = 'https://{dc}.api.mailchimp.com/3.0';
+
+/** An absolute http(s) URL without credentials, query or fragment, kept without a trailing slash. */
+const vendorUrl = z.string().transform((raw, context) => {
+  let url: URL;
+  try {
+    url = new URL(raw.replaceAll('{dc}', 'dc'));
+  } catch {
+    context.addIssue({ code: 'custom', message: `must be an absolute http:// or https:// URL, not "${raw}"` });
+    return z.NEVER;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    context.addIssue({ code: 'custom', message: 'must be an http(s) URL without credentials, query or fragment' });
+    return z.NEVER;
+  }
+  return raw.trim().replace(/\/+$/, '');
+});
+
 /**
  * Every setting Switchyard reads, with its environment variable and default.
  * This module is the only reader of `process.env`; everything else receives a `Config`.
@@ -70,6 +91,21 @@ const schema = z.object({
     .optional(),
   /** `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn` or `error`. (Default: info) */
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * `SWITCHYARD_SLACK_API_URL`: base of Slack's Web API, where `chat.postMessage` is called: a
+   * proxy, a sandbox or a test server instead of Slack. (Default: https://slack.com/api)
+   */
+  slackApiUrl: vendorUrl.default(SLACK_API_URL),
+  /**
+   * `SWITCHYARD_SLACK_WEBHOOK_BASE_URL`: where Slack's incoming webhooks live; a SLACK connection's
+   * `webhookUrl` must start with it. (Default: https://hooks.slack.com)
+   */
+  slackWebhookBaseUrl: vendorUrl.default(SLACK_WEBHOOK_BASE_URL),
+  /**
+   * `SWITCHYARD_MAILCHIMP_API_URL`: base of Mailchimp's Marketing API; `{dc}` stands for the data
+   * center named by the API key. (Default: https://{dc}.api.mailchimp.com/3.0)
+   */
+  mailchimpApiUrl: vendorUrl.default(MAILCHIMP_API_URL),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -97,6 +133,9 @@ export const variables: Record<keyof Config, string> = {
   maxSubscriptionsPerSocket: 'SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET',
   publicUrl: 'SWITCHYARD_PUBLIC_URL',
   logLevel: 'SWITCHYARD_LOG_LEVEL',
+  slackApiUrl: 'SWITCHYARD_SLACK_API_URL',
+  slackWebhookBaseUrl: 'SWITCHYARD_SLACK_WEBHOOK_BASE_URL',
+  mailchimpApiUrl: 'SWITCHYARD_MAILCHIMP_API_URL',
 };
 
 export class ConfigError extends Error {

@@ -27,4 +27,14 @@ describe('configuration', () => {
     const undocumented = Object.values(variables).filter((name) => !readme.includes(`| \`${name}\` |`));
     expect(undocumented).toEqual([]);
   });
+
+  it('takes vendor base URLs without a trailing slash, and refuses ones that are not plain http(s) URLs', () => {
+    expect(loadConfig({ SWITCHYARD_SLACK_API_URL: 'http://127.0.0.1:9000/api/' }).slackApiUrl).toBe('http://127.0.0.1:9000/api');
+    expect(loadConfig({}).mailchimpApiUrl).toBe('https://{dc}.api.mailchimp.com/3.0');
+    expect(() => loadConfig({ SWITCHYARD_SLACK_WEBHOOK_BASE_URL: 'ftp://hooks.example', SWITCHYARD_MAILCHIMP_API_URL: 'https://user:pw@x.example' })).toThrow(
+      expect.objectContaining({
+        problems: [expect.stringMatching(/^SWITCHYARD_SLACK_WEBHOOK_BASE_URL: /), expect.stringMatching(/^SWITCHYARD_MAILCHIMP_API_URL: /)],
+      }),
+    );
+  });
 });

@@ -35,7 +35,9 @@ const AttemptStatusRef = builder.enumType('AttemptStatus', {
 const AttemptErrorClassRef = builder.enumType('AttemptErrorClass', {
   description:
     'Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; ' +
-    'REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule\'s transform failed.',
+    'REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule\'s transform failed; ' +
+    'MAPPING its result (or the event, for a default mapping) does not fit the destination kind; REJECTED the vendor ' +
+    'refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down.',
   values: ATTEMPT_ERROR_CLASSES,
 });
 

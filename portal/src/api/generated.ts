@@ -4,14 +4,18 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-/** Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule's transform failed. */
+/** Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule's transform failed; MAPPING its result (or the event, for a default mapping) does not fit the destination kind; REJECTED the vendor refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down. */
 export type AttemptErrorClass =
+  | 'AUTH'
   | 'CONNECT'
   | 'DNS'
   | 'EXPRESSION'
   | 'HTTP'
+  | 'MAPPING'
   | 'NETWORK'
+  | 'RATE_LIMITED'
   | 'REFUSED_TARGET'
+  | 'REJECTED'
   | 'TIMEOUT'
   | 'TLS';
 

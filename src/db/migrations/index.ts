@@ -7,6 +7,7 @@ import { Migration20261202000000_test_sends } from './Migration20261202000000_te
 import { Migration20261202010000_worker_heartbeats } from './Migration20261202010000_worker_heartbeats.ts';
 import { Migration20261202010100_delivery_leases } from './Migration20261202010100_delivery_leases.ts';
 import { Migration20261210000000_portal } from './Migration20261210000000_portal.ts';
+import { Migration20261215000000_destination_error_classes } from './Migration20261215000000_destination_error_classes.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202010000_worker_heartbeats', class: Migration20261202010000_worker_heartbeats },
   { name: 'Migration20261202010100_delivery_leases', class: Migration20261202010100_delivery_leases },
   { name: 'Migration20261210000000_portal', class: Migration20261210000000_portal },
+  { name: 'Migration20261215000000_destination_error_classes', class: Migration20261215000000_destination_error_classes },
 ];

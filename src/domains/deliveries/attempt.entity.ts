@@ -6,9 +6,15 @@ import { Delivery } from './delivery.entity.ts';
 export const ATTEMPT_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
-/** Why an attempt failed, for receivers' owners and for retry decisions. */
+/**
+ * Why an attempt failed, for receivers' owners and for retry decisions. The last four are the
+ * destination kinds' classifications of a vendor's answer: REJECTED (refused for good), AUTH (the
+ * credentials were refused), RATE_LIMITED (the vendor asked to slow down), MAPPING (the action
+ * input does not fit the kind).
+ */
 export const ATTEMPT_ERROR_CLASSES = [
   'TIMEOUT', 'DNS', 'CONNECT', 'TLS', 'HTTP', 'REFUSED_TARGET', 'EXPRESSION', 'NETWORK',
+  'REJECTED', 'AUTH', 'RATE_LIMITED', 'MAPPING',
 ] as const;
 export type AttemptErrorClass = (typeof ATTEMPT_ERROR_CLASSES)[number];
 

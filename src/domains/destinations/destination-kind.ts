@@ -1,0 +1,140 @@
+/**
+ * How every destination kind plugs into delivery.
+ *
+ * Terminology:
+ * - destination kind: what a connection delivers to (WEBHOOK, SLACK, MAILCHIMP ...) and how; one
+ *   folder each under `src/domains/destinations/`.
+ * - settings: a connection's kind-specific part, split when saved into its `config` (shown to
+ *   clients) and its `credentials` (secret: never returned after they are set, masked hints only).
+ * - action input: what one delivery asks the vendor to do (a message, a list member). A rule's
+ *   transform produces it, or the kind's default mapping does; either way it is checked before
+ *   anything is sent, and a mismatch is a MAPPING failure naming the field.
+ * - report: what one attempt did (the request, the vendor's answer) and the verdict on it.
+ * - verdict: how the vendor's answer is classified: `success`; `retry` (5xx, timeouts, 429 with
+ *   its Retry-After); `rejected` (permanent: the delivery is dead at once with the vendor's
+ *   message); `wait` (the delivery waits for its connection, which a `connection` change stops).
+ *
+ * Everything else (claims, leases, retries, rate limits, isolation, replay, streams, health) is
+ * the engine's and knows nothing of any kind.
+ */
+import type { z } from 'zod';
+import type { ConnectionKind } from '../connections/connection.entity.ts';
+import type { AttemptErrorClass } from '../deliveries/attempt.entity.ts';
+import type { EventRecord } from '../events/event-record.ts';
+import type { VendorClient } from './http/vendor-client.ts';
+import type { VendorUrls } from './vendor-urls.ts';
+
+export type Verdict =
+  | { kind: 'success' }
+  /** Try again on the connection's schedule, or after `retryAfterSeconds` when that is later. */
+  | { kind: 'retry'; retryAfterSeconds?: number }
+  /** The vendor refused this action for good: retrying the same input cannot help. */
+  | { kind: 'rejected' }
+  /** Nothing is wrong with the delivery; it waits until its connection can deliver again. */
+  | { kind: 'wait' };
+
+/** What an answer says about the connection as a whole, beyond this delivery. */
+export type ConnectionChange =
+  /** The destination is gone (an archived channel, a deleted audience): stop until resumed. */
+  | { kind: 'disable'; reason: string }
+  /** The credentials were refused: the connection waits for new ones (`NEEDS_REAUTH`). */
+  | { kind: 'needs-reauth'; reason: string };
+
+/** One attempt of one action: the request made, the answer, and the verdict on it. */
+export interface AttemptReport {
+  verdict: Verdict;
+  connection?: ConnectionChange;
+  /** The request, as a user debugging it needs it; credentials in the URL are masked. */
+  method: string;
+  url: string;
+  startedAt: Date;
+  durationMs: number;
+  /** The HTTP status the vendor answered; absent when no complete answer came. */
+  statusCode?: number;
+  /** The vendor's own error code or title, e.g. `channel_not_found`, `Member In Compliance State`. */
+  vendorCode?: string;
+  /** The start of the vendor's answer, at most 4096 characters. */
+  responseExcerpt?: string;
+  /** Set exactly when the verdict is not `success`. */
+  errorClass?: AttemptErrorClass;
+  /** One line for people saying what went wrong; set with `errorClass`. */
+  error?: string;
+}
+
+/** What saving settings may look at beside the input. */
+export interface SettingsContext {
+  /** `config.allowPrivateTargets`: user-supplied URLs may point at private hosts. */
+  allowPrivateTargets: boolean;
+  vendors: VendorUrls;
+}
+
+/** A connection's settings as stored: the visible config and the secret credentials. */
+export interface StoredSettings<Config, Credentials> {
+  config: Config;
+  credentials: Credentials;
+}
+
+/** The event an action is made from, with the public ids receivers see. */
+export interface ActionEvent extends EventRecord {
+  publicId: string;
+}
+
+/** Everything one action needs to be performed. */
+export interface ActionTarget<Config, Credentials> {
+  config: Config;
+  credentials: Credentials;
+  /** The delivery's public id: the `webhook-id`, the same on every retry and replay. */
+  deliveryId: string;
+  /** The connection's live signing secrets, newest first (what WEBHOOK signs with). */
+  signingSecrets: readonly string[];
+  /** Deadline of the whole action, every request it makes included. */
+  timeoutMs: number;
+  http: VendorClient;
+  vendors: VendorUrls;
+}
+
+/** Limits a kind applies when a connection sets none; a connection may set lower ones only. */
+export interface VendorPolicy {
+  rateLimitPerSecond?: number;
+  maxConcurrency?: number;
+  /** Why these numbers, for the error that refuses higher ones. */
+  reason?: string;
+}
+
+/**
+ * Sends many deliveries' actions in one call when a connection has a backlog. Each item comes back
+ * with a report of its own; `unbatched` hands an item back to be performed on its own.
+ */
+export interface BatchAction<Config, Credentials, Input> {
+  /** Most items in one call. */
+  maxItems: number;
+  /** Whether two items may not share a call (the same email twice, say). */
+  key(input: Input): string;
+  perform(inputs: readonly Input[], target: ActionTarget<Config, Credentials>): Promise<(AttemptReport | 'unbatched')[]>;
+}
+
+/**
+ * One destination kind. `Config` is what clients see, `Credentials` what they never see again,
+ * `Input` the action input a transform or the default mapping produces.
+ */
+export interface DestinationKind<Config, Credentials, Input> {
+  readonly kind: ConnectionKind;
+  /** The field of `createConnection`'s and `updateConnection`'s input that carries the settings. */
+  readonly inputField: string;
+  readonly policy: VendorPolicy;
+  /** The settings' schema; `previous` when updating, so left-out and masked fields keep theirs. */
+  settingsSchema(
+    context: SettingsContext,
+    previous?: StoredSettings<Config, Credentials>,
+  ): z.ZodType<StoredSettings<Config, Credentials>>;
+  /** Masked forms of the credentials, e.g. `{ botToken: "xoxb-…k9Zq" }`. */
+  credentialHints(credentials: Credentials): Record<string, string>;
+  /**
+   * The action input: the rule's transform result, checked, or the default mapping of the event.
+   * @throws MappingError naming the field that is missing or wrong
+   */
+  actionInput(event: ActionEvent, transformed: { value: unknown; json: string } | null, config: Config): Input;
+  /** Performs one action and classifies the vendor's answer. Never throws for the vendor's failures. */
+  perform(input: Input, target: ActionTarget<Config, Credentials>): Promise<AttemptReport>;
+  readonly batch?: BatchAction<Config, Credentials, Input>;
+}
