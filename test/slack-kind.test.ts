@@ -91,6 +91,11 @@ describe('the SLACK action input', () => {
     ]);
   });
 
+  it('says so in the context when the event is a test send', () => {
+    const rendered = slackKind.actionInput(actionEvent({ test: true, sequence: 0 }), null, config);
+    expect(rendered.blocks!.at(-1)).toMatchObject({ type: 'context', elements: [{ text: expect.stringMatching(/^Test send · evt_/) }] });
+  });
+
   it('truncates to Slack\'s limits instead of failing: 150 for a header, 3000 for a section', () => {
     const event = actionEvent({ type: `a.${'b'.repeat(300)}`, payload: { blob: 'x'.repeat(10_000) } });
     const rendered = slackKind.actionInput(event, null, config);

@@ -24,6 +24,7 @@ export function actionEvent(overrides: Partial<ActionEvent> = {}): ActionEvent {
     idempotencyKey: null,
     sequence: 7,
     createdAt: new Date('2026-12-01T10:00:00Z'),
+    test: false,
     ...overrides,
   };
 }

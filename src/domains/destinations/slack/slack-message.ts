@@ -103,7 +103,8 @@ export function slackMessageFrom(value: unknown): SlackMessage {
 
 /**
  * The default message: a header with the event type, the resource and its id as fields, the
- * payload as a code block (truncated to fit), and the event's id, sequence and time as context.
+ * payload as a code block (truncated to fit), and the event's id, sequence and time as context
+ * (a test send says so there).
  * `text` carries the same in one line for notifications.
  */
 export function defaultSlackMessage(event: ActionEvent): SlackMessage {
@@ -120,7 +121,7 @@ export function defaultSlackMessage(event: ActionEvent): SlackMessage {
     { type: 'section', text: { type: 'mrkdwn', text: `${fence}${truncate(payload, SLACK_LIMITS.sectionText - 2 * fence.length)}${fence}` } },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${event.publicId} · sequence ${event.sequence} · ${event.createdAt.toISOString()}` }],
+      elements: [{ type: 'mrkdwn', text: `${event.test ? 'Test send · ' : ''}${event.publicId} · sequence ${event.sequence} · ${event.createdAt.toISOString()}` }],
     },
   ];
   return withinLimits({ text: escapeText(subject ? `${event.type}: ${subject}` : event.type), blocks });
