@@ -64,6 +64,8 @@ const schema = z.object({
   staleJobSeconds: positiveInt.default(120),
   /** `SWITCHYARD_MAX_PAYLOAD_BYTES`: largest accepted event payload, as JSON. (Default: 262144) */
   maxPayloadBytes: positiveInt.default(256 * 1024),
+  /** `SWITCHYARD_MAX_PAYLOAD_DEPTH`: deepest nesting of objects and arrays in an event payload, at most 90. (Default: 32) */
+  maxPayloadDepth: positiveInt.max(90).default(32),
   /** `SWITCHYARD_MAX_TRANSFORM_BYTES`: largest body a rule's transform may produce. (Default: 262144) */
   maxTransformBytes: positiveInt.default(256 * 1024),
   /** `SWITCHYARD_EXPRESSION_TIMEOUT_MS`: time limit of one JSONata evaluation. (Default: 50) */
@@ -89,6 +91,18 @@ const schema = z.object({
     .refine((url) => /^https?:$/.test(new URL(url).protocol), 'must be an http or https URL')
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  /** `SWITCHYARD_GRAPHQL_MAX_DOCUMENT_LENGTH`: longest GraphQL document, in characters; send data as variables. (Default: 15000) */
+  graphqlMaxDocumentLength: positiveInt.default(15_000),
+  /** `SWITCHYARD_GRAPHQL_MAX_TOKENS`: most tokens (names, punctuation, values) in a GraphQL document. (Default: 1000) */
+  graphqlMaxTokens: positiveInt.default(1000),
+  /** `SWITCHYARD_GRAPHQL_MAX_DEPTH`: deepest nesting of fields in an operation; fragments add none. (Default: 10) */
+  graphqlMaxDepth: positiveInt.default(10),
+  /** `SWITCHYARD_GRAPHQL_MAX_ALIASES`: most aliased fields in an operation. (Default: 15) */
+  graphqlMaxAliases: positiveInt.default(15),
+  /** `SWITCHYARD_GRAPHQL_MAX_COST`: highest cost of an operation, as graphql-armor estimates it (2 per object, 1 per scalar, x1.5 per level, times a literal `first`). (Default: 10000) */
+  graphqlMaxCost: positiveInt.default(10_000),
+  /** `SWITCHYARD_GRAPHQL_MAX_DIRECTIVES`: most directives in an operation. (Default: 50) */
+  graphqlMaxDirectives: positiveInt.default(50),
   /** `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn` or `error`. (Default: info) */
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**
@@ -124,6 +138,7 @@ export const variables: Record<keyof Config, string> = {
   defaultMaxConcurrency: 'SWITCHYARD_DEFAULT_MAX_CONCURRENCY',
   staleJobSeconds: 'SWITCHYARD_STALE_JOB_SECONDS',
   maxPayloadBytes: 'SWITCHYARD_MAX_PAYLOAD_BYTES',
+  maxPayloadDepth: 'SWITCHYARD_MAX_PAYLOAD_DEPTH',
   maxTransformBytes: 'SWITCHYARD_MAX_TRANSFORM_BYTES',
   expressionTimeoutMs: 'SWITCHYARD_EXPRESSION_TIMEOUT_MS',
   maxResponseBytes: 'SWITCHYARD_MAX_RESPONSE_BYTES',
@@ -132,6 +147,12 @@ export const variables: Record<keyof Config, string> = {
   disableAfterSeconds: 'SWITCHYARD_DISABLE_AFTER_SECONDS',
   maxSubscriptionsPerSocket: 'SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET',
   publicUrl: 'SWITCHYARD_PUBLIC_URL',
+  graphqlMaxDocumentLength: 'SWITCHYARD_GRAPHQL_MAX_DOCUMENT_LENGTH',
+  graphqlMaxTokens: 'SWITCHYARD_GRAPHQL_MAX_TOKENS',
+  graphqlMaxDepth: 'SWITCHYARD_GRAPHQL_MAX_DEPTH',
+  graphqlMaxAliases: 'SWITCHYARD_GRAPHQL_MAX_ALIASES',
+  graphqlMaxCost: 'SWITCHYARD_GRAPHQL_MAX_COST',
+  graphqlMaxDirectives: 'SWITCHYARD_GRAPHQL_MAX_DIRECTIVES',
   logLevel: 'SWITCHYARD_LOG_LEVEL',
   slackApiUrl: 'SWITCHYARD_SLACK_API_URL',
   slackWebhookBaseUrl: 'SWITCHYARD_SLACK_WEBHOOK_BASE_URL',

@@ -1,6 +1,6 @@
 import { wrap } from '@mikro-orm/core';
 import { builder } from './builder.ts';
-import { expectedErrors } from './errors.ts';
+import { expectedErrors, refuseUnstorableArguments } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
 import { changeScopes, readScopes, workspaceOf } from './scope.ts';
@@ -19,7 +19,8 @@ import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
 import type { EventRecord } from '../domains/events/event-record.ts';
 import { Connection } from '../domains/connections/connection.entity.ts';
 import { Rule } from '../domains/rules/rule.entity.ts';
-import { NotFoundError } from '../domains/errors.ts';
+import { NotFoundError, ValidationError } from '../domains/errors.ts';
+import { unstorableIssues } from '../domains/validation.ts';
 import type { Context } from '../server/context.ts';
 
 export const DeliveryStatusRef = builder.enumType('DeliveryStatus', {
@@ -187,13 +188,15 @@ builder.queryFields((t) => ({
     description: 'Deliveries of the workspace, newest first. `status: DEAD` is the dead-letter list.',
     authScopes: readScopes,
     args: { filter: t.arg({ type: DeliveryFilterInput }) },
-    resolve: (_root, args, context: Context) =>
-      paginate(args, ({ id, order, limit }) =>
+    resolve: (_root, args, context: Context) => {
+      refuseUnstorableArguments(args.filter, ['filter']);
+      return paginate(args, ({ id, order, limit }) =>
         context.em.find(Delivery, deliveryWhere(workspaceOf(context), deliveryFilter(args.filter), id), {
           orderBy: { id: order },
           limit,
         }),
-      ),
+      );
+    },
   }),
 }));
 
@@ -234,9 +237,11 @@ builder.mutationFields((t) => ({
     authScopes: changeScopes('REPLAY'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: ReplayDeliveriesInput, required: true }) },
-    resolve: async (_root, { input }, context) => ({
-      count: await replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter)),
-    }),
+    resolve: async (_root, { input }, context) => {
+      const unstorable = unstorableIssues(input, ['input']);
+      if (unstorable.length > 0) throw new ValidationError(unstorable);
+      return { count: await replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter)) };
+    },
   }),
 }));
 

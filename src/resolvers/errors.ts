@@ -1,6 +1,8 @@
+import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { encodeId, type IdType } from './global-id.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../domains/errors.ts';
+import { unstorableIssues } from '../domains/validation.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PUBLIC_ID_TYPES = new Set<string>(['Workspace', 'ApiKey', 'EventType', 'Connection', 'Rule', 'Event', 'Delivery']);
@@ -58,3 +60,13 @@ builder.objectType(ConflictError, {
     path: t.exposeStringList('path', { description: 'Path of the field that collides.' }),
   }),
 });
+
+/**
+ * Refuses text no column can hold (NUL, unpaired surrogates) in a read's arguments, naming the
+ * argument. Reads have no typed errors, so this is a BAD_USER_INPUT error carrying the issues.
+ */
+export function refuseUnstorableArguments(value: unknown, path: string[]): void {
+  const issues = unstorableIssues(value, path);
+  if (issues.length === 0) return;
+  throw new GraphQLError(new ValidationError(issues).message, { extensions: { code: 'BAD_USER_INPUT', issues } });
+}

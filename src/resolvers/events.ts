@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { expectedErrors } from './errors.ts';
+import { expectedErrors, refuseUnstorableArguments } from './errors.ts';
 import { decodeId, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
 import { readScopes, workspaceOf } from './scope.ts';
@@ -90,8 +90,9 @@ builder.queryFields((t) => ({
     description: 'Events of the workspace, newest first.',
     authScopes: readScopes,
     args: { filter: t.arg({ type: EventFilter }) },
-    resolve: (_root, args, context) =>
-      paginate(args, async ({ id, order, limit }) => {
+    resolve: (_root, args, context) => {
+      refuseUnstorableArguments(args.filter, ['filter']);
+      return paginate(args, async ({ id, order, limit }) => {
         const filter = args.filter ?? {};
         const createdAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
         const events = await context.em.find(
@@ -107,7 +108,8 @@ builder.queryFields((t) => ({
           { orderBy: { id: order }, limit },
         );
         return events.map(eventRecord);
-      }),
+      });
+    },
   }),
 }));
 

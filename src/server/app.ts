@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { schema } from '../resolvers/index.ts';
 import { authenticate } from '../domains/auth/api-key.service.ts';
+import type { Principal } from '../domains/auth/principal.ts';
 import type { Context } from './context.ts';
+import { graphqlLimits } from './graphql-limits.ts';
 import type { Services } from './services.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
@@ -28,9 +30,10 @@ interface Operation {
   shareKey: string;
 }
 
+/** What the HTTP and WebSocket servers hand yoga: the caller, authenticated before parsing. */
 interface ServerContext {
   request?: Request;
-  authorization?: string | undefined;
+  principal: Principal | null;
 }
 
 /**
@@ -45,11 +48,8 @@ export async function startApp(services: Services, listen: { port: number; host:
     landingPage: false,
     maskedErrors: true,
     logging: services.config.logLevel,
-    context: async ({ request, authorization }) => {
-      const em = services.orm.em.fork();
-      const header = authorization ?? request?.headers.get('authorization') ?? undefined;
-      return { em, config: services.config, services, principal: await authenticate(em, header) };
-    },
+    plugins: graphqlLimits(services.config),
+    context: ({ principal }) => ({ em: services.orm.em.fork(), config: services.config, services, principal }),
   });
 
   const server = createServer((req, res) => {
@@ -58,7 +58,14 @@ export async function startApp(services: Services, listen: { port: number; host:
       return;
     }
     if (handlePortal(services, req, res)) return;
-    void yoga.handle(req, res);
+    // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
+    authenticate(services.orm.em.fork(), req.headers.authorization).then(
+      (principal) => yoga.handle(req, res, { principal }),
+      () => {
+        if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+        res.end('The database is not reachable; try again');
+      },
+    );
   });
 
   const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
@@ -81,18 +88,25 @@ export async function startApp(services: Services, listen: { port: number; host:
             }),
           ];
         }
+        // Authenticated again for each operation: a key revoked since the socket opened opens nothing.
+        const principal = await authenticate(services.orm.em.fork(), ctx.connectionParams?.authorization);
         const enveloped = yoga.getEnveloped({
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          authorization: ctx.connectionParams?.authorization,
+          principal,
         });
-        const document = enveloped.parse(payload.query);
+        let document: DocumentNode;
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
         const contextValue = await enveloped.contextFactory();
         // Subscriptions that would execute alike share one execution (shared-subscriptions.ts).
-        const { principal } = contextValue as Context;
         const shareKey = JSON.stringify([principal?.workspaceId, principal?.kind, principal?.portal?.capabilities, payload.query, payload.operationName ?? null, payload.variables ?? null]);
         const args: ExecutionArgs = {
           schema: enveloped.schema,

@@ -6,6 +6,7 @@ import type { Principal } from './principal.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { PortalCapability } from '../portal/capabilities.ts';
 import { PORTAL_TOKEN_PREFIX } from '../portal/portal-session.service.ts';
+import { textProblem } from '../validation.ts';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
@@ -63,6 +64,8 @@ export async function createApiKey(
   if (!name || name.length > 100) {
     throw ValidationError.field(['input', 'name'], 'must be 1 to 100 characters');
   }
+  const problem = textProblem(name);
+  if (problem) throw ValidationError.field(['input', 'name'], problem);
   const generated = generateKey(input.kind);
   const apiKey = em.create(ApiKey, {
     workspace: input.workspaceId,

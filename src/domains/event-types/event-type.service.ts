@@ -5,7 +5,7 @@ import { EventType } from './event-type.entity.ts';
 import { userEventTypeName } from './event-type-name.ts';
 import { jsonSchemaProblem } from './payload-schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { isUniqueViolation, parseInput } from '../validation.ts';
+import { isUniqueViolation, parseInput, textProblem } from '../validation.ts';
 
 const upsertInput = z.object({
   name: userEventTypeName,
@@ -74,6 +74,8 @@ export async function getEventType(
       { path: ['name'], message: 'give either "id" or "name"' },
     ]);
   }
+  const problem = by.name ? textProblem(by.name) : null;
+  if (problem) throw ValidationError.field(['name'], problem);
   const eventType = await em.findOne(EventType, by.id ? { id: by.id, workspace: workspaceId } : { name: by.name!, workspace: workspaceId });
   if (!eventType) throw new NotFoundError('EventType', (by.id ?? by.name)!);
   return eventType;

@@ -3,8 +3,19 @@ import type { Issue } from '../errors.ts';
 import type { RoutingSnapshot } from './routing-snapshot.ts';
 
 /**
- * Problems with one event's payload: over the size cap, or not matching its event type's JSON
- * Schema. `path` points at the event in the mutation's input.
+ * Whether `value` nests objects and arrays more than `limit` levels deep. Stops descending at the
+ * limit, so its own recursion is bounded by it.
+ */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  for (const child of Object.values(value)) if (nestedDeeperThan(child, limit - 1)) return true;
+  return false;
+}
+
+/**
+ * Problems with one event's payload: nested too deeply, over the size cap, or not matching its
+ * event type's JSON Schema. `path` points at the event in the mutation's input.
  */
 export async function checkPayload(
   routing: RoutingSnapshot,
@@ -13,6 +24,12 @@ export async function checkPayload(
   payload: unknown,
   path: string[],
 ): Promise<Issue[]> {
+  if (nestedDeeperThan(payload, config.maxPayloadDepth)) {
+    return [{
+      path: [...path, 'payload'],
+      message: `is nested more than ${config.maxPayloadDepth} levels deep (SWITCHYARD_MAX_PAYLOAD_DEPTH)`,
+    }];
+  }
   const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
   if (bytes > config.maxPayloadBytes) {
     return [{

@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import { ValidationError } from '../errors.ts';
+import { storableText } from '../validation.ts';
 import { LruCache } from '../lru-cache.ts';
 
 /**
@@ -116,7 +117,8 @@ export class ExpressionError extends Error {
   readonly position: number | null;
 
   constructor(code: string, message: string, position: number | null = null) {
-    super(message);
+    // Recorded on the attempt or the delivery, and `$error()` can put any text in it.
+    super(storableText(message));
     this.name = 'ExpressionError';
     this.code = code;
     this.position = position;
