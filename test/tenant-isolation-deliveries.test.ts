@@ -80,4 +80,35 @@ describe('tenant isolation of events and deliveries', () => {
       expect(JSON.stringify(response.data)).not.toContain('127.0.0.1');
     }
   });
+
+  it("shows a publishable key only the id of a duplicate, never the original's data", async () => {
+    const original = await a.secret.request(
+      `mutation { emitEvent(input: { type: "order.paid", idempotencyKey: "order-1-paid", payload: { card: "tok_visa", email: "vip@example.com" } }) {
+        ... on EmitEventPayload { event { id } } } }`,
+    );
+    const id = original.emitEvent.event.id;
+    const only = await a.publishable.request(
+      `mutation { emitEvent(input: { type: "order.paid", idempotencyKey: "order-1-paid" }) { ... on EmitEventPayload { duplicate event { id } } } }`,
+    );
+    expect(only.emitEvent).toEqual({ duplicate: true, event: { id } });
+    for (const selection of ['payload', 'type', 'sequence', 'idempotencyKey', 'deliveries { id }', 'deliveries { connection { name } }']) {
+      for (const document of [
+        `mutation { r: emitEvent(input: { type: "order.paid", idempotencyKey: "order-1-paid" }) { ... on EmitEventPayload { duplicate event { id ${selection} } } } }`,
+        `mutation { r: emitEvents(input: { events: [{ type: "order.paid", idempotencyKey: "order-1-paid" }] }) { ... on EmitEventsPayload { results { event { id ${selection} } } } } }`,
+      ]) {
+        const response = await a.publishable.raw(document);
+        expect([selection, response.errors?.[0]?.extensions?.code]).toEqual([selection, 'FORBIDDEN']);
+        expect(JSON.stringify(response)).not.toMatch(/tok_visa|vip@example\.com/);
+      }
+    }
+    // The secret key still reads its duplicate in full, and a publishable key its own new events.
+    const full = await a.secret.request(
+      `mutation { emitEvent(input: { type: "order.paid", idempotencyKey: "order-1-paid" }) { ... on EmitEventPayload { duplicate event { payload } } } }`,
+    );
+    expect(full.emitEvent).toEqual({ duplicate: true, event: { payload: { card: 'tok_visa', email: 'vip@example.com' } } });
+    const fresh = await a.publishable.request(
+      `mutation { emitEvent(input: { type: "order.paid", idempotencyKey: "order-2-paid", payload: { n: 2 } }) { ... on EmitEventPayload { duplicate event { payload deliveries { id } } } } }`,
+    );
+    expect(fresh.emitEvent).toMatchObject({ duplicate: false, event: { payload: { n: 2 } } });
+  });
 });

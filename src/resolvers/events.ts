@@ -10,10 +10,21 @@ import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
 import { NotFoundError } from '../domains/errors.ts';
 import type { Context } from '../server/context.ts';
 
+/**
+ * Events a publishable key's emit found already there (a repeated idempotency key). Such a key
+ * is made for less trusted places and idempotency keys are often guessable ("order-1-created"),
+ * so of an event it did not create in this request it sees the id only: its payload, deliveries
+ * and connections need the secret key.
+ */
+const seenOnlyById = new WeakSet<EventRecord>();
+
 export const EventRef = builder.objectRef<EventRecord>('Event').implement({
-  description: 'One emitted fact, e.g. "order.completed". Rules turn it into deliveries.',
+  description:
+    'One emitted fact, e.g. "order.completed". Rules turn it into deliveries. ' +
+    "A publishable key's repeated emit (a duplicate) sees only its id.",
+  authScopes: (event) => !seenOnlyById.has(event),
   fields: (t) => ({
-    id: t.id({ resolve: (event) => encodeId('Event', event.id) }),
+    id: t.id({ skipTypeScopes: true, resolve: (event) => encodeId('Event', event.id) }),
     type: t.exposeString('type', { description: 'Event type, `resource.action`.' }),
     resource: t.exposeString('resource', { nullable: true, description: 'Kind of thing the event is about, e.g. "order".' }),
     resourceId: t.exposeString('resourceId', { nullable: true, description: 'Id of that thing in the emitting product.' }),
@@ -36,7 +47,9 @@ const EmitEventPayload = builder.objectRef<EmitResult>('EmitEventPayload').imple
   fields: (t) => ({
     event: t.field({ type: EventRef, resolve: (result) => result.event }),
     duplicate: t.exposeBoolean('duplicate', {
-      description: 'True when the idempotency key was used before: `event` is the original and nothing new is sent.',
+      description:
+        'True when the idempotency key was used before: `event` is the original and nothing new is sent. ' +
+        'A publishable key then sees only `event { id }`.',
     }),
   }),
 });
@@ -120,8 +133,7 @@ builder.mutationFields((t) => ({
     authScopes: { emit: true },
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: EmitEventInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      emitEvent(emitContext(context), input),
+    resolve: async (_root, { input }, context) => visibleToCaller(context, [await emitEvent(emitContext(context), input)])[0]!,
   }),
   emitEvents: t.field({
     type: EmitEventsPayload,
@@ -130,10 +142,18 @@ builder.mutationFields((t) => ({
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: EmitEventsInput, required: true }) },
     resolve: async (_root, { input }, context) => ({
-      results: await emitEvents(emitContext(context), input),
+      results: visibleToCaller(context, await emitEvents(emitContext(context), input)),
     }),
   }),
 }));
+
+/** Marks the duplicates a publishable key may see only by id (see `seenOnlyById`). */
+function visibleToCaller(context: Context, results: EmitResult[]): EmitResult[] {
+  if (context.principal?.kind === 'PUBLISHABLE') {
+    for (const result of results) if (result.duplicate) seenOnlyById.add(result.event);
+  }
+  return results;
+}
 
 /** What emitting needs of the request: its workspace, and the routing version read with its key. */
 function emitContext(context: Context) {
