@@ -44,8 +44,13 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
     }
     if (config.role !== 'worker') {
       // Loaded only where the API runs: a worker process never carries the GraphQL stack.
-      const [{ startDeliveryPubSub }, { startApp, GRAPHQL_PATH }] = await Promise.all([import('./server/pubsub.ts'), import('./server/app.ts')]);
+      const [{ startDeliveryPubSub }, { startRevocationListener }, { startApp, GRAPHQL_PATH }] = await Promise.all([
+        import('./server/pubsub.ts'),
+        import('./server/revocation-listener.ts'),
+        import('./server/app.ts'),
+      ]);
       services.pubsub = await startDeliveryPubSub(databaseUrl, { log });
+      services.revocations = await startRevocationListener(databaseUrl, { log });
       app = await startApp(services, { port: config.port, host: config.host });
       services.apiUrl = app.url;
       graphqlUrl = `${app.url}${GRAPHQL_PATH}`;
@@ -59,6 +64,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
   } catch (error) {
     await app?.close();
     await services.pubsub?.close();
+    await services.revocations?.close();
     await orm.close();
     await embedded?.stop();
     throw error;
@@ -74,6 +80,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
       const steps = [
         () => app?.close(),
         () => services.pubsub?.close(),
+        () => services.revocations?.close(),
         () => worker?.stop(),
         () => closeHttp(),
         () => orm.close(),

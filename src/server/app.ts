@@ -9,12 +9,16 @@ import { authenticate } from '../domains/auth/api-key.service.ts';
 import type { Principal } from '../domains/auth/principal.ts';
 import type { Context } from './context.ts';
 import { graphqlLimits } from './graphql-limits.ts';
+import { openStreams } from './open-streams.ts';
 import type { Services } from './services.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
 import { closeAtExpiry } from './portal/session-expiry.ts';
 
 export const GRAPHQL_PATH = '/graphql';
+
+/** Responses that stay open and stream: SSE, and multipart for incremental delivery. */
+const STREAMING = /text\/event-stream|multipart\/mixed/i;
 
 export interface App {
   server: Server;
@@ -52,6 +56,10 @@ export async function startApp(services: Services, listen: { port: number; host:
     context: ({ principal }) => ({ em: services.orm.em.fork(), config: services.config, services, principal }),
   });
 
+  // Streams of a revoked key or workspace end at once, in this process as in every other.
+  const streams = openStreams();
+  const stopRevocations = services.revocations?.onRevoked((revocation) => streams.revoke(revocation));
+
   const server = createServer((req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -60,7 +68,10 @@ export async function startApp(services: Services, listen: { port: number; host:
     if (handlePortal(services, req, res)) return;
     // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
     authenticate(services.orm.em.fork(), req.headers.authorization).then(
-      (principal) => yoga.handle(req, res, { principal }),
+      (principal) => {
+        if (principal && STREAMING.test(req.headers.accept ?? '')) res.once('close', streams.add(principal, () => res.destroy()));
+        return yoga.handle(req, res, { principal });
+      },
       () => {
         if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
         res.end('The database is not reachable; try again');
@@ -74,9 +85,12 @@ export async function startApp(services: Services, listen: { port: number; host:
     {
       onConnect: async (ctx) => {
         const principal = await authenticate(services.orm.em.fork(), ctx.connectionParams?.authorization);
-        if (principal?.portal) closeAtExpiry(ctx.extra.socket, principal.portal.expiresAt);
-        // false closes the socket with 4403 Forbidden.
-        return principal !== null;
+        // false closes the socket with 4403 Forbidden, and so does a revocation later (or a portal session's expiry).
+        if (!principal) return false;
+        const socket = ctx.extra.socket;
+        if (principal.portal) closeAtExpiry(socket, principal.portal.expiresAt);
+        socket.once('close', streams.add(principal, () => socket.close(4403, 'Forbidden: the key was revoked')));
+        return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
         // graphql-ws has already registered this operation in ctx.subscriptions, so it counts too.
@@ -135,6 +149,7 @@ export async function startApp(services: Services, listen: { port: number; host:
     server,
     url: `http://${host}:${address.port}`,
     async close() {
+      stopRevocations?.();
       await wsServer.dispose();
       sockets.close();
       server.closeAllConnections();

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { startNotificationListener } from '../db/notification-listener.ts';
 import { DELIVERY_CHANNEL, type DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
 import { pushIterator, type Sink } from './push-iterator.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../domains/deliveries/delivery.entity.ts';
@@ -8,10 +8,10 @@ import { DELIVERY_STATUSES, type DeliveryStatus } from '../domains/deliveries/de
  *
  * The worker may run in another process, so changes travel through Postgres: the engine calls
  * `pg_notify` inside the transaction that makes a change, and one dedicated connection per API
- * process LISTENs on the channel and fans each notification out to the subscribers of its
- * workspace. The connection is not taken from the ORM pool: a LISTEN belongs to one session for
- * its whole life. Notifications sent while the listener is reconnecting are lost; a subscriber
- * that must not miss anything re-reads the deliveries it cares about after subscribing.
+ * process (notification-listener.ts) LISTENs on the channel and fans each notification out to
+ * the subscribers of its workspace. Notifications sent while the listener is reconnecting are
+ * lost; a subscriber that must not miss anything re-reads the deliveries it cares about after
+ * subscribing.
  */
 export interface DeliveryPubSub {
   /**
@@ -47,100 +47,23 @@ type Subscriber = Sink<DeliveryNotification>;
 
 /** Connects the listener (failing if the first connection fails) and returns the pub/sub. */
 export async function startDeliveryPubSub(databaseUrl: string, options: DeliveryPubSubOptions = {}): Promise<DeliveryPubSub> {
-  const { minBackoffMs = 100, maxBackoffMs = 10_000, heartbeatMs = 30_000, maxQueued = 1000, log = () => {} } = options;
+  const { maxQueued = 1000, ...listenerOptions } = options;
   const byWorkspace = new Map<string, Set<Subscriber>>();
-  let client: pg.Client | null = null;
-  let listening = false;
   let closed = false;
-  let failures = 0;
-  let reconnectTimer: NodeJS.Timeout | undefined;
-  const readyWaiters: (() => void)[] = [];
 
-  const dispatch = (payload: string) => {
+  const dispatch = (_channel: string, payload: string) => {
     const notification = parseNotification(payload);
     if (!notification) return;
     for (const subscriber of byWorkspace.get(notification.workspaceId) ?? []) subscriber.push(notification);
   };
 
-  const scheduleReconnect = () => {
-    if (closed) return;
-    // Full jitter, so API processes that lost Postgres together do not reconnect in lockstep.
-    const delay = Math.random() * Math.min(maxBackoffMs, minBackoffMs * 2 ** failures++);
-    reconnectTimer = setTimeout(() => void open().catch(() => {}), delay);
-  };
-
-  const open = async (): Promise<void> => {
-    const connection = new pg.Client({
-      connectionString: databaseUrl,
-      application_name: LISTENER_APPLICATION_NAME,
-      keepAlive: true,
-    });
-    client = connection;
-    const lost = (error?: Error) => {
-      if (client !== connection) return;
-      client = null;
-      listening = false;
-      connection.removeAllListeners('notification');
-      void connection.end().catch(() => {});
-      if (!closed) log(`Delivery listener lost its connection${error ? ` (${error.message})` : ''}; reconnecting`);
-      scheduleReconnect();
-    };
-    connection.on('error', lost);
-    connection.on('end', () => lost());
-    connection.on('notification', (message) => {
-      if (message.channel === DELIVERY_CHANNEL && message.payload) dispatch(message.payload);
-    });
-    try {
-      await connection.connect();
-      await connection.query(`LISTEN ${DELIVERY_CHANNEL}`);
-    } catch (error) {
-      lost(error as Error);
-      throw error;
-    }
-    if (client !== connection) return;
-    if (failures > 0) log('Delivery listener reconnected');
-    failures = 0;
-    listening = true;
-    for (const resolve of readyWaiters.splice(0)) resolve();
-  };
-
-  // A half-open TCP connection can look alive for a long time; a query that does not come back
-  // within one interval counts as a lost connection.
-  let awaitingHeartbeat: pg.Client | null = null;
-  const heartbeat = setInterval(() => {
-    const connection = client;
-    if (!connection || !listening) return;
-    if (awaitingHeartbeat === connection) {
-      connection.emit('error', new Error('heartbeat timed out'));
-      return;
-    }
-    awaitingHeartbeat = connection;
-    const settle = () => {
-      if (awaitingHeartbeat === connection) awaitingHeartbeat = null;
-    };
-    connection.query('select 1').then(settle, settle);
-  }, heartbeatMs);
-  heartbeat.unref();
-
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    clearTimeout(reconnectTimer);
-    clearInterval(heartbeat);
-    for (const subscribers of byWorkspace.values()) for (const subscriber of subscribers) subscriber.end();
-    byWorkspace.clear();
-    const connection = client;
-    client = null;
-    listening = false;
-    await connection?.end().catch(() => {});
-  };
-
-  try {
-    await open();
-  } catch (error) {
-    await close();
-    throw error;
-  }
+  const listener = await startNotificationListener(databaseUrl, {
+    ...listenerOptions,
+    channels: [DELIVERY_CHANNEL],
+    onNotification: dispatch,
+    applicationName: LISTENER_APPLICATION_NAME,
+    name: 'Delivery listener',
+  });
 
   return {
     subscribe(workspaceId) {
@@ -160,10 +83,15 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
     },
     ready() {
       if (closed) return Promise.reject(new Error('The delivery pub/sub is closed'));
-      if (listening) return Promise.resolve();
-      return new Promise<void>((resolve) => readyWaiters.push(resolve));
+      return listener.ready();
     },
-    close,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const subscribers of byWorkspace.values()) for (const subscriber of subscribers) subscriber.end();
+      byWorkspace.clear();
+      await listener.close();
+    },
   };
 }
 

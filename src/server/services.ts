@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
 import type { DeliveryPubSub } from './pubsub.ts';
+import type { RevocationListener } from './revocation-listener.ts';
 
 /** Long-lived parts one process shares between requests and jobs. */
 export interface Services {
@@ -10,4 +11,9 @@ export interface Services {
   pubsub?: DeliveryPubSub;
   /** The API's own base URL once it listens, e.g. `http://127.0.0.1:4000`; only in a process that serves the API. */
   apiUrl?: string;
+  /**
+   * Revocations of keys and workspaces, from any process; only in a process that serves the API.
+   * Whatever a process keeps per principal subscribes here to drop it (revocations.ts).
+   */
+  revocations?: RevocationListener;
 }

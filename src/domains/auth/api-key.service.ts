@@ -3,6 +3,7 @@ import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ApiKey, type ApiKeyKind } from './api-key.entity.ts';
 import { generateKey, hashKey } from './keys.ts';
 import type { Principal } from './principal.ts';
+import { announceRevocation } from './revocations.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { PortalCapability } from '../portal/capabilities.ts';
 import { PORTAL_TOKEN_PREFIX } from '../portal/portal-session.service.ts';
@@ -78,12 +79,19 @@ export async function createApiKey(
   return { apiKey, plaintext: generated.plaintext };
 }
 
+/**
+ * Revokes a key of the workspace: requests with it are refused from the commit on, and every API
+ * process closes the streams it has open (the revocation broadcast, revocations.ts).
+ */
 export async function revokeApiKey(em: EntityManager, workspaceId: string, keyId: string): Promise<ApiKey> {
-  const apiKey = await em.findOne(ApiKey, { id: keyId, workspace: workspaceId });
-  if (!apiKey) throw new NotFoundError('ApiKey', keyId);
-  apiKey.revokedAt ??= new Date();
-  await em.flush();
-  return apiKey;
+  return em.transactional(async (tx) => {
+    const apiKey = await tx.findOne(ApiKey, { id: keyId, workspace: workspaceId });
+    if (!apiKey) throw new NotFoundError('ApiKey', keyId);
+    apiKey.revokedAt ??= new Date();
+    await tx.flush();
+    await announceRevocation(tx, { kind: 'API_KEY', id: apiKey.id });
+    return apiKey;
+  });
 }
 
 /**

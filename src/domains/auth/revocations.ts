@@ -1,0 +1,59 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Principal } from './principal.ts';
+
+/**
+ * "A principal was revoked": one small broadcast every API process hears, so that whatever it
+ * holds for that principal (open graphql-ws sockets and SSE streams, cached principals, portal
+ * sessions) is dropped at once, in every process, not at the next request.
+ *
+ * The revoking transaction announces it with `announceRevocation`; Postgres delivers the NOTIFY
+ * on commit, and only then. Each API process LISTENs on `REVOCATION_CHANNEL` (see
+ * `src/server/revocation-listener.ts`) and hands every revocation to its handlers. A process that
+ * misses one while reconnecting still refuses the principal on its next request: authentication
+ * reads the key every time; the broadcast is what ends what is already open.
+ *
+ * Kinds:
+ * - `API_KEY`: one key (`id` is the key's id);
+ * - `WORKSPACE`: every key of a workspace (`id` is the workspace's id), for when a workspace is
+ *   deleted or suspended.
+ * Further kinds (a portal session, say) are added here, with how `revokes` matches them.
+ */
+export const REVOCATION_CHANNEL = 'switchyard_revocations';
+
+export const REVOCATION_KINDS = ['API_KEY', 'WORKSPACE'] as const;
+export type RevocationKind = (typeof REVOCATION_KINDS)[number];
+
+export interface Revocation {
+  kind: RevocationKind;
+  /** Storage id of the key or workspace. */
+  id: string;
+}
+
+/**
+ * Announces `revocation` to every API process once the caller's transaction commits (at once
+ * outside a transaction). Call it in the same transaction that revokes.
+ */
+export async function announceRevocation(em: EntityManager, revocation: Revocation): Promise<void> {
+  await em.execute('select pg_notify(?, ?)', [REVOCATION_CHANNEL, JSON.stringify(revocation)]);
+}
+
+/** Whether `revocation` takes away what `principal` may do. */
+export function revokes(revocation: Revocation, principal: Principal): boolean {
+  switch (revocation.kind) {
+    case 'API_KEY':
+      return principal.keyId === revocation.id;
+    case 'WORKSPACE':
+      return principal.workspaceId === revocation.id;
+  }
+}
+
+/** A notification's payload as a revocation, or null when it is not one. */
+export function parseRevocation(payload: string): Revocation | null {
+  try {
+    const value = JSON.parse(payload) as Partial<Revocation>;
+    if (!REVOCATION_KINDS.includes(value.kind as RevocationKind) || typeof value.id !== 'string') return null;
+    return { kind: value.kind!, id: value.id };
+  } catch {
+    return null;
+  }
+}
