@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { measureBatchIngest } from './measurements/batch-ingest.ts';
+import { measureConditions } from './measurements/conditions.ts';
 import { measureDelivery } from './measurements/delivery.ts';
 import { measureIngest } from './measurements/ingest.ts';
 import { measureIsolation } from './measurements/isolation.ts';
@@ -21,6 +22,7 @@ import { startSwitchyardProcess } from './support/switchyard.ts';
 
 const measurements: Record<string, (bench: BenchContext) => Promise<Measurement | Measurement[]>> = {
   ingest: measureIngest,
+  conditions: measureConditions,
   batch: measureBatchIngest,
   delivery: measureDelivery,
   latency: measureLatency,

@@ -70,6 +70,11 @@ const schema = z.object({
   maxTransformBytes: positiveInt.default(256 * 1024),
   /** `SWITCHYARD_EXPRESSION_TIMEOUT_MS`: time limit of one JSONata evaluation. (Default: 50) */
   expressionTimeoutMs: positiveInt.default(50),
+  /**
+   * `SWITCHYARD_EXPRESSION_MEMORY_MB`: heap of each expression worker process, where expressions
+   * whose cost is not bounded run; one that needs more is stopped. (Default: 64)
+   */
+  expressionMemoryMb: positiveInt.min(16).default(64),
   /** `SWITCHYARD_MAX_RESPONSE_BYTES`: how much of a receiver's response body is read. (Default: 65536) */
   maxResponseBytes: positiveInt.default(64 * 1024),
   /** `SWITCHYARD_MAX_RETRY_AFTER_SECONDS`: cap on a receiver's Retry-After. (Default: 3600) */
@@ -141,6 +146,7 @@ export const variables: Record<keyof Config, string> = {
   maxPayloadDepth: 'SWITCHYARD_MAX_PAYLOAD_DEPTH',
   maxTransformBytes: 'SWITCHYARD_MAX_TRANSFORM_BYTES',
   expressionTimeoutMs: 'SWITCHYARD_EXPRESSION_TIMEOUT_MS',
+  expressionMemoryMb: 'SWITCHYARD_EXPRESSION_MEMORY_MB',
   maxResponseBytes: 'SWITCHYARD_MAX_RESPONSE_BYTES',
   maxRetryAfterSeconds: 'SWITCHYARD_MAX_RETRY_AFTER_SECONDS',
   failureAlertThreshold: 'SWITCHYARD_FAILURE_ALERT_THRESHOLD',

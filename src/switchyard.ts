@@ -6,6 +6,7 @@ import { ensureAdminKey } from './domains/auth/api-key.service.ts';
 import type { App } from './server/app.ts';
 import { startWorker, type Worker } from './jobs/index.ts';
 import { closeHttp } from './domains/deliveries/http/send-webhook.ts';
+import { closeExpressions, configureExpressions } from './domains/expressions/expression.ts';
 import type { Services } from './server/services.ts';
 
 export interface Switchyard {
@@ -31,6 +32,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
   }
 
   // Attempts hold a connection only around their queries, never during the HTTP request.
+  configureExpressions({ workers: 2, memoryMb: config.expressionMemoryMb });
   const orm = await connectOrm(databaseUrl, config.role === 'api' ? 10 : Math.max(10, Math.ceil(config.workerConcurrency / 2)));
   const services: Services = { orm, config };
   let app: App | null = null;
@@ -83,6 +85,7 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
         () => services.revocations?.close(),
         () => worker?.stop(),
         () => closeHttp(),
+        () => closeExpressions(),
         () => orm.close(),
         () => embedded?.stop(),
       ];

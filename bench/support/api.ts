@@ -22,6 +22,8 @@ export interface ConnectionSpec {
   eventTypes: string[];
   timeoutSeconds?: number;
   maxConcurrency?: number;
+  /** Its rule's condition, if any. */
+  condition?: string;
 }
 
 /** A workspace with one connection and one rule per spec; returns its secret key. */
@@ -39,7 +41,7 @@ export async function createWorkspace(url: string, name: string, connections: Co
     const connectionId: string = createConnection.connection.id;
     connectionIds.push(connectionId);
     await gql(url, secretKey, 'mutation ($input: CreateRuleInput!) { createRule(input: $input) { __typename } }', {
-      input: { name: spec.name, eventTypes: spec.eventTypes, connectionId },
+      input: { name: spec.name, eventTypes: spec.eventTypes, connectionId, condition: spec.condition },
     });
   }
   return { secretKey, connectionIds };

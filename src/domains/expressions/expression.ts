@@ -2,55 +2,37 @@ import jsonata from 'jsonata';
 import { ValidationError } from '../errors.ts';
 import { storableText } from '../validation.ts';
 import { LruCache } from '../lru-cache.ts';
+import { costBound, type CostBound } from './bounded-cost.ts';
+import { ExpressionPool, type ExpressionPoolOptions } from './expression-pool.ts';
+import { runEvaluation, type EvaluationMode } from './guarded-evaluation.ts';
 
 /**
  * JSONata expressions, as rules use them for `condition` and `transform`.
  *
  * Terms:
  * - compile: parse once when a rule is saved (a syntax error is a ValidationError naming the
- *   field and the position) and again, from cache, when the engine loads the rule.
- * - evaluate: run against one event, always with jsonata's guardrails: a time limit, a depth
- *   limit (runaway recursion) and a sequence limit (huge ranges such as `[1..9999999]`).
- *
- * The guardrails bound time and recursion, not memory: an expression can still build a large
- * string in a few steps. The transform's output is capped (see `evaluateTransform`).
+ *   field and the position) and again, from cache, when the engine loads the rule; the parse
+ *   also says whether the expression's cost is bounded (bounded-cost.ts).
+ * - evaluate: run against one event, always with jsonata's guardrails (guarded-evaluation.ts).
+ *   A bounded expression runs in the calling thread; any other runs in an expression worker
+ *   process (expression-pool.ts), killed when it outruns its time or its heap, so that no
+ *   expression can block the event loop or exhaust the process's memory.
  */
 
 /** Longest expression accepted, in characters. (Default: 10000) */
 export const MAX_EXPRESSION_LENGTH = 10_000;
 
-/** Deepest evaluation allowed before jsonata stops with D1011. (Default: 500) */
-const STACK_LIMIT = 500;
-
-/**
- * Longest sequence an expression may build. A payload of 256 KiB holds at most ~131k array
- * items ("0,"), so any legitimate mapping over a payload stays below this.
- */
-const SEQUENCE_LIMIT = 250_000;
-
 /** Compiled expressions kept per process, by source text. (Default: 5000) */
 const CACHE_SIZE = 5_000;
 
-/**
- * A parsed expression. jsonata binds its guardrails when it compiles, so one parsed instance is
- * kept per time limit in use (in practice one: the configured one).
- */
+/** A parsed expression's source and what its cost is bounded by. */
 export class CompiledExpression {
   readonly source: string;
-  readonly #byTimeout = new Map<number, jsonata.Expression>();
+  readonly cost: CostBound;
 
-  constructor(source: string) {
+  constructor(source: string, cost: CostBound = { bounded: false, reads: 0 }) {
     this.source = source;
-  }
-
-  /** The jsonata instance that stops after `timeoutMs`. */
-  guarded(timeoutMs: number): jsonata.Expression {
-    let expression = this.#byTimeout.get(timeoutMs);
-    if (!expression) {
-      expression = jsonata(this.source, { timeout: timeoutMs, stack: STACK_LIMIT, sequence: SEQUENCE_LIMIT });
-      this.#byTimeout.set(timeoutMs, expression);
-    }
-    return expression;
+    this.cost = cost;
   }
 }
 
@@ -60,7 +42,6 @@ interface JsonataFailure {
   code?: string;
   position?: number;
   message?: string;
-  error?: JsonataFailure;
 }
 
 function asFailure(error: unknown): JsonataFailure {
@@ -77,8 +58,9 @@ export function compileExpression(source: string, field: string): CompiledExpres
   if (source.length > MAX_EXPRESSION_LENGTH) {
     throw ValidationError.field(['input', field], `must be at most ${MAX_EXPRESSION_LENGTH} characters`);
   }
+  let parsed: jsonata.Expression;
   try {
-    jsonata(source);
+    parsed = jsonata(source);
   } catch (error) {
     const failure = asFailure(error);
     throw ValidationError.field(
@@ -87,7 +69,7 @@ export function compileExpression(source: string, field: string): CompiledExpres
         (failure.code ? ` (${failure.code})` : ''),
     );
   }
-  const compiled = new CompiledExpression(source);
+  const compiled = new CompiledExpression(source, costBound(parsed.ast()));
   cache.set(source, compiled);
   return compiled;
 }
@@ -111,7 +93,10 @@ export function storedExpression(source: string): CompiledExpression {
  * event, so the engine should record it on the attempt rather than retry.
  */
 export class ExpressionError extends Error {
-  /** jsonata's code (`D1012` time limit, `D1011` depth limit, `T1006` ...) or `OUTPUT_TOO_LARGE`, `NO_OUTPUT`, `NOT_JSON`. */
+  /**
+   * jsonata's code (`D1012` time limit, `D1011` depth limit, `T1006` ...), `MEMORY_LIMIT` (its
+   * worker's heap ran out), or `OUTPUT_TOO_LARGE`, `NO_OUTPUT`, `NOT_JSON`.
+   */
   readonly code: string;
   /** Character position in the expression, when jsonata reports one. */
   readonly position: number | null;
@@ -131,18 +116,41 @@ export interface EvaluateOptions {
   timeoutMs: number;
 }
 
+let pool: ExpressionPool | null = null;
+let poolOptions: ExpressionPoolOptions = { workers: 2, memoryMb: 64 };
+
 /**
- * Evaluates `compiled` against `input` with the guardrails on. Every failure becomes an
- * ExpressionError; jsonata's errors inside `$eval(...)` are unwrapped to their own code.
+ * Sets the expression workers' count and heap (`SWITCHYARD_EXPRESSION_MEMORY_MB`), for the
+ * workers started from now on. Called once at start; tests may leave the defaults (2, 64 MB).
  */
+export function configureExpressions(options: ExpressionPoolOptions): void {
+  poolOptions = options;
+}
+
+/** Terminates the expression workers; the next slow-path evaluation starts new ones. */
+export async function closeExpressions(): Promise<void> {
+  const closing = pool;
+  pool = null;
+  await closing?.close();
+}
+
+/**
+ * Evaluates `compiled` against `input` for `mode` (see guarded-evaluation.ts): in this thread
+ * when `inThread` holds, in an expression worker otherwise. Every failure becomes an
+ * ExpressionError.
+ */
+export async function evaluateAs(
+  compiled: CompiledExpression,
+  input: unknown,
+  options: EvaluateOptions & { mode: EvaluationMode; inThread: boolean },
+): Promise<unknown> {
+  const request = { source: compiled.source, input, timeoutMs: options.timeoutMs, mode: options.mode };
+  const outcome = options.inThread ? await runEvaluation(request) : await (pool ??= new ExpressionPool(poolOptions)).run(request);
+  if (!outcome.ok) throw new ExpressionError(outcome.code, outcome.message, outcome.position);
+  return outcome.value;
+}
+
+/** Evaluates `compiled` against `input` with the guardrails on, in a worker unless its cost is bounded. */
 export async function evaluate(compiled: CompiledExpression, input: unknown, options: EvaluateOptions): Promise<unknown> {
-  try {
-    return await compiled.guarded(options.timeoutMs).evaluate(input);
-  } catch (error) {
-    let failure = asFailure(error);
-    while (failure.error) failure = failure.error;
-    const code = failure.code ?? 'EVALUATION';
-    const at = failure.position === undefined ? '' : ` at position ${failure.position}`;
-    throw new ExpressionError(code, `${failure.message ?? 'evaluation failed'}${at} (${code})`, failure.position ?? null);
-  }
+  return evaluateAs(compiled, input, { ...options, mode: { kind: 'value' }, inThread: compiled.cost.bounded });
 }

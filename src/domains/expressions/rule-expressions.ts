@@ -1,4 +1,4 @@
-import { evaluate, ExpressionError, type CompiledExpression, type EvaluateOptions } from './expression.ts';
+import { evaluateAs, ExpressionError, type CompiledExpression, type EvaluateOptions } from './expression.ts';
 
 /**
  * What a rule's `condition` and `transform` see: the event, with the payload under `payload`.
@@ -33,23 +33,6 @@ export function expressionInput(event: {
   };
 }
 
-/** JSONata's `$boolean()` casting, so a condition reads the way it would inside JSONata. */
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(truthy);
-  switch (typeof value) {
-    case 'boolean':
-      return value;
-    case 'string':
-      return value.length > 0;
-    case 'number':
-      return value !== 0;
-    case 'object':
-      return value !== null && Object.keys(value).length > 0;
-    default:
-      return false;
-  }
-}
-
 function prefixed(expression: 'condition' | 'transform', error: unknown): never {
   if (error instanceof ExpressionError) {
     throw new ExpressionError(error.code, `${expression}: ${error.message}`, error.position);
@@ -68,7 +51,7 @@ export async function evaluateCondition(
   options: EvaluateOptions,
 ): Promise<boolean> {
   try {
-    return truthy(await evaluate(condition, input, options));
+    return (await evaluateAs(condition, input, { ...options, mode: { kind: 'truthy' }, inThread: condition.cost.bounded })) as boolean;
   } catch (error) {
     return prefixed('condition', error);
   }
@@ -81,10 +64,22 @@ export interface TransformOptions extends EvaluateOptions {
 }
 
 /**
+ * Whether a bounded transform's body stays within `maxBytes` even if every read of the event
+ * yields all of it: only then is it built in this thread (`{ "a": payload, "b": payload, ... }`
+ * could otherwise make a body of the payload's size times the number of reads).
+ */
+function boundedOutput(transform: CompiledExpression, input: ExpressionInput, maxBytes: number): boolean {
+  if (!transform.cost.bounded) return false;
+  if (transform.cost.reads <= 1) return true;
+  return transform.cost.reads * Buffer.byteLength(JSON.stringify(input)) <= maxBytes;
+}
+
+/**
  * Runs a rule's transform and returns the request body it produces, as JSON text (what the
  * engine signs and sends).
  * @throws ExpressionError with code `NO_OUTPUT` when it yields nothing, `NOT_JSON` when its
- * result cannot be serialised, `OUTPUT_TOO_LARGE` above `maxBytes`, or jsonata's code.
+ * result cannot be serialised, `OUTPUT_TOO_LARGE` above `maxBytes`, `MEMORY_LIMIT` when it
+ * needed more memory than its worker has, or jsonata's code (`D1012` when it ran out of time).
  */
 export async function evaluateTransform(
   transform: CompiledExpression,
@@ -92,24 +87,8 @@ export async function evaluateTransform(
   options: TransformOptions,
 ): Promise<string> {
   try {
-    const result = await evaluate(transform, input, options);
-    let body: string | undefined;
-    try {
-      body = JSON.stringify(result);
-    } catch (error) {
-      throw new ExpressionError('NOT_JSON', `the result is not JSON: ${(error as Error).message}`);
-    }
-    if (body === undefined) {
-      throw new ExpressionError('NO_OUTPUT', 'produced no value, so there is no body to send');
-    }
-    const bytes = Buffer.byteLength(body);
-    if (bytes > options.maxBytes) {
-      throw new ExpressionError(
-        'OUTPUT_TOO_LARGE',
-        `produced ${bytes} bytes, more than the ${options.maxBytes} allowed (SWITCHYARD_MAX_TRANSFORM_BYTES)`,
-      );
-    }
-    return body;
+    const mode = { kind: 'json' as const, maxBytes: options.maxBytes };
+    return (await evaluateAs(transform, input, { timeoutMs: options.timeoutMs, mode, inThread: boundedOutput(transform, input, options.maxBytes) })) as string;
   } catch (error) {
     return prefixed('transform', error);
   }

@@ -50,8 +50,8 @@ function expression(field: 'condition' | 'transform') {
     });
 }
 
-/** jsonata's guardrail codes: too deep, too long, too large a sequence. */
-const RUNAWAY = new Set(['D1011', 'D1012', 'D2014', 'D2015']);
+/** The guardrails' codes: too deep, too long, too large a sequence, too much memory. */
+const RUNAWAY = new Set(['D1011', 'D1012', 'D2014', 'D2015', 'MEMORY_LIMIT']);
 
 /** Options of the rule mutations. */
 export interface RuleOptions {
