@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyring } from './domains/secrets/keyring.ts';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -46,6 +47,22 @@ const schema = z.object({
   embeddedPgPort: z.coerce.number().int().min(1).max(65535).default(54329),
   /** `SWITCHYARD_ADMIN_KEY`: the admin key; when unset the first start creates one and prints it once. */
   adminKey: z.string().min(24).optional(),
+  /**
+   * `SWITCHYARD_ENCRYPTION_KEYS`: keys that seal secrets at rest, `id:base64key` entries (32-byte
+   * keys) separated by commas; the first seals, all open. Required with DATABASE_URL. (Default:
+   * unset; the embedded default generates one in `<data dir>/encryption-keys`)
+   */
+  encryptionKeys: z
+    .string()
+    .optional()
+    .superRefine((text, context) => {
+      if (text === undefined) return;
+      try {
+        parseKeyring(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
   /** `SWITCHYARD_ALLOW_PRIVATE_TARGETS`: allow deliveries to private, loopback and link-local addresses. (Default: false) */
   allowPrivateTargets: flag.default(false),
   /**
@@ -138,6 +155,7 @@ export const variables: Record<keyof Config, string> = {
   dataDir: 'SWITCHYARD_DATA_DIR',
   embeddedPgPort: 'SWITCHYARD_EMBEDDED_PG_PORT',
   adminKey: 'SWITCHYARD_ADMIN_KEY',
+  encryptionKeys: 'SWITCHYARD_ENCRYPTION_KEYS',
   allowPrivateTargets: 'SWITCHYARD_ALLOW_PRIVATE_TARGETS',
   workerConcurrency: 'SWITCHYARD_WORKER_CONCURRENCY',
   defaultMaxConcurrency: 'SWITCHYARD_DEFAULT_MAX_CONCURRENCY',

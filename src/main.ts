@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { startSwitchyard, type Switchyard } from './switchyard.ts';
+import { KeyringError } from './domains/secrets/keyring.ts';
 
 let config;
 try {
@@ -37,6 +38,12 @@ if (config.role !== 'worker') {
   const { ensurePortalBuilt } = await import('./server/portal/build.ts');
   await ensurePortalBuilt((line) => console.log(line));
 }
-switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
+try {
+  switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
+} catch (error) {
+  if (!(error instanceof KeyringError)) throw error;
+  console.error(`Not started: ${error.message}`);
+  process.exit(1);
+}
 
 if (requested) stop();

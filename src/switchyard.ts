@@ -7,6 +7,9 @@ import type { App } from './server/app.ts';
 import { startWorker, type Worker } from './jobs/index.ts';
 import { closeHttp } from './domains/deliveries/http/send-webhook.ts';
 import { closeExpressions, configureExpressions } from './domains/expressions/expression.ts';
+import { loadKeyring } from './domains/secrets/keyring.ts';
+import { prepareStoredSecrets } from './domains/secrets/stored-secrets.ts';
+import { sealPlaintextHeaders } from './domains/connections/webhook-config.ts';
 import type { Services } from './server/services.ts';
 
 export interface Switchyard {
@@ -33,6 +36,8 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
 
   // Attempts hold a connection only around their queries, never during the HTTP request.
   configureExpressions({ workers: 2, memoryMb: config.expressionMemoryMb });
+  // Before Postgres starts: a keyring that cannot be had stops the start with its reason.
+  const keyring = await loadKeyring(config, log);
   const orm = await connectOrm(databaseUrl, config.role === 'api' ? 10 : Math.max(10, Math.ceil(config.workerConcurrency / 2)));
   const services: Services = { orm, config };
   let app: App | null = null;
@@ -40,6 +45,8 @@ export async function startSwitchyard(config: Config, options: { log?: (line: st
   let graphqlUrl: string | null = null;
   try {
     await migrate(orm, databaseUrl);
+    const em = orm.em.fork();
+    await prepareStoredSecrets(em, keyring, () => sealPlaintextHeaders(em));
     const adminKey = await ensureAdminKey(orm.em.fork(), config.adminKey);
     if (adminKey) {
       log(`Admin key (shown once; store it now): ${adminKey}`);

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { liveSigningSecrets } from '../src/domains/connections/connection-secrets.ts';
 import { checkTargetUrl } from '../src/domains/connections/target-url.ts';
+import { webhookHeaders } from '../src/domains/connections/webhook-config.ts';
 import { decodeId } from '../src/resolvers/global-id.ts';
 import type { GraphqlClient } from './helpers/graphql.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -220,8 +221,12 @@ describe('updateConnection', () => {
     // A read-modify-write round trip: the client sends back what it read, plus one new header.
     const headers = { ...moved.updateConnection.connection.webhook.headers, 'x-extra': '1' };
     await secret.request(UPDATE, { input: { id: connection.id, webhook: { url: 'https://new.example.com/hook', headers } } });
-    const stored = await db.query('select config from connections where id = $1', [decodeId('Connection', connection.id)]);
-    expect(stored.rows[0].config.headers).toEqual({ authorization: token, 'x-api-key': 'short', 'x-env': 'prod', 'x-extra': '1' });
+    // Stored masked, the real values sealed beside them; the engine opens them to send.
+    const id = decodeId('Connection', connection.id);
+    const stored = await db.query('select config, sealed_headers from connections where id = $1', [id]);
+    expect(stored.rows[0].config.headers).toEqual({ authorization: '…WXYZ', 'x-api-key': '…', 'x-env': 'prod', 'x-extra': '1' });
+    expect(JSON.stringify(stored.rows[0])).not.toContain('0123456789abcdef');
+    expect(webhookHeaders({ id, sealedHeaders: stored.rows[0].sealed_headers })).toEqual({ authorization: token, 'x-api-key': 'short', 'x-env': 'prod', 'x-extra': '1' });
 
     const cleared = await secret.request(UPDATE, { input: { id: connection.id, webhook: { url: 'https://new.example.com/hook', headers: null } } });
     expect(cleared.updateConnection.connection.webhook.headers).toEqual({});

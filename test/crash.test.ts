@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { startTestServer } from './helpers/server.ts';
+import { startTestServer, TEST_ENCRYPTION_KEYS } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 
@@ -19,6 +19,7 @@ function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
       SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',
       SWITCHYARD_STALE_JOB_SECONDS: '2',
       SWITCHYARD_ADMIN_KEY: 'sy_admin_test_key_for_the_suite_only',
+      SWITCHYARD_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

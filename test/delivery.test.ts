@@ -101,7 +101,7 @@ describe('delivering an event', () => {
   it('creates one event when the same idempotency key races in parallel', async () => {
     const ws = await server.seedWorkspace();
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => emit(ws.publishable, { type: 'payment.captured', idempotencyKey: 'race-1' })),
+      Array.from({ length: 10 }, () => emit(ws.secret, { type: 'payment.captured', idempotencyKey: 'race-1' })),
     );
     expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
     expect(new Set(results.map((result) => result.event.id)).size).toBe(1);

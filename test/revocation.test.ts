@@ -4,7 +4,7 @@ import { defaultConfig } from '../src/config.ts';
 import { startSwitchyard, type Switchyard } from '../src/switchyard.ts';
 import { announceRevocation } from '../src/domains/auth/revocations.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
-import { ADMIN_KEY, startTestServer, type SeededWorkspace } from './helpers/server.ts';
+import { ADMIN_KEY, startTestServer, TEST_ENCRYPTION_KEYS, type SeededWorkspace } from './helpers/server.ts';
 import { stillPending, untilSubscribed } from './helpers/streams.ts';
 
 const server = await startTestServer();
@@ -13,7 +13,7 @@ let other: Switchyard;
 const disposers: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  other = await startSwitchyard(defaultConfig({ databaseUrl: server.databaseUrl, port: 0, adminKey: ADMIN_KEY, role: 'api', logLevel: 'error' }));
+  other = await startSwitchyard(defaultConfig({ databaseUrl: server.databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, role: 'api', logLevel: 'error' }));
 });
 afterAll(async () => {
   for (const dispose of disposers) await dispose();

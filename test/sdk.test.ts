@@ -14,7 +14,7 @@ import { startSwitchyard, type Switchyard } from '../src/switchyard.ts';
 import { createTestDatabase } from './helpers/database.ts';
 import { spawnSwitchyard, type SwitchyardProcess } from './helpers/child-process.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
-import { ADMIN_KEY } from './helpers/server.ts';
+import { ADMIN_KEY, TEST_ENCRYPTION_KEYS } from './helpers/server.ts';
 import { take, untilSubscribed } from './helpers/streams.ts';
 
 // The API serves in this process; the worker that makes the attempts runs in another, against the
@@ -28,7 +28,7 @@ const clients: SwitchyardClient[] = [];
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase();
   [api, worker, receiver] = await Promise.all([
-    startSwitchyard(defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, role: 'api', logLevel: 'error', allowPrivateTargets: true })),
+    startSwitchyard(defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, role: 'api', logLevel: 'error', allowPrivateTargets: true })),
     spawnSwitchyard({
       DATABASE_URL: databaseUrl,
       SWITCHYARD_ROLE: 'worker',

@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
-import { ADMIN_KEY } from './helpers/server.ts';
+import { ADMIN_KEY, TEST_ENCRYPTION_KEYS } from './helpers/server.ts';
 import { graphqlClient } from './helpers/graphql.ts';
 import { freePort } from './helpers/global-setup.ts';
 
@@ -43,6 +43,9 @@ describe('the built service', () => {
     const url = await first.url;
     const adminKey = first.output().match(/Admin key[^:]*: (sy_admin_\S+)/)?.[1];
     expect(adminKey).toBeDefined();
+    // Secrets are sealed with a key made on the first start, kept beside the data, for this user only.
+    expect(first.output()).toContain(`Generated an encryption key for secrets in ${join(dataDir, 'encryption-keys')}`);
+    expect(statSync(join(dataDir, 'encryption-keys')).mode & 0o777).toBe(0o600);
     const created = await graphqlClient(url, adminKey).request(
       'mutation { createWorkspace(input: { name: "kept" }) { ... on CreateWorkspacePayload { secretKey } } }',
     );
@@ -52,6 +55,7 @@ describe('the built service', () => {
     const second = startBuilt(env);
     const secondUrl = await second.url;
     expect(second.output()).not.toContain('Admin key');
+    expect(second.output()).not.toContain('Generated an encryption key');
     const { workspace } = await graphqlClient(secondUrl, created.createWorkspace.secretKey).request('{ workspace { name } }');
     expect(workspace.name).toBe('kept');
     second.child.kill('SIGINT');
@@ -59,7 +63,7 @@ describe('the built service', () => {
   }, 120_000);
 
   it('uses DATABASE_URL instead when it is set', async () => {
-    const started = startBuilt({ DATABASE_URL: await createTestDatabase(), SWITCHYARD_ADMIN_KEY: ADMIN_KEY, PORT: '0' });
+    const started = startBuilt({ DATABASE_URL: await createTestDatabase(), SWITCHYARD_ADMIN_KEY: ADMIN_KEY, SWITCHYARD_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, PORT: '0' });
     const url = await started.url;
     expect(started.output()).not.toContain('Embedded Postgres');
     const { workspaces } = await graphqlClient(url, ADMIN_KEY).request('{ workspaces { edges { node { id } } } }');

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { startProcess, type BenchProcess } from './processes.ts';
 
 export const ADMIN_KEY = 'sy_admin_bench_key_for_this_run_only';
+/** Every bench process on one database shares its keys, as production processes must. */
+const ENCRYPTION_KEYS = 'bench:c3dpdGNoeWFyZC1iZW5jaC1rZXktMzItYnl0ZXMtISE=';
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 // The Node flags `npm start` uses, so the bench runs Switchyard as users do.
 const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
@@ -23,6 +25,7 @@ export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 
       DATABASE_URL: databaseUrl,
       SWITCHYARD_ROLE: role,
       SWITCHYARD_ADMIN_KEY: ADMIN_KEY,
+      SWITCHYARD_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
       SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',
       SWITCHYARD_HOST: '127.0.0.1',
       PORT: '0',

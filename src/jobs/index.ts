@@ -8,6 +8,7 @@ import { recoverStalled } from '../domains/deliveries/recover-stalled.ts';
 import type { Services } from '../server/services.ts';
 import { deliverConnectionTask } from './deliver-connection.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
+import { reencryptSecretsTask } from './reencrypt-secrets.ts';
 import { wakeUps } from './wake-ups.ts';
 import { keepHeartbeat } from './worker-liveness.ts';
 
@@ -56,6 +57,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   const taskList: TaskList = {
     deliver_connection: deliverConnectionTask(services, wakes),
     replay_deliveries: replayDeliveriesTask(services),
+    reencrypt_secrets: reencryptSecretsTask(services),
   };
   const events = new EventEmitter() as WorkerEvents;
   // Four beats within the stale time, so one late or failed beat never makes a live worker dead.

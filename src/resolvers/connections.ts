@@ -7,7 +7,6 @@ import { NotFoundError } from '../domains/errors.ts';
 import { Connection, type WebhookConfig } from '../domains/connections/connection.entity.ts';
 import { signingSecretHints } from '../domains/connections/connection-secrets.ts';
 import { effectiveRetrySchedule, getConnection } from '../domains/connections/connection.service.ts';
-import { maskedHeaders } from '../domains/connections/webhook-config.ts';
 import { eventTypesOf } from '../domains/rules/connection-event-types.ts';
 
 export const ConnectionKindRef = builder.enumType('ConnectionKind', {
@@ -40,7 +39,8 @@ const WebhookConfigRef = builder.objectRef<WebhookConfig>('WebhookConfig').imple
       description:
         'Custom headers sent with every request, names lowercase. Values of credential-like headers (authorization, ' +
         'tokens, keys, cookies ...) are masked; sending a masked value back keeps the stored one.',
-      resolve: (config) => maskedHeaders(config.headers),
+      // Stored masked: the real values are sealed, and read only to send.
+      resolve: (config) => config.headers,
     }),
   }),
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_ENCRYPTION_KEYS } from './server.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -19,7 +20,7 @@ export interface SwitchyardProcess {
  */
 export async function spawnSwitchyard(env: Record<string, string>, timeoutMs = 30_000): Promise<SwitchyardProcess> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: '0', SWITCHYARD_LOG_LEVEL: 'error', ...env },
+    env: { ...process.env, PORT: '0', SWITCHYARD_LOG_LEVEL: 'error', SWITCHYARD_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

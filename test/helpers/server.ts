@@ -6,6 +6,9 @@ import { graphqlClient, type GraphqlClient } from './graphql.ts';
 
 export const ADMIN_KEY = 'sy_admin_test_key_for_the_suite_only';
 
+/** The keyring of every test process on a test database: processes on one database share keys. */
+export const TEST_ENCRYPTION_KEYS = 'test:c3dpdGNoeWFyZC10ZXN0LWtleS0zMi1ieXRlcy0hISE=';
+
 export interface TestServer {
   switchyard: Switchyard;
   url: string;
@@ -33,7 +36,7 @@ export interface SeededWorkspace {
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   const switchyard = await startSwitchyard(
-    defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, logLevel: 'error', ...overrides }),
+    defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, logLevel: 'error', ...overrides }),
   );
   afterAll(() => switchyard.stop());
   const url = `${switchyard.url}/graphql`;

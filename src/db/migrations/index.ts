@@ -8,6 +8,7 @@ import { Migration20261202010000_worker_heartbeats } from './Migration2026120201
 import { Migration20261202010100_delivery_leases } from './Migration20261202010100_delivery_leases.ts';
 import { Migration20261210000000_portal } from './Migration20261210000000_portal.ts';
 import { Migration20261215000000_destination_error_classes } from './Migration20261215000000_destination_error_classes.ts';
+import { Migration20261216000000_secrets_at_rest } from './Migration20261216000000_secrets_at_rest.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261202010100_delivery_leases', class: Migration20261202010100_delivery_leases },
   { name: 'Migration20261210000000_portal', class: Migration20261210000000_portal },
   { name: 'Migration20261215000000_destination_error_classes', class: Migration20261215000000_destination_error_classes },
+  { name: 'Migration20261216000000_secrets_at_rest', class: Migration20261216000000_secrets_at_rest },
 ];

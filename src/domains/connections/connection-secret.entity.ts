@@ -4,7 +4,7 @@ import { Connection } from './connection.entity.ts';
 
 /**
  * A signing secret of a connection. Several are live during a rotation: the old one keeps
- * signing until `expiresAt`. Never returned after creation; `hint` is the masked form.
+ * signing until `expiresAt`. Stored sealed, never returned after creation; `hint` is the masked form.
  */
 export const ConnectionSecret = defineEntity({
   name: 'ConnectionSecret',
@@ -12,7 +12,8 @@ export const ConnectionSecret = defineEntity({
   properties: {
     id: p.uuid().primary().onCreate(() => newId()),
     connection: p.manyToOne(Connection).deleteRule('cascade'),
-    secret: p.string().length(200),
+    /** Sealed by the secret store, bound to the connection (see `signingSecretBinding`). */
+    secret: p.text(),
     hint: p.string().length(40),
     createdAt: p.datetime().onCreate(() => new Date()),
     expiresAt: p.datetime().nullable(),

@@ -5,17 +5,23 @@ import { ConnectionSecret } from './connection-secret.entity.ts';
 import { generateSecret, secretHint } from '../signing/standard-webhooks.ts';
 import { NotFoundError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
+import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
 
 /** Longest overlap of an old and a new secret during a rotation. (Default: 604800 s, 7 days) */
 export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
 
+/** Where a connection's signing secrets are sealed: bound to the connection, so one cannot sign for another. */
+export function signingSecretBinding(connectionId: string): string {
+  return secretBinding('connection_secrets', 'secret', connectionId);
+}
+
 /**
- * Adds a signing secret to `connection`, the one given (already validated) or a fresh one, and
- * returns its plaintext. Flushing is the caller's.
+ * Adds a signing secret to `connection` (whose id must be set), the one given (already
+ * validated) or a fresh one, and returns its plaintext. It is stored sealed. Flushing is the caller's.
  */
 export function addSigningSecret(em: EntityManager, connection: Connection, chosen?: string | null): string {
   const secret = chosen ?? generateSecret();
-  em.create(ConnectionSecret, { connection, secret, hint: secretHint(secret) });
+  em.create(ConnectionSecret, { connection, secret: sealSecret(secret, signingSecretBinding(connection.id)), hint: secretHint(secret) });
   return secret;
 }
 
@@ -30,7 +36,7 @@ export async function liveSigningSecrets(em: EntityManager, connectionId: string
     { connection: connectionId, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
     { orderBy: { createdAt: 'desc', id: 'desc' }, fields: ['secret'], disableIdentityMap: true },
   );
-  return secrets.map((row) => row.secret);
+  return secrets.map((row) => openSecret(row.secret, signingSecretBinding(connectionId)));
 }
 
 /**
@@ -49,7 +55,7 @@ export async function revealSigningSecret(
     { connection: connectionId, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
     { orderBy: { createdAt: 'desc', id: 'desc' }, disableIdentityMap: true },
   );
-  return current ? { signingSecret: current.secret, createdAt: current.createdAt } : null;
+  return current ? { signingSecret: openSecret(current.secret, signingSecretBinding(connectionId)), createdAt: current.createdAt } : null;
 }
 
 /** The masked hint of each connection's newest live secret, in one query. */

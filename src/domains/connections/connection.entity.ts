@@ -8,7 +8,11 @@ export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 export const CONNECTION_STATUSES = ['ACTIVE', 'PAUSED', 'DISABLED', 'NEEDS_REAUTH'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
-/** Settings of a WEBHOOK connection; other kinds keep their own shape in `config`. */
+/**
+ * Settings of a WEBHOOK connection; other kinds keep their own shape in `config`. As stored,
+ * `headers` is their masked form (credential-like values shown as "…Xk9="); the real values are
+ * sealed in `sealedHeaders` and opened only to send (webhook-config.ts).
+ */
 export interface WebhookConfig {
   url: string;
   headers: Record<string, string>;
@@ -27,6 +31,8 @@ export const Connection = defineEntity({
     kind: p.enum(CONNECTION_KINDS).nativeEnumName('connection_kind'),
     status: p.enum(CONNECTION_STATUSES).nativeEnumName('connection_status').default('ACTIVE'),
     config: p.json<WebhookConfig>(),
+    /** The custom headers with their real values, sealed by the secret store; null without headers. */
+    sealedHeaders: p.text().nullable(),
     retryScheduleSeconds: p.array<number>(Number).columnType('double precision[]').nullable(),
     timeoutSeconds: p.double().default(15),
     rateLimitPerSecond: p.double().nullable(),

@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { Connection, CONNECTION_KINDS, type ConnectionKind } from './connection.entity.ts';
 import { addSigningSecret } from './connection-secrets.ts';
-import { webhookConfig, webhookConfigSchema } from './webhook-config.ts';
+import { storeWebhookConfig, webhookConfigSchema, webhookHeaders } from './webhook-config.ts';
+import { newId } from '../../db/ids.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
@@ -130,13 +131,16 @@ export async function createConnection(
   if (await em.count(Connection, { workspace: workspaceId, name: data.name })) throw nameTaken(data.name);
   return saving(data.name, () =>
     em.transactional(async (tx) => {
+      // The id is made here, not at flush: the sealed secrets are bound to it.
       const connection = tx.create(Connection, {
+        id: newId(),
         workspace: workspaceId,
         name: data.name,
         kind: data.kind,
         description: data.description ?? '',
-        config: webhookConfig(data.webhook!),
+        config: { url: '', headers: {} },
       });
+      storeWebhookConfig(connection, data.webhook!);
       applyPolicy(connection, data);
       const secret = addSigningSecret(tx, connection, data.signingSecret);
       if (data.eventTypes) await routeEventTypes(tx, workspaceId, connection, data.eventTypes);
@@ -171,7 +175,7 @@ export async function updateConnection(
   const schema = z.object({
     name: name.nullish(),
     description,
-    webhook: webhookConfigSchema(options, connection.config).nullish(),
+    webhook: webhookConfigSchema(options, webhookHeaders(connection)).nullish(),
     eventTypes: eventTypePatterns.nullish(),
     ...policy,
   });
@@ -181,7 +185,7 @@ export async function updateConnection(
     connection.name = data.name;
   }
   if (data.description != null) connection.description = data.description;
-  if (data.webhook) connection.config = webhookConfig(data.webhook, connection.config);
+  if (data.webhook) storeWebhookConfig(connection, data.webhook);
   const wasOrdered = connection.ordered;
   applyPolicy(connection, data);
   if (data.eventTypes) await routeEventTypes(em, workspaceId, connection, data.eventTypes);

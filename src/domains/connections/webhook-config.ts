@@ -1,6 +1,9 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { WebhookConfig } from './connection.entity.ts';
 import { checkTargetUrl } from './target-url.ts';
+import { isSensitiveName, maskedHeaders, maskedValue } from '../secrets/masking.ts';
+import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
 
 /** Most custom headers one webhook connection may send. (Default: 20) */
 export const MAX_HEADERS = 20;
@@ -31,23 +34,6 @@ const RESERVED = new Set([
   'http2-settings',
 ]);
 
-/** Header names whose values are credentials: shown masked after they are saved. */
-const SENSITIVE = /authorization|cookie|token|secret|key|password|passwd|signature|session|credential/i;
-
-/** The masked form of a sensitive header value: its last 4 characters when it is long enough to spare them. */
-function masked(value: string): string {
-  return value.length >= 16 ? `…${value.slice(-4)}` : '…';
-}
-
-/**
- * `headers` as a client may see them: values of credential-like headers (authorization,
- * api keys, tokens, cookies ...) masked. Sending a masked value back keeps the stored one.
- */
-export function maskedHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, SENSITIVE.test(name) ? masked(value) : value]),
-  );
-}
 
 function headerProblem(name: string, value: unknown): string | null {
   if (!TOKEN.test(name)) return 'is not a valid header name (letters, digits and !#$%&\'*+.^_`|~-, at most 100)';
@@ -81,7 +67,7 @@ function headersSchema(previous: Record<string, string>) {
     for (const [name, given] of entries) {
       const lower = name.toLowerCase();
       const kept = previous[lower];
-      const value = kept !== undefined && SENSITIVE.test(lower) && given === masked(kept) ? kept : given;
+      const value = kept !== undefined && isSensitiveName(lower) && given === maskedValue(kept) ? kept : given;
       const problem = lower in headers ? 'is given twice (header names are case-insensitive)' : headerProblem(name, value);
       if (problem) context.addIssue({ code: 'custom', path: [name], message: problem });
       else headers[lower] = (value as string).trim();
@@ -92,10 +78,10 @@ function headersSchema(previous: Record<string, string>) {
 
 /**
  * The zod schema of a WEBHOOK connection's settings: the target URL (checked by
- * `checkTargetUrl`) and custom headers. `previous` is the stored config when updating; headers
- * that are left out keep their stored values.
+ * `checkTargetUrl`) and custom headers. `previousHeaders` are the stored headers' real values
+ * when updating, so that a masked value sent back keeps its stored one.
  */
-export function webhookConfigSchema(options: { allowPrivateTargets: boolean }, previous?: WebhookConfig) {
+export function webhookConfigSchema(options: { allowPrivateTargets: boolean }, previousHeaders: Record<string, string> = {}) {
   return z.object({
     url: z.string().transform((raw, context) => {
       const checked = checkTargetUrl(raw, options);
@@ -105,11 +91,46 @@ export function webhookConfigSchema(options: { allowPrivateTargets: boolean }, p
       }
       return checked.url;
     }),
-    headers: headersSchema(previous?.headers ?? {}).optional(),
+    headers: headersSchema(previousHeaders).optional(),
   });
 }
 
-/** Resolves a parsed webhook input against the stored config (missing headers keep theirs). */
-export function webhookConfig(parsed: { url: string; headers?: Record<string, string> | undefined }, previous?: WebhookConfig): WebhookConfig {
-  return { url: parsed.url, headers: parsed.headers ?? previous?.headers ?? {} };
+/** Where a connection's real header values are sealed. */
+function headersBinding(connectionId: string): string {
+  return secretBinding('connections', 'sealed_headers', connectionId);
+}
+
+/** A connection's custom headers with their real values, for sending (and for an update to keep). */
+export function webhookHeaders(connection: { id: string; sealedHeaders?: string | null }): Record<string, string> {
+  return connection.sealedHeaders ? (JSON.parse(openSecret(connection.sealedHeaders, headersBinding(connection.id))) as Record<string, string>) : {};
+}
+
+/**
+ * Stores a parsed webhook input on `connection` (whose id must be set): the URL and the masked
+ * headers in `config`, the real headers sealed in `sealedHeaders`. Headers left out keep theirs.
+ */
+export function storeWebhookConfig(
+  connection: { id: string; config: WebhookConfig; sealedHeaders?: string | null },
+  parsed: { url: string; headers?: Record<string, string> | undefined },
+): void {
+  const headers = parsed.headers ?? webhookHeaders(connection);
+  connection.config = { url: parsed.url, headers: maskedHeaders(headers) };
+  connection.sealedHeaders = Object.keys(headers).length > 0 ? sealSecret(JSON.stringify(headers), headersBinding(connection.id)) : null;
+}
+
+/**
+ * Seals the headers of connections saved before headers were sealed (their real values still in
+ * `config.headers`), leaving the masked form there. Run at start.
+ */
+export async function sealPlaintextHeaders(em: EntityManager): Promise<void> {
+  const rows = await em.execute<{ id: string; config: WebhookConfig }[]>(
+    `select id, config from connections where sealed_headers is null and config->'headers' <> '{}'::jsonb`,
+  );
+  for (const row of rows) {
+    const connection: { id: string; config: WebhookConfig; sealedHeaders: string | null } = { ...row, sealedHeaders: null };
+    storeWebhookConfig(connection, row.config);
+    await em.execute('update connections set config = ?, sealed_headers = ? where id = ? and sealed_headers is null', [
+      JSON.stringify(connection.config), connection.sealedHeaders, row.id,
+    ]);
+  }
 }

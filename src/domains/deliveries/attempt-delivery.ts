@@ -4,11 +4,11 @@ import { storedExpression } from '../expressions/expression.ts';
 import { evaluateTransform, expressionInput } from '../expressions/rule-expressions.ts';
 import { encodeId } from '../public-ids.ts';
 import { signedHeaders } from '../signing/standard-webhooks.ts';
+import { maskedHeaders, maskUrlCredentials, maskUrlsIn } from '../secrets/masking.ts';
 import { sendWebhook } from './http/send-webhook.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
 import { defaultBody } from './webhook-body.ts';
-import { maskedHeaders } from '../connections/webhook-config.ts';
 
 /**
  * The attempt of a delivery already claimed: shape and sign the body, send it, record what
@@ -18,6 +18,7 @@ export async function attemptClaimed(em: EntityManager, config: Config, plan: At
   return recordAttempt(em, config, plan, await tryOnce(config, plan));
 }
 
+/** One try; the attempt records its URL and error with credentials in them (a `?token=`, a user:password) masked. */
 async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
   const startedAt = new Date();
   const url = plan.connection.webhook.url;
@@ -30,7 +31,7 @@ async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult
         })
       : JSON.stringify(defaultBody(plan.event, encodeId('Event', plan.event.id)));
   } catch (error) {
-    return { ok: false, url, startedAt, durationMs: Date.now() - startedAt.getTime(), errorClass: 'EXPRESSION', error: (error as Error).message };
+    return { ok: false, url: maskUrlCredentials(url), startedAt, durationMs: Date.now() - startedAt.getTime(), errorClass: 'EXPRESSION', error: (error as Error).message };
   }
   const timestamp = Math.floor(Date.now() / 1000);
   const signed = signedHeaders(plan.secrets, encodeId('Delivery', plan.deliveryId), timestamp, body);
@@ -45,14 +46,14 @@ async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult
   );
   return {
     ok: response.ok,
-    url,
+    url: maskUrlCredentials(url),
     startedAt,
     durationMs: response.durationMs,
     statusCode: response.statusCode,
     responseExcerpt: response.responseExcerpt,
     retryAfterSeconds: response.retryAfterSeconds,
     errorClass: response.errorClass,
-    error: response.error,
+    error: response.error && maskUrlsIn(response.error),
     // The signature is no secret (receivers get it, and it proves nothing about other bodies):
     // shown whole, it lets a customer debug their verification.
     requestHeaders: { ...maskedHeaders(response.requestHeaders), ...signed },

@@ -2,6 +2,9 @@ import type { EventRecord } from '../events/event-record.ts';
 import { toRecord } from '../events/emit.ts';
 import type { EventRow } from '../events/persist-events.ts';
 import type { WebhookConfig } from '../connections/connection.entity.ts';
+import { signingSecretBinding } from '../connections/connection-secrets.ts';
+import { webhookHeaders } from '../connections/webhook-config.ts';
+import { openSecret } from '../secrets/secret-store.ts';
 
 /** Everything one attempt needs, read in one query after the claim. */
 export interface AttemptPlan {
@@ -41,6 +44,7 @@ export interface PlanRow {
   ordered: boolean;
   max_concurrency: number | null;
   config: WebhookConfig;
+  sealed_headers: string | null;
   timeout_seconds: number;
   retry_schedule_seconds: number[] | null;
   secrets: string[] | null;
@@ -53,7 +57,7 @@ export interface PlanRow {
 export function planSelect(deliveries: string): string {
   return `select d.id as delivery_id, d.lease, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
             row_to_json(e) as event, r.transform,
-            c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config,
+            c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config, c.sealed_headers,
             c.timeout_seconds, c.retry_schedule_seconds,
             (select array_agg(s.secret order by s.created_at desc) from connection_secrets s
               where s.connection_id = c.id and (s.expires_at is null or s.expires_at > now())) as secrets
@@ -78,10 +82,11 @@ export function toPlan(row: PlanRow): AttemptPlan {
       name: row.connection_name,
       ordered: row.ordered,
       maxConcurrency: row.max_concurrency,
-      webhook: row.config,
+      // Credentials are opened here, where the row becomes what the attempt uses, and nowhere else.
+      webhook: { url: row.config.url, headers: webhookHeaders({ id: row.connection_id, sealedHeaders: row.sealed_headers }) },
       timeoutSeconds: Number(row.timeout_seconds),
       retryScheduleSeconds: row.retry_schedule_seconds?.map(Number) ?? null,
     },
-    secrets: row.secrets ?? [],
+    secrets: (row.secrets ?? []).map((secret) => openSecret(secret, signingSecretBinding(row.connection_id))),
   };
 }

@@ -1,5 +1,5 @@
 import type { WebhookConfig } from '../../connections/connection.entity.ts';
-import { webhookConfig, webhookConfigSchema } from '../../connections/webhook-config.ts';
+import { webhookConfigSchema } from '../../connections/webhook-config.ts';
 import { sendWebhook } from '../../deliveries/http/send-webhook.ts';
 import { defaultBody } from '../../deliveries/webhook-body.ts';
 import { signedHeaders } from '../../signing/standard-webhooks.ts';
@@ -23,8 +23,10 @@ export const webhookKind: DestinationKind<WebhookConfig, null, WebhookInput> = {
   policy: {},
 
   settingsSchema(context, previous) {
-    return webhookConfigSchema(context, previous?.config).transform((parsed) => ({
-      config: webhookConfig(parsed, previous?.config),
+    // Headers left out keep the previous ones. As stored, a connection's headers are masked and
+    // their real values sealed apart (webhook-config.ts `storeWebhookConfig`).
+    return webhookConfigSchema(context, previous?.config.headers).transform((parsed) => ({
+      config: { url: parsed.url, headers: parsed.headers ?? previous?.config.headers ?? {} },
       credentials: null,
     }));
   },
