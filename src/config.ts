@@ -81,6 +81,12 @@ const schema = z.object({
   staleJobSeconds: positiveInt.default(120),
   /** `SWITCHYARD_MAX_PAYLOAD_BYTES`: largest accepted event payload, as JSON. (Default: 262144) */
   maxPayloadBytes: positiveInt.default(256 * 1024),
+  /**
+   * `SWITCHYARD_INGEST_RATE_LIMIT_PER_SECOND`: most events one workspace may emit per second in
+   * one API process; over it, emits are refused with RATE_LIMITED, HTTP 429 and Retry-After.
+   * (Default: unset, no limit)
+   */
+  ingestRateLimitPerSecond: z.coerce.number().positive().optional(),
   /** `SWITCHYARD_MAX_PAYLOAD_DEPTH`: deepest nesting of objects and arrays in an event payload, at most 90. (Default: 32) */
   maxPayloadDepth: positiveInt.max(90).default(32),
   /** `SWITCHYARD_MAX_TRANSFORM_BYTES`: largest body a rule's transform may produce. (Default: 262144) */
@@ -162,6 +168,7 @@ export const variables: Record<keyof Config, string> = {
   staleJobSeconds: 'SWITCHYARD_STALE_JOB_SECONDS',
   maxPayloadBytes: 'SWITCHYARD_MAX_PAYLOAD_BYTES',
   maxPayloadDepth: 'SWITCHYARD_MAX_PAYLOAD_DEPTH',
+  ingestRateLimitPerSecond: 'SWITCHYARD_INGEST_RATE_LIMIT_PER_SECOND',
   maxTransformBytes: 'SWITCHYARD_MAX_TRANSFORM_BYTES',
   expressionTimeoutMs: 'SWITCHYARD_EXPRESSION_TIMEOUT_MS',
   expressionMemoryMb: 'SWITCHYARD_EXPRESSION_MEMORY_MB',

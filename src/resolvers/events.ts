@@ -9,6 +9,8 @@ import { emitEvent, emitEvents, type EmitResult } from '../domains/events/emit.t
 import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
 import { NotFoundError } from '../domains/errors.ts';
 import type { Context } from '../server/context.ts';
+import { takeIngestTokens } from '../domains/events/ingest-limit.ts';
+import { GraphQLError } from 'graphql';
 
 /**
  * Events a publishable key's emit found already there (a repeated idempotency key). Such a key
@@ -133,7 +135,10 @@ builder.mutationFields((t) => ({
     authScopes: { emit: true },
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: EmitEventInput, required: true }) },
-    resolve: async (_root, { input }, context) => visibleToCaller(context, [await emitEvent(emitContext(context), input)])[0]!,
+    resolve: async (_root, { input }, context) => {
+      limitIngest(context, 1);
+      return visibleToCaller(context, [await emitEvent(emitContext(context), input)])[0]!;
+    },
   }),
   emitEvents: t.field({
     type: EmitEventsPayload,
@@ -141,11 +146,27 @@ builder.mutationFields((t) => ({
     authScopes: { emit: true },
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: EmitEventsInput, required: true }) },
-    resolve: async (_root, { input }, context) => ({
-      results: visibleToCaller(context, await emitEvents(emitContext(context), input)),
-    }),
+    resolve: async (_root, { input }, context) => {
+      limitIngest(context, Array.isArray(input.events) ? input.events.length : 1);
+      return { results: visibleToCaller(context, await emitEvents(emitContext(context), input)) };
+    },
   }),
 }));
+
+/**
+ * Refuses an emit over the workspace's ingest limit, before any work: HTTP 429 with Retry-After,
+ * which the SDK (and most HTTP clients) wait out and retry.
+ */
+function limitIngest(context: Context, events: number): void {
+  const rate = context.config.ingestRateLimitPerSecond;
+  if (rate === undefined) return;
+  const waitSeconds = takeIngestTokens(workspaceOf(context), events, rate);
+  if (waitSeconds === 0) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitSeconds));
+  throw new GraphQLError(`This workspace emits more than ${rate} events per second (SWITCHYARD_INGEST_RATE_LIMIT_PER_SECOND); retry in ${retryAfterSeconds} s`, {
+    extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) } } },
+  });
+}
 
 /** Marks the duplicates a publishable key may see only by id (see `seenOnlyById`). */
 function visibleToCaller(context: Context, results: EmitResult[]): EmitResult[] {
