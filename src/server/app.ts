@@ -10,6 +10,7 @@ import type { Principal } from '../domains/auth/principal.ts';
 import type { Context } from './context.ts';
 import { graphqlLimits } from './graphql-limits.ts';
 import { openStreams } from './open-streams.ts';
+import { requestErrorCodes } from './request-error-codes.ts';
 import type { Services } from './services.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
@@ -52,7 +53,7 @@ export async function startApp(services: Services, listen: { port: number; host:
     landingPage: false,
     maskedErrors: true,
     logging: services.config.logLevel,
-    plugins: graphqlLimits(services.config),
+    plugins: [...graphqlLimits(services.config), requestErrorCodes()],
     context: ({ principal }) => ({ em: services.orm.em.fork(), config: services.config, services, principal }),
   });
 
