@@ -1,7 +1,7 @@
 import { wrap } from '@mikro-orm/core';
 import { builder } from './builder.ts';
 import { expectedErrors, refuseUnstorableArguments } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, decodeIdOrNone, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
 import { changeScopes, readScopes, workspaceOf } from './scope.ts';
 import { EventRef } from './events.ts';
@@ -156,18 +156,10 @@ export function deliveryFilter(
   filter: typeof DeliveryFilterInput.$inferInput | null | undefined,
 ): DeliveryFilter {
   if (!filter) return {};
-  const decodeOrNone = (type: 'Connection' | 'Event', id: string | number | null | undefined) => {
-    if (id == null) return undefined;
-    try {
-      return decodeId(type, String(id));
-    } catch {
-      return '00000000-0000-0000-0000-000000000000';
-    }
-  };
   return {
     statuses: filter.status ? [filter.status] : undefined,
-    connectionId: decodeOrNone('Connection', filter.connectionId),
-    eventId: decodeOrNone('Event', filter.eventId),
+    connectionId: filter.connectionId == null ? undefined : decodeIdOrNone('Connection', filter.connectionId),
+    eventId: filter.eventId == null ? undefined : decodeIdOrNone('Event', filter.eventId),
     eventType: filter.eventType,
     since: filter.since,
     until: filter.until,

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { ConnectionRef } from './connections.ts';
 import { expectedErrors } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, decodeIdOrNone, encodeId } from './global-id.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { NotFoundError } from '../domains/errors.ts';
@@ -46,7 +46,8 @@ builder.queryFields((t) => ({
     authScopes: { secret: true },
     args: { connectionId: t.arg.id({ description: 'Only the rules that deliver to this connection.' }) },
     resolve: (_root, args, context) => {
-      const connection = args.connectionId == null ? {} : { connection: decodeId('Connection', String(args.connectionId)) };
+      // An id that is not a connection's matches nothing, as an unknown one does.
+      const connection = args.connectionId == null ? {} : { connection: decodeIdOrNone('Connection', args.connectionId) };
       return paginate(args, ({ id, order, limit }) =>
         context.em.find(
           Rule,

@@ -9,6 +9,7 @@ import { authenticate } from '../domains/auth/api-key.service.ts';
 import type { Principal } from '../domains/auth/principal.ts';
 import type { Context } from './context.ts';
 import { graphqlLimits } from './graphql-limits.ts';
+import { requestEntityManager } from '../db/workspace-scope.ts';
 import { openStreams } from './open-streams.ts';
 import { requestErrorCodes } from './request-error-codes.ts';
 import type { Services } from './services.ts';
@@ -54,7 +55,7 @@ export async function startApp(services: Services, listen: { port: number; host:
     maskedErrors: true,
     logging: services.config.logLevel,
     plugins: [...graphqlLimits(services.config), requestErrorCodes()],
-    context: ({ principal }) => ({ em: services.orm.em.fork(), config: services.config, services, principal }),
+    context: ({ principal }) => ({ em: requestEntityManager(services.orm, principal), config: services.config, services, principal }),
   });
 
   // Streams of a revoked key or workspace end at once, in this process as in every other.

@@ -1,6 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { newId } from '../../db/ids.ts';
 import { Connection } from './connection.entity.ts';
+import { Workspace } from '../workspaces/workspace.entity.ts';
 
 /**
  * A signing secret of a connection. Several are live during a rotation: the old one keeps
@@ -11,6 +12,7 @@ export const ConnectionSecret = defineEntity({
   tableName: 'connection_secrets',
   properties: {
     id: p.uuid().primary().onCreate(() => newId()),
+    workspace: p.manyToOne(Workspace).deleteRule('cascade'),
     connection: p.manyToOne(Connection).deleteRule('cascade'),
     /** Sealed by the secret store, bound to the connection (see `signingSecretBinding`). */
     secret: p.text(),

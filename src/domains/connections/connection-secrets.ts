@@ -21,7 +21,7 @@ export function signingSecretBinding(connectionId: string): string {
  */
 export function addSigningSecret(em: EntityManager, connection: Connection, chosen?: string | null): string {
   const secret = chosen ?? generateSecret();
-  em.create(ConnectionSecret, { connection, secret: sealSecret(secret, signingSecretBinding(connection.id)), hint: secretHint(secret) });
+  em.create(ConnectionSecret, { workspace: connection.workspace, connection, secret: sealSecret(secret, signingSecretBinding(connection.id)), hint: secretHint(secret) });
   return secret;
 }
 

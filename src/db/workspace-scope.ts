@@ -1,0 +1,22 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Principal } from '../domains/auth/principal.ts';
+import { Workspace } from '../domains/workspaces/workspace.entity.ts';
+
+/**
+ * Tenancy, enforced in one place: the entity manager a request works with sees its caller's
+ * workspace only. Every entity with a `workspace` relation (found in the ORM's metadata, so an
+ * entity added later is covered without a change here) gets a filter on it, and the workspace
+ * itself one on its id; MikroORM adds them to every find, count, populate, update and delete of
+ * that entity manager and its forks (transactions included). Queries still name the workspace
+ * themselves; this is what holds if one forgets. Raw SQL is not filtered: it names the
+ * workspace explicitly and lives in files of its own. The admin key works across workspaces.
+ */
+export function requestEntityManager(orm: MikroORM, principal: Principal | null): EntityManager {
+  const em = orm.em.fork();
+  const workspaceId = principal?.workspaceId;
+  if (!workspaceId) return em;
+  const owned = [...orm.getMetadata().getAll().values()].filter((meta) => meta.properties.workspace).map((meta) => meta.class);
+  em.addFilter({ name: 'workspace', entity: owned, cond: { workspace: workspaceId } });
+  em.addFilter({ name: 'ownWorkspace', entity: [Workspace], cond: { id: workspaceId } });
+  return em;
+}
