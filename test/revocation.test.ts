@@ -6,6 +6,7 @@ import { announceRevocation } from '../src/domains/auth/revocations.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
 import { ADMIN_KEY, startTestServer, TEST_ENCRYPTION_KEYS, type SeededWorkspace } from './helpers/server.ts';
 import { stillPending, untilSubscribed } from './helpers/streams.ts';
+import { openPortalSession } from './helpers/portal.ts';
 
 const server = await startTestServer();
 /** A second API process on the same database: revocations must reach it too. */
@@ -97,6 +98,18 @@ describe('revoking a key', () => {
     const again = socketWith(other.url!, doomed.key);
     await again.first;
     expect(again.closes).toEqual([4403]);
+  });
+
+  it("closes a portal session's sockets when the session is revoked", async () => {
+    const ws = await server.seedWorkspace();
+    const session = await openPortalSession(ws.secret);
+    const portal = socketWith(other.url!, session.token);
+    const bystander = socketWith(other.url!, ws.secretKey);
+    await untilSubscribed(other.services.pubsub, ws.id, 2);
+    await ws.secret.request('mutation ($ids: [ID!]) { revokePortalSessions(input: { sessionIds: $ids }) { __typename } }', { ids: [session.sessionId] });
+    await portal.first;
+    expect(portal.closes).toEqual([4403]);
+    expect(await stillPending(bystander.first, 300)).toBe(true);
   });
 
   it('closes every stream of a workspace when the workspace is revoked', async () => {

@@ -15,12 +15,13 @@ import type { Principal } from './principal.ts';
  * Kinds:
  * - `API_KEY`: one key (`id` is the key's id);
  * - `WORKSPACE`: every key of a workspace (`id` is the workspace's id), for when a workspace is
- *   deleted or suspended.
- * Further kinds (a portal session, say) are added here, with how `revokes` matches them.
+ *   deleted or suspended;
+ * - `PORTAL_SESSION`: one portal session (`id` is the session's id).
+ * Further kinds are added here, with how `revokes` matches them.
  */
 export const REVOCATION_CHANNEL = 'switchyard_revocations';
 
-export const REVOCATION_KINDS = ['API_KEY', 'WORKSPACE'] as const;
+export const REVOCATION_KINDS = ['API_KEY', 'WORKSPACE', 'PORTAL_SESSION'] as const;
 export type RevocationKind = (typeof REVOCATION_KINDS)[number];
 
 export interface Revocation {
@@ -30,18 +31,29 @@ export interface Revocation {
 }
 
 /**
- * Announces `revocation` to every API process once the caller's transaction commits (at once
- * outside a transaction). Call it in the same transaction that revokes.
+ * Announces `revocations` to every API process once the caller's transaction commits (at once
+ * outside a transaction), in one round trip. Call it in the same transaction that revokes.
  */
-export async function announceRevocation(em: EntityManager, revocation: Revocation): Promise<void> {
-  await em.execute('select pg_notify(?, ?)', [REVOCATION_CHANNEL, JSON.stringify(revocation)]);
+export async function announceRevocations(em: EntityManager, revocations: readonly Revocation[]): Promise<void> {
+  if (revocations.length === 0) return;
+  await em.execute('select pg_notify(?, payload) from json_array_elements_text(?::json) as payload', [
+    REVOCATION_CHANNEL,
+    JSON.stringify(revocations.map((revocation) => JSON.stringify(revocation))),
+  ]);
+}
+
+/** `announceRevocations` for one. */
+export function announceRevocation(em: EntityManager, revocation: Revocation): Promise<void> {
+  return announceRevocations(em, [revocation]);
 }
 
 /** Whether `revocation` takes away what `principal` may do. */
 export function revokes(revocation: Revocation, principal: Principal): boolean {
   switch (revocation.kind) {
     case 'API_KEY':
-      return principal.keyId === revocation.id;
+      return principal.kind !== 'PORTAL' && principal.keyId === revocation.id;
+    case 'PORTAL_SESSION':
+      return principal.kind === 'PORTAL' && principal.keyId === revocation.id;
     case 'WORKSPACE':
       return principal.workspaceId === revocation.id;
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { hashKey } from '../auth/keys.ts';
+import { announceRevocations } from '../auth/revocations.ts';
 import { encodeId } from '../public-ids.ts';
 import { parseInput } from '../validation.ts';
 import { normaliseCapabilities, PORTAL_CAPABILITIES } from './capabilities.ts';
@@ -77,6 +78,8 @@ export async function revokePortalSessions(em: EntityManager, workspaceId: strin
      returning id`,
     [workspaceId, !sessionIds?.length, JSON.stringify(sessionIds ?? [])],
   );
+  // Every API process closes the sessions' open streams (the revocation broadcast).
+  await announceRevocations(em, rows.map((row) => ({ kind: 'PORTAL_SESSION' as const, id: row.id })));
   return rows.map((row) => row.id);
 }
 
