@@ -39,6 +39,12 @@ const schema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(4000),
   /** `SWITCHYARD_HOST`: interface the API listens on. (Default: 127.0.0.1) */
   host: z.string().min(1).default('127.0.0.1'),
+  /**
+   * `SWITCHYARD_OPS_PORT`: port of a separate operations server with `/healthz` and `/readyz`,
+   * on the same interface. (Default: unset; a worker-only process then listens on
+   * 9464, and an API process serves these paths on `PORT`)
+   */
+  opsPort: z.coerce.number().int().min(0).max(65535).optional(),
   /** `SWITCHYARD_ROLE`: `all` runs API and worker in one process; `api` or `worker` runs one of them. (Default: all) */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** `SWITCHYARD_DATA_DIR`: where the embedded Postgres keeps its data. (Default: .switchyard) */
@@ -148,6 +154,11 @@ const schema = z.object({
    * center named by the API key. (Default: https://{dc}.api.mailchimp.com/3.0)
    */
   mailchimpApiUrl: vendorUrl.default(MAILCHIMP_API_URL),
+  /**
+   * `SWITCHYARD_LOG_FORMAT`: `json` (one JSON object a line), `pretty` (for people), or `auto`:
+   * pretty when standard output is a terminal, JSON otherwise. (Default: auto)
+   */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -157,6 +168,7 @@ export const variables: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
   port: 'PORT',
   host: 'SWITCHYARD_HOST',
+  opsPort: 'SWITCHYARD_OPS_PORT',
   role: 'SWITCHYARD_ROLE',
   dataDir: 'SWITCHYARD_DATA_DIR',
   embeddedPgPort: 'SWITCHYARD_EMBEDDED_PG_PORT',
@@ -188,6 +200,7 @@ export const variables: Record<keyof Config, string> = {
   slackApiUrl: 'SWITCHYARD_SLACK_API_URL',
   slackWebhookBaseUrl: 'SWITCHYARD_SLACK_WEBHOOK_BASE_URL',
   mailchimpApiUrl: 'SWITCHYARD_MAILCHIMP_API_URL',
+  logFormat: 'SWITCHYARD_LOG_FORMAT',
 };
 
 export class ConfigError extends Error {

@@ -1,49 +1,90 @@
-import { inspect } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
-import { startSwitchyard, type Switchyard } from './switchyard.ts';
-import { KeyringError } from './domains/secrets/keyring.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ExitCode } from './exit-codes.ts';
+import { announce, configureLogging, logger } from './observability/logger.ts';
+import { startSwitchyard, StartupError, type Switchyard } from './switchyard.ts';
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
+/**
+ * `npm start`: runs one Switchyard process until SIGINT, SIGTERM or SIGHUP, then stops it in
+ * order and exits 0. A second signal while stopping exits at once. Exit codes: `exit-codes.ts`.
+ */
+export async function runSwitchyard(config: Config): Promise<never> {
+  const log = logger.child({ component: 'switchyard' });
+  let switchyard: Switchyard | null = null;
+  let stopping: Promise<never> | null = null;
+  /** A signal that came while starting: acted on once started. */
+  let requested: string | null = null;
+
+  const exit = (code: ExitCode): never => process.exit(code);
+  const stop = (reason: string, code: ExitCode = ExitCode.OK): Promise<never> => {
+    stopping ??= (async () => {
+      announce(`Stopping (${reason})...`);
+      try {
+        await switchyard?.stop();
+      } catch (error) {
+        log.error({ err: error }, 'Switchyard did not stop cleanly');
+        return exit(ExitCode.FAILURE);
+      }
+      announce('Stopped');
+      return exit(code);
+    })();
+    return stopping;
+  };
+
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) {
+    process.on(signal, () => {
+      if (!stopping && switchyard) return void stop(signal);
+      if (!switchyard) {
+        // Still starting: stop as soon as it has started (or failed to).
+        requested = signal;
+        return;
+      }
+      log.warn(`${signal} again: exiting without waiting for the stop to finish`);
+      exit(ExitCode.FAILURE);
+    });
+  }
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'unexpected error; stopping');
+    void stop('unexpected error', ExitCode.FAILURE);
+  });
+  process.on('unhandledRejection', (error) => {
+    log.fatal({ err: error }, 'unexpected error; stopping');
+    void stop('unexpected error', ExitCode.FAILURE);
+  });
+
+  try {
+    if (config.role !== 'worker') {
+      // npm install builds the portal; this builds it when that step was skipped or portal/ changed since.
+      configureLogging(config);
+      const { ensurePortalBuilt } = await import('./server/portal/build.ts');
+      await ensurePortalBuilt((line) => announce(line));
+    }
+    switchyard = await startSwitchyard(config);
+  } catch (error) {
+    if (error instanceof StartupError) {
+      log.error(`Switchyard did not start: ${error.message}`);
+      return exit(error.exitCode);
+    }
+    log.fatal({ err: error }, 'Switchyard did not start');
+    return exit(ExitCode.FAILURE);
+  }
+  switchyard.failed.catch((error: Error) => {
+    log.fatal({ err: error }, `${error.message}; stopping`);
+    void stop('a part failed', ExitCode.FAILURE);
+  });
+  if (requested) return stop(requested);
+  return new Promise<never>(() => {});
 }
 
-let switchyard: Switchyard | null = null;
-let requested = false;
-let stopping = false;
-
-function stop() {
-  requested = true;
-  if (stopping || !switchyard) return;
-  stopping = true;
-  console.log('Shutting down...');
-  switchyard.stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      // Written before exiting: writes to a pipe are asynchronous and process.exit drops them.
-      process.stderr.write(`${inspect(error)}\n`, () => process.exit(1));
-    },
-  );
+/** Reads the configuration, or lists its problems and exits with `ExitCode.USAGE`. */
+export function configOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return process.exit(ExitCode.USAGE);
+  }
 }
 
-const signals = ['SIGINT', 'SIGTERM'] as const;
-for (const signal of signals) process.on(signal, stop);
-
-if (config.role !== 'worker') {
-  // npm install builds the portal; this builds it when that step was skipped or portal/ changed since.
-  const { ensurePortalBuilt } = await import('./server/portal/build.ts');
-  await ensurePortalBuilt((line) => console.log(line));
-}
-try {
-  switchyard = await startSwitchyard(config, { log: (line) => console.log(line) });
-} catch (error) {
-  if (!(error instanceof KeyringError)) throw error;
-  console.error(`Not started: ${error.message}`);
-  process.exit(1);
-}
-
-if (requested) stop();
+if (import.meta.main) void runSwitchyard(configOrExit());

@@ -16,6 +16,7 @@ function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
       ...process.env,
       DATABASE_URL: server.databaseUrl,
       SWITCHYARD_ROLE: 'worker',
+      SWITCHYARD_OPS_PORT: '0',
       SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',
       SWITCHYARD_STALE_JOB_SECONDS: '2',
       SWITCHYARD_ADMIN_KEY: 'sy_admin_test_key_for_the_suite_only',

@@ -41,7 +41,7 @@ describe('the built service', () => {
 
     const first = startBuilt(env);
     const url = await first.url;
-    const adminKey = first.output().match(/Admin key[^:]*: (sy_admin_\S+)/)?.[1];
+    const adminKey = first.output().match(/Admin key[^:]*: (sy_admin_[\w-]+)/)?.[1];
     expect(adminKey).toBeDefined();
     // Secrets are sealed with a key made on the first start, kept beside the data, for this user only.
     expect(first.output()).toContain(`Generated an encryption key for secrets in ${join(dataDir, 'encryption-keys')}`);

@@ -29,6 +29,7 @@ export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 
       SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',
       SWITCHYARD_HOST: '127.0.0.1',
       PORT: '0',
+      SWITCHYARD_OPS_PORT: '0',
       ...env,
     },
     ready: role === 'api' ? /GraphQL API: (\S+)\/graphql/ : /Delivery worker running/,

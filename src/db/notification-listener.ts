@@ -11,6 +11,8 @@ import pg from 'pg';
 export interface NotificationListener {
   /** Resolves once the session is connected and listening (again, after a lost connection). */
   ready(): Promise<void>;
+  /** Whether the session is connected and listening right now (for readiness checks). */
+  isListening(): boolean;
   /** Ends the session; nothing is handed on afterwards. */
   close(): Promise<void>;
 }
@@ -123,6 +125,7 @@ export async function startNotificationListener(databaseUrl: string, options: No
   }
 
   return {
+    isListening: () => listening,
     ready() {
       if (closed) return Promise.reject(new Error(`${name} is closed`));
       if (listening) return Promise.resolve();

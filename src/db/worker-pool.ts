@@ -1,4 +1,7 @@
 import pg from 'pg';
+import { logger } from '../observability/logger.ts';
+
+const log = logger.child({ component: 'worker' });
 
 /**
  * A pg pool for graphile-worker, with the error handlers it asks for (it warns on every start
@@ -7,8 +10,8 @@ import pg from 'pg';
  */
 export function workerPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString, max });
-  const log = (error: Error) => console.error('[worker] a database connection failed:', error.message);
-  pool.on('error', log);
-  pool.on('connect', (client) => client.on('error', log));
+  const report = (error: Error) => log.warn({ err: error }, 'a database connection of the worker failed');
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
   return pool;
 }

@@ -11,6 +11,9 @@ import { replayDeliveriesTask } from './replay-deliveries.ts';
 import { reencryptSecretsTask } from './reencrypt-secrets.ts';
 import { wakeUps } from './wake-ups.ts';
 import { keepHeartbeat } from './worker-liveness.ts';
+import { logger } from '../observability/logger.ts';
+
+const log = logger.child({ component: 'worker' });
 
 /**
  * How often each idle worker slot looks for jobs that fell due without a notification. Each look
@@ -20,6 +23,10 @@ import { keepHeartbeat } from './worker-liveness.ts';
 const POLL_INTERVAL_MS = 2000;
 
 export interface Worker {
+  /** Null while graphile-worker runs; why not, once it stopped or failed. */
+  health(): string | null;
+  /** Rejects if graphile-worker fails on its own (the process should then stop). */
+  failed: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -69,14 +76,32 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
     try {
       await recoverStalled(services.orm.em.fork(), config);
     } catch (error) {
-      console.error('[worker] recovering stalled deliveries failed:', error);
+      log.error({ err: error }, 'recovering stalled deliveries failed');
     }
   };
   const timer = setInterval(() => void sweep(), sweepEveryMs);
   void sweep();
 
+  let stopping = false;
+  let problem: string | null = null;
+  const failed = runner.promise.then(
+    () => {
+      problem = 'the worker has stopped';
+      return stopping ? new Promise<never>(() => {}) : Promise.reject(new Error(problem));
+    },
+    (error: Error) => {
+      problem = `the worker failed: ${error.message}`;
+      throw error;
+    },
+  );
+  // Whoever starts the worker decides what a failure means; it is never unhandled.
+  failed.catch(() => {});
+
   return {
+    health: () => problem,
+    failed,
     async stop() {
+      stopping = true;
       clearInterval(timer);
       wakes.stop();
       await runner.stop();

@@ -1,4 +1,7 @@
 import type pg from 'pg';
+import { logger } from '../observability/logger.ts';
+
+const log = logger.child({ component: 'worker' });
 
 /** Wake-ups due within the same few milliseconds share one notification. */
 const TICK_MS = 10;
@@ -44,7 +47,7 @@ export function wakeUps(pool: pg.Pool, horizonMs: number): WakeUps {
   const notify = (count: number) =>
     pool.query(`select pg_notify('jobs:insert', $1)`, [JSON.stringify({ count })]).then(
       () => undefined,
-      (error: Error) => console.error('[worker] a wake-up for a scheduled job failed; polling will find it:', error.message),
+      (error: Error) => log.warn({ err: error }, 'a wake-up for a scheduled job failed; polling will find the job'),
     );
   const send = (tick: number) => {
     const count = due.get(tick);
@@ -62,7 +65,7 @@ export function wakeUps(pool: pg.Pool, horizonMs: number): WakeUps {
       if (state?.running && checks > 1) later(HAND_OVER_CHECK_MS, () => void handOver(job, checks - 1));
       else if (state?.waiting) await notify(1);
     } catch (error) {
-      console.error('[worker] handing a queue over failed; polling will find its next job:', (error as Error).message);
+      log.warn({ err: error }, 'handing a queue over failed; polling will find its next job');
     }
   };
   return {

@@ -1,5 +1,8 @@
 import type pg from 'pg';
 import type { WorkerEvents } from 'graphile-worker';
+import { logger } from '../observability/logger.ts';
+
+const log = logger.child({ component: 'worker' });
 
 export interface Heartbeat {
   /** Stops beating and removes this process's row, once its pool has released its jobs. */
@@ -26,7 +29,7 @@ export function keepHeartbeat(pool: pg.Pool, events: WorkerEvents, intervalMs: n
         [[...workerIds]],
       );
     } catch (error) {
-      console.error('[worker] a heartbeat failed:', (error as Error).message);
+      log.warn({ err: error }, 'a heartbeat failed; it is tried again at the next interval');
     }
   };
   events.on('pool:create', ({ workerPool }) => {

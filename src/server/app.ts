@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -13,9 +11,25 @@ import { requestEntityManager } from '../db/workspace-scope.ts';
 import { openStreams } from './open-streams.ts';
 import { requestErrorCodes } from './request-error-codes.ts';
 import type { Services } from './services.ts';
+import type { HttpServer } from './http-server.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
 import { closeAtExpiry } from './portal/session-expiry.ts';
+import { logger, withLogContext, type LogContext } from '../observability/logger.ts';
+import { newRequestId, requestIdOf } from '../observability/request-id.ts';
+
+const log = logger.child({ component: 'api' });
+
+/** graphql-yoga's own lines, through the process's logger; an unexpected error with its cause. */
+const yogaLogger = {
+  debug: (...args: unknown[]) => log.debug(args.map(String).join(' ')),
+  info: (...args: unknown[]) => log.info(args.map(String).join(' ')),
+  warn: (...args: unknown[]) => log.warn(args.map(String).join(' ')),
+  error: (...args: unknown[]) => {
+    const error = args.find((arg) => arg instanceof Error);
+    log.error(error ? { err: error } : {}, error ? 'a GraphQL operation failed unexpectedly' : args.map(String).join(' '));
+  },
+};
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -23,9 +37,7 @@ export const GRAPHQL_PATH = '/graphql';
 const STREAMING = /text\/event-stream|multipart\/mixed/i;
 
 export interface App {
-  server: Server;
-  /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
-  url: string;
+  /** Ends every subscription socket; the HTTP server is its owner's to close. */
   close(): Promise<void>;
 }
 
@@ -34,6 +46,7 @@ interface Operation {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
   shareKey: string;
+  logContext: LogContext;
 }
 
 /** What the HTTP and WebSocket servers hand yoga: the caller, authenticated before parsing. */
@@ -43,17 +56,17 @@ interface ServerContext {
 }
 
 /**
- * The API: GraphQL over HTTP (and SSE) via graphql-yoga, and graphql-ws subscriptions on the
- * same path and port.
+ * The API on `http`: GraphQL over HTTP (and SSE) via graphql-yoga, and graphql-ws subscriptions
+ * on the same path and port.
  */
-export async function startApp(services: Services, listen: { port: number; host: string }): Promise<App> {
+export function startApp(services: Services, http: HttpServer): App {
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Switchyard' },
     landingPage: false,
     maskedErrors: true,
-    logging: services.config.logLevel,
+    logging: yogaLogger,
     plugins: [...graphqlLimits(services.config), requestErrorCodes()],
     context: ({ principal }) => ({ em: requestEntityManager(services.orm, principal), config: services.config, services, principal }),
   });
@@ -62,30 +75,36 @@ export async function startApp(services: Services, listen: { port: number; host:
   const streams = openStreams();
   const stopRevocations = services.revocations?.onRevoked((revocation) => streams.revoke(revocation));
 
-  const server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (handlePortal(services, req, res)) return;
-    // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
-    authenticate(services.orm.em.fork(), req.headers.authorization).then(
-      (principal) => {
-        if (principal && STREAMING.test(req.headers.accept ?? '')) res.once('close', streams.add(principal, () => res.destroy()));
-        return yoga.handle(req, res, { principal });
-      },
-      () => {
-        if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
-        res.end('The database is not reachable; try again');
-      },
-    );
+  http.fallback((req, res) => {
+    // Every line logged while this request runs carries its id; the caller gets it back.
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    withLogContext({ requestId }, () => {
+      if (handlePortal(services, req, res)) return;
+      // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
+      authenticate(services.orm.em.fork(), req.headers.authorization).then(
+        (principal) => {
+          if (principal && STREAMING.test(req.headers.accept ?? '')) res.once('close', streams.add(principal, () => res.destroy()));
+          return yoga.handle(req, res, { principal });
+        },
+        () => {
+          if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+          res.end('The database is not reachable; try again');
+        },
+      );
+    });
   });
 
-  const sockets = new WebSocketServer({ server, path: GRAPHQL_PATH });
+  const sockets = new WebSocketServer({ server: http.server, path: GRAPHQL_PATH });
   const shared = sharedSubscriptions();
+  /** Each socket's id, for the lines its operations log. */
+  const socketIds = new WeakMap<object, string>();
   const wsServer = useServer<{ authorization?: string }>(
     {
       onConnect: async (ctx) => {
+        const socketId = requestIdOf(ctx.extra.request.headers['x-request-id']);
+        socketIds.set(ctx.extra.socket, socketId);
+        log.debug({ socketId }, 'subscription socket opened');
         const principal = await authenticate(services.orm.em.fork(), ctx.connectionParams?.authorization);
         // false closes the socket with 4403 Forbidden, and so does a revocation later (or a portal session's expiry).
         if (!principal) return false;
@@ -106,6 +125,7 @@ export async function startApp(services: Services, listen: { port: number; host:
         }
         // Authenticated again for each operation: a key revoked since the socket opened opens nothing.
         const principal = await authenticate(services.orm.em.fork(), ctx.connectionParams?.authorization);
+        const logContext: LogContext = { socketId: socketIds.get(ctx.extra.socket) ?? newRequestId(), requestId: newRequestId() };
         const enveloped = yoga.getEnveloped({
           req: ctx.extra.request,
           socket: ctx.extra.socket,
@@ -130,32 +150,27 @@ export async function startApp(services: Services, listen: { port: number; host:
           operationName: payload.operationName,
           variableValues: payload.variables,
           contextValue,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, shareKey } satisfies Operation,
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe, shareKey, logContext } satisfies Operation,
         };
         return args;
       },
-      execute: (args) => (args.rootValue as Operation).execute(args) as never,
+      execute: (args) => {
+        const operation = args.rootValue as Operation;
+        return withLogContext(operation.logContext, () => operation.execute(args)) as never;
+      },
       subscribe: (args) => {
         const operation = args.rootValue as Operation;
-        return shared.subscribe(operation.shareKey, () => operation.subscribe(args)) as never;
+        return withLogContext(operation.logContext, () => shared.subscribe(operation.shareKey, () => operation.subscribe(args))) as never;
       },
     },
     sockets,
   );
 
-  await new Promise<void>((resolve) => server.listen(listen.port, listen.host, resolve));
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
   return {
-    server,
-    url: `http://${host}:${address.port}`,
     async close() {
       stopRevocations?.();
       await wsServer.dispose();
       sockets.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -23,6 +23,8 @@ export interface DeliveryPubSub {
   subscriberCount(workspaceId: string): number;
   /** Resolves once the listener is connected and listening (again, after a lost connection). */
   ready(): Promise<void>;
+  /** Whether the listener is connected and listening right now. */
+  isListening(): boolean;
   /** Ends every subscription and the listener connection. */
   close(): Promise<void>;
 }
@@ -81,6 +83,7 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
     subscriberCount(workspaceId) {
       return byWorkspace.get(workspaceId)?.size ?? 0;
     },
+    isListening: () => listener.isListening(),
     ready() {
       if (closed) return Promise.reject(new Error('The delivery pub/sub is closed'));
       return listener.ready();

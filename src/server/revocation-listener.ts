@@ -7,6 +7,8 @@ export interface RevocationListener {
   onRevoked(handler: (revocation: Revocation) => void): () => void;
   /** Resolves once the listener is connected and listening. */
   ready(): Promise<void>;
+  /** Whether the listener is connected and listening right now. */
+  isListening(): boolean;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startRevocationListener(databaseUrl: string, options: { lo
       return () => handlers.delete(handler);
     },
     ready: () => listener.ready(),
+    isListening: () => listener.isListening(),
     close: () => listener.close(),
   };
 }

@@ -9,13 +9,28 @@ import { sendWebhook } from './http/send-webhook.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
 import { defaultBody } from './webhook-body.ts';
+import { observeAttempt } from '../../observability/attempts.ts';
 
 /**
  * The attempt of a delivery already claimed: shape and sign the body, send it, record what
  * happened. Never throws for the receiver's or the rule's failures; those become attempts.
  */
 export async function attemptClaimed(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptOutcome> {
-  return recordAttempt(em, config, plan, await tryOnce(config, plan));
+  const result = await tryOnce(config, plan);
+  const outcome = await recordAttempt(em, config, plan, result);
+  observeAttempt({
+    workspace: encodeId('Workspace', plan.workspaceId),
+    delivery: encodeId('Delivery', plan.deliveryId),
+    connection: encodeId('Connection', plan.connection.id),
+    attempt: plan.chainAttempts + 1,
+    ok: result.ok,
+    statusCode: result.statusCode,
+    errorClass: result.errorClass,
+    error: result.error,
+    durationMs: result.durationMs,
+    outcome: outcome.kind,
+  });
+  return outcome;
 }
 
 /** One try; the attempt records its URL and error with credentials in them (a `?token=`, a user:password) masked. */

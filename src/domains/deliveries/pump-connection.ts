@@ -3,6 +3,9 @@ import type { Config } from '../../config.ts';
 import { attemptClaimed } from './attempt-delivery.ts';
 import type { AttemptPlan } from './load-attempt.ts';
 import { claimDue, parkWaiting, type NextLook } from './claim-due.ts';
+import { logger } from '../../observability/logger.ts';
+
+const log = logger.child({ component: 'worker' });
 
 /**
  * How long one run of a pump takes new deliveries before it hands its worker slot on, so that
@@ -38,7 +41,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
     const attempt = attemptClaimed(em.fork(), config, plan)
       .catch((error: unknown) => {
         // Its lease runs out and the stalled-work sweep puts it back: at least once.
-        console.error('[worker] an attempt could not be recorded:', error);
+        log.error({ err: error, deliveryId: plan.deliveryId, connectionId }, 'an attempt could not be recorded; its lease runs out and it is retried');
       })
       .finally(() => inFlight.delete(attempt));
     inFlight.add(attempt);

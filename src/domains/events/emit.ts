@@ -12,6 +12,10 @@ import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
 import type { EventRecord } from './event-record.ts';
 import type { Config } from '../../config.ts';
+import { logger } from '../../observability/logger.ts';
+import { encodeId } from '../public-ids.ts';
+
+const log = logger.child({ component: 'events' });
 
 export interface EmitResult {
   event: EventRecord;
@@ -104,7 +108,27 @@ export async function writeEvents(
     });
     deliveries.push(...routed.map((target) => deliveryRow(row, target)));
   }
-  return persistEvents(em, rows, deliveries);
+  const written = await persistEvents(em, rows, deliveries);
+  if (log.isLevelEnabled('debug')) logAccepted(rows, deliveries, written);
+  return written;
+}
+
+/** One debug line per event written: ids, type and fan-out, never the payload. */
+function logAccepted(rows: EventRow[], deliveries: DeliveryRow[], written: Map<string, number>) {
+  const fanOut = new Map<string, number>();
+  for (const delivery of deliveries) fanOut.set(delivery.event_id, (fanOut.get(delivery.event_id) ?? 0) + 1);
+  for (const row of rows) {
+    const sequence = written.get(row.id);
+    if (sequence === undefined) continue;
+    log.debug({
+      event: encodeId('Event', row.id),
+      workspace: encodeId('Workspace', row.workspace_id),
+      type: row.type,
+      sequence,
+      deliveries: fanOut.get(row.id) ?? 0,
+      ...(row.operational && { operational: true }),
+    }, 'event accepted');
+  }
 }
 
 function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
