@@ -1,4 +1,5 @@
 import { createYoga } from 'graphql-yoga';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
@@ -64,6 +65,8 @@ export function startApp(services: Services, http: HttpServer): App {
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Switchyard' },
+    // GraphiQL's scripts and styles inlined in the page, not fetched from a CDN: it works self-hosted and offline.
+    renderGraphiQL,
     landingPage: false,
     maskedErrors: true,
     logging: yogaLogger,
