@@ -159,6 +159,16 @@ const schema = z.object({
    * pretty when standard output is a terminal, JSON otherwise. (Default: auto)
    */
   logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  /**
+   * `SWITCHYARD_METRICS_WORKSPACES`: comma-separated workspace ids (`ws_...`, at most 100) whose
+   * events and deliveries get a `workspace` label of their own in `/metrics`; every other
+   * workspace counts as `other`, so the number of series stays bounded. (Default: none)
+   */
+  metricsWorkspaces: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((id) => id.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^ws_[0-9a-f]{32}$/, 'use workspace ids as the API shows them, e.g. ws_0193...')).max(100)),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -201,6 +211,7 @@ export const variables: Record<keyof Config, string> = {
   slackWebhookBaseUrl: 'SWITCHYARD_SLACK_WEBHOOK_BASE_URL',
   mailchimpApiUrl: 'SWITCHYARD_MAILCHIMP_API_URL',
   logFormat: 'SWITCHYARD_LOG_FORMAT',
+  metricsWorkspaces: 'SWITCHYARD_METRICS_WORKSPACES',
 };
 
 export class ConfigError extends Error {

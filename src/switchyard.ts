@@ -19,10 +19,15 @@ import { listenHttp, type HttpServer } from './server/http-server.ts';
 import type { App } from './server/app.ts';
 import type { Services } from './server/services.ts';
 import { startupError } from './startup-errors.ts';
+import { readBacklogStats } from './domains/deliveries/backlog-stats.ts';
+import { decodeId } from './domains/public-ids.ts';
+import { watchDatabase } from './observability/database-metrics.ts';
+import { labelWorkspaces, scrape } from './observability/metrics.ts';
+import { watchPool, watchSubscriptions, watchWorker } from './observability/process-metrics.ts';
 
 export { StartupError } from './startup-errors.ts';
 
-/** Where a worker-only process serves `/healthz` and `/readyz` unless told otherwise. */
+/** Where a worker-only process serves `/metrics`, `/healthz` and `/readyz` unless told otherwise. */
 export const DEFAULT_WORKER_OPS_PORT = 9464;
 
 export interface Switchyard {
@@ -51,6 +56,8 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
   const readiness = new Readiness();
   /** What to undo, in the order taken; undone from the end. */
   const undo: (() => unknown)[] = [];
+  /** What the metrics read from this start's parts; let go of first when stopping. */
+  const watches: (() => void)[] = [];
   const failures: Promise<never>[] = [];
   let stopping = false;
 
@@ -78,12 +85,25 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
       const opsServer = await listenHttp(opsPort, config.host).catch((error: unknown) => Promise.reject(startupError(error, config, 'SWITCHYARD_OPS_PORT')));
       ops = opsServer;
       undo.push(() => opsServer.close());
-      announce(`Operations server: ${opsServer.url} (/healthz, /readyz)`);
+      // It serves its three paths and nothing else.
+      opsServer.fallback((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: this port serves /metrics, /healthz and /readyz'));
+      announce(`Operations server: ${opsServer.url} (/metrics, /healthz, /readyz)`);
     }
     for (const server of [http, ops]) {
       server?.route('/healthz', livenessHandler());
       server?.route('/readyz', readinessHandler(readiness));
     }
+    // With an operations port of its own, /metrics is served there only, off the public port.
+    (ops ?? http)?.route('/metrics', (_req, res) => {
+      void scrape().then(
+        ({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        (error: unknown) => {
+          log.error({ err: error }, 'a /metrics scrape failed');
+          res.writeHead(500).end();
+        },
+      );
+    });
+    labelWorkspaces(new Map(config.metricsWorkspaces.map((id) => [decodeId('Workspace', id), id])));
     configureExpressions({ workers: 2, memoryMb: config.expressionMemoryMb });
     undo.push(() => closeExpressions());
     // Before Postgres starts: a keyring that cannot be had stops the start with its reason.
@@ -114,10 +134,12 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
     undo.push(() => checks.end());
     readiness.add('postgres', () => checkPostgres(checks));
     readiness.add('migrations', () => checkMigrations(checks));
+    watches.push(watchPool('ops', checks), watchDatabase(() => readBacklogStats(checks)));
 
     // Attempts hold a connection only around their queries, never during the HTTP request.
     const orm = await connectOrm(databaseUrl, config.role === 'api' ? 10 : Math.max(10, Math.ceil(config.workerConcurrency / 2)));
     undo.push(() => orm.close());
+    watches.push(watchPool('api', await orm.em.getConnection().getNativeClient()));
     services = { orm, config };
     await migrate(orm, databaseUrl);
     const em = orm.em.fork();
@@ -149,11 +171,13 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
       services.apiUrl = http.url;
       const started = app;
       undo.push(() => started.close());
+      watches.push(watchSubscriptions(() => started.openSubscriptions()));
     }
     if (config.role !== 'api') {
       const running = await startWorker(services, databaseUrl);
       worker = running;
       undo.push(() => running.stop());
+      watches.push(watchPool('worker', running.pool), watchWorker({ busy: running.busySlots, slots: running.slots }));
       readiness.add('worker', () => running.health());
       failures.push(running.failed);
       announce(`Delivery worker running (concurrency ${config.workerConcurrency})`);
@@ -162,7 +186,7 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
     if (http) announce(`GraphQL API: ${http.url}/graphql (open it in a browser for GraphiQL)`);
     readiness.phase = 'ready';
   } catch (error) {
-    await undoAll(undo.reverse());
+    await undoAll([...watches, ...undo.reverse()]);
     throw startupError(error, config);
   }
   const started = services;
@@ -185,6 +209,7 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
       // The API stops taking requests first and the worker finishes its attempts, before the
       // pools close and Postgres stops: nothing is cut off mid-query.
       const order: (() => unknown)[] = [
+        ...watches,
         () => app?.close(),
         () => http?.close(),
         () => started.pubsub?.close(),

@@ -35,6 +35,9 @@ describe('health endpoints', () => {
     const workerReady = await readiness(workerOps);
     expect(workerReady).toEqual({ status: 200, body: { status: 'ready', phase: 'ready', checks: { postgres: { status: 'ok' }, migrations: { status: 'ok' }, worker: { status: 'ok' } } } });
     expect((await fetch(`${workerOps}/healthz`)).status).toBe(200);
+    // A worker-only process has no API, but its operations server has /metrics.
+    expect(await (await fetch(`${workerOps}/metrics`)).text()).toMatch(/^switchyard_worker_slots 50$/m);
+    expect((await fetch(`${workerOps}/graphql`)).status).toBe(404);
   });
 
   it('go 503 with the reason when Postgres stops, and back to ready when it returns, while /healthz stays 200', async () => {

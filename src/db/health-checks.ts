@@ -2,12 +2,20 @@ import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 
 /**
- * A pool of two connections for health checks and metrics read at scrape time, apart from the
+ * A pool of two connections for health checks and the metrics read at scrape time, apart from the
  * pools that serve requests and jobs: a busy process still answers `/readyz` on time, and a
  * check cannot take a connection a request waits for.
  */
 export function opsPool(databaseUrl: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 2000, idleTimeoutMillis: 60_000, application_name: 'switchyard-ops' });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 2,
+    connectionTimeoutMillis: 2000,
+    idleTimeoutMillis: 60_000,
+    // A check or a scrape that runs long is cut off rather than left to pile up.
+    statement_timeout: 5000,
+    application_name: 'switchyard-ops',
+  });
   // A lost idle connection is found again by the next check; it must not end the process.
   pool.on('error', () => {});
   return pool;

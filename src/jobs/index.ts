@@ -23,6 +23,11 @@ const log = logger.child({ component: 'worker' });
 const POLL_INTERVAL_MS = 2000;
 
 export interface Worker {
+  /** graphile-worker slots running a job right now, and how many there are. */
+  busySlots(): number;
+  slots: number;
+  /** graphile-worker's pool, for the pool gauges. */
+  pool: pg.Pool;
   /** Null while graphile-worker runs; why not, once it stopped or failed. */
   health(): string | null;
   /** Rejects if graphile-worker fails on its own (the process should then stop). */
@@ -70,6 +75,9 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   // Four beats within the stale time, so one late or failed beat never makes a live worker dead.
   const heartbeat = keepHeartbeat(options.pgPool, events, Math.min(10_000, (config.staleJobSeconds * 1000) / 4));
   const runner: Runner = await run({ ...options, events, taskList });
+  let busy = 0;
+  runner.events.on('job:start', () => busy++);
+  runner.events.on('job:complete', () => busy--);
 
   const sweepEveryMs = Math.min(10_000, (config.staleJobSeconds * 1000) / 2);
   const sweep = async () => {
@@ -98,6 +106,9 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   failed.catch(() => {});
 
   return {
+    busySlots: () => busy,
+    pool: options.pgPool,
+    slots: config.workerConcurrency,
     health: () => problem,
     failed,
     async stop() {

@@ -6,6 +6,10 @@ import { GraphQLError } from 'graphql';
 import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import type { Context } from '../server/context.ts';
 import type { PortalCapability } from '../domains/portal/capabilities.ts';
+import { eventsRefused, workspaceLabel } from '../observability/metrics.ts';
+
+/** Mutations whose refusals count as refused events. */
+const EMIT_FIELDS = new Set(['emitEvent', 'emitEvents']);
 
 /** The Pothos builder: plugins and scalars only; types live in one file per domain. */
 export const builder = new SchemaBuilder<{
@@ -38,14 +42,18 @@ export const builder = new SchemaBuilder<{
       emit: context.principal?.kind === 'SECRET' || context.principal?.kind === 'PUBLISHABLE',
       portal: (capability) => context.principal?.portal?.capabilities.includes(capability) ?? false,
     }),
-    unauthorizedError: (_parent, context) =>
-      context.principal?.kind === 'PORTAL'
+    unauthorizedError: (_parent, context, info) => {
+      if (EMIT_FIELDS.has(info.fieldName)) {
+        eventsRefused.inc({ reason: context.principal ? 'forbidden' : 'unauthenticated', workspace: context.principal?.workspaceId ? workspaceLabel(context.principal.workspaceId) : 'other' });
+      }
+      return context.principal?.kind === 'PORTAL'
         ? new GraphQLError('This portal session may not do that', { extensions: { code: 'FORBIDDEN' } })
         : context.principal
         ? new GraphQLError('This key may not do that', { extensions: { code: 'FORBIDDEN' } })
         : new GraphQLError('Send a valid key as "Authorization: Bearer <key>"', {
             extensions: { code: 'UNAUTHENTICATED' },
-          }),
+          });
+    },
   },
   errors: {
     directResult: true,

@@ -38,6 +38,8 @@ export const GRAPHQL_PATH = '/graphql';
 const STREAMING = /text\/event-stream|multipart\/mixed/i;
 
 export interface App {
+  /** graphql-ws sockets open now, and the subscriptions they hold. */
+  openSubscriptions(): { sockets: number; subscriptions: number };
   /** Ends every subscription socket; the HTTP server is its owner's to close. */
   close(): Promise<void>;
 }
@@ -102,6 +104,8 @@ export function startApp(services: Services, http: HttpServer): App {
   const shared = sharedSubscriptions();
   /** Each socket's id, for the lines its operations log. */
   const socketIds = new WeakMap<object, string>();
+  /** The open sockets' operations, counted when /metrics is scraped. */
+  const openSockets = new Set<{ subscriptions: Record<string, unknown> }>();
   const wsServer = useServer<{ authorization?: string }>(
     {
       onConnect: async (ctx) => {
@@ -114,8 +118,10 @@ export function startApp(services: Services, http: HttpServer): App {
         const socket = ctx.extra.socket;
         if (principal.portal) closeAtExpiry(socket, principal.portal.expiresAt);
         socket.once('close', streams.add(principal, () => socket.close(4403, 'Forbidden: the key was revoked')));
+        openSockets.add(ctx);
         return true;
       },
+      onClose: (ctx) => void openSockets.delete(ctx),
       onSubscribe: async (ctx, _id, payload) => {
         // graphql-ws has already registered this operation in ctx.subscriptions, so it counts too.
         const limit = services.config.maxSubscriptionsPerSocket;
@@ -170,6 +176,11 @@ export function startApp(services: Services, http: HttpServer): App {
   );
 
   return {
+    openSubscriptions() {
+      let subscriptions = 0;
+      for (const socket of openSockets) subscriptions += Object.keys(socket.subscriptions).length;
+      return { sockets: openSockets.size, subscriptions };
+    },
     async close() {
       stopRevocations?.();
       await wsServer.dispose();

@@ -95,8 +95,9 @@ export interface SwitchyardProcess {
  * this one's, and waits until it has said it is ready.
  */
 export async function spawnSwitchyard(env: Record<string, string>, timeoutMs = 30_000): Promise<SwitchyardProcess> {
-  const running = runMain({ PORT: '0', SWITCHYARD_OPS_PORT: '0', SWITCHYARD_LOG_LEVEL: 'error', ...env });
   const role = env.SWITCHYARD_ROLE ?? 'all';
+  // A worker's operations server on a port of the kernel's choosing, so workers never collide.
+  const running = runMain({ PORT: '0', ...(role === 'worker' && { SWITCHYARD_OPS_PORT: '0' }), SWITCHYARD_LOG_LEVEL: 'error', ...env });
   const ready = role === 'worker' ? /Delivery worker running/ : /GraphQL API: (http:\/\/\S+?)\/graphql/;
   try {
     const match = await running.waitFor(ready, timeoutMs);

@@ -19,15 +19,19 @@ export async function attemptClaimed(em: EntityManager, config: Config, plan: At
   const result = await tryOnce(config, plan);
   const outcome = await recordAttempt(em, config, plan, result);
   observeAttempt({
+    workspaceId: plan.workspaceId,
     workspace: encodeId('Workspace', plan.workspaceId),
     delivery: encodeId('Delivery', plan.deliveryId),
     connection: encodeId('Connection', plan.connection.id),
+    // Every kind is sent as a signed webhook until destinations of their own arrive.
+    destinationKind: 'WEBHOOK',
     attempt: plan.chainAttempts + 1,
     ok: result.ok,
     statusCode: result.statusCode,
     errorClass: result.errorClass,
     error: result.error,
     durationMs: result.durationMs,
+    emittedAt: plan.event.createdAt,
     outcome: outcome.kind,
   });
   return outcome;

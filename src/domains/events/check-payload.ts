@@ -2,6 +2,12 @@ import type { Config } from '../../config.ts';
 import type { Issue } from '../errors.ts';
 import type { RoutingSnapshot } from './routing-snapshot.ts';
 
+/** What is wrong with a payload, and which of the two problems it is (for metrics). */
+export interface PayloadProblems {
+  issues: Issue[];
+  tooLarge: boolean;
+}
+
 /**
  * Whether `value` nests objects and arrays more than `limit` levels deep. Stops descending at the
  * limit, so its own recursion is bounded by it.
@@ -23,20 +29,27 @@ export async function checkPayload(
   type: string,
   payload: unknown,
   path: string[],
-): Promise<Issue[]> {
+): Promise<PayloadProblems> {
+  // Too deep counts as too large: both are limits on the payload's size.
   if (nestedDeeperThan(payload, config.maxPayloadDepth)) {
-    return [{
-      path: [...path, 'payload'],
-      message: `is nested more than ${config.maxPayloadDepth} levels deep (SWITCHYARD_MAX_PAYLOAD_DEPTH)`,
-    }];
+    return {
+      tooLarge: true,
+      issues: [{
+        path: [...path, 'payload'],
+        message: `is nested more than ${config.maxPayloadDepth} levels deep (SWITCHYARD_MAX_PAYLOAD_DEPTH)`,
+      }],
+    };
   }
   const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
   if (bytes > config.maxPayloadBytes) {
-    return [{
-      path: [...path, 'payload'],
-      message: `is ${bytes} bytes; the limit is ${config.maxPayloadBytes} (SWITCHYARD_MAX_PAYLOAD_BYTES)`,
-    }];
+    return {
+      tooLarge: true,
+      issues: [{
+        path: [...path, 'payload'],
+        message: `is ${bytes} bytes; the limit is ${config.maxPayloadBytes} (SWITCHYARD_MAX_PAYLOAD_BYTES)`,
+      }],
+    };
   }
   const schema = await routing.schemaFor(type);
-  return schema ? schema.check(payload, [...path, 'payload']) : [];
+  return { tooLarge: false, issues: schema ? schema.check(payload, [...path, 'payload']) : [] };
 }

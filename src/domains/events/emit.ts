@@ -13,6 +13,7 @@ import { checkPayload } from './check-payload.ts';
 import type { EventRecord } from './event-record.ts';
 import type { Config } from '../../config.ts';
 import { logger } from '../../observability/logger.ts';
+import { eventsAccepted, eventsRefused, workspaceLabel } from '../../observability/metrics.ts';
 import { encodeId } from '../public-ids.ts';
 
 const log = logger.child({ component: 'events' });
@@ -33,26 +34,44 @@ interface EmitContext {
 
 /** Accepts one event: validates it, routes it and writes it with its deliveries and jobs. */
 export async function emitEvent(context: EmitContext, input: unknown): Promise<EmitResult> {
-  const event = parseInput(emitEventInput, input);
+  const event = refusedIfInvalid(context, 1, () => parseInput(emitEventInput, input));
   const [result] = await emitValidated(context, [event], ['input']);
   return result!;
 }
 
 /** Accepts up to 1000 events at once, all or nothing; results come back in input order. */
 export async function emitEvents(context: EmitContext, input: unknown): Promise<EmitResult[]> {
-  const { events } = parseInput(emitEventsInput, input);
+  const batch = (input as { events?: unknown } | null)?.events;
+  const { events } = refusedIfInvalid(context, Array.isArray(batch) ? batch.length : 1, () => parseInput(emitEventsInput, input));
   return emitValidated(context, events, ['input', 'events']);
+}
+
+/** Runs `parse`, counting `count` refused events when the input is invalid. */
+function refusedIfInvalid<T>(context: EmitContext, count: number, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ValidationError) eventsRefused.inc({ reason: 'invalid_input', workspace: workspaceLabel(context.workspaceId) }, count);
+    throw error;
+  }
 }
 
 async function emitValidated(context: EmitContext, events: EmitEventInput[], path: string[]): Promise<EmitResult[]> {
   const { em, workspaceId } = context;
   const routing = routingSnapshot(em, workspaceId, context.routingVersion);
   const issues: Issue[] = [];
+  let tooLarge = false;
   for (const [index, event] of events.entries()) {
     const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
-    issues.push(...(await checkPayload(routing, context.config, event.type, event.payload, eventPath)));
+    const problems = await checkPayload(routing, context.config, event.type, event.payload, eventPath);
+    issues.push(...problems.issues);
+    tooLarge ||= problems.tooLarge;
   }
-  if (issues.length > 0) throw new ValidationError(issues);
+  if (issues.length > 0) {
+    const reason = tooLarge ? 'payload_too_large' : 'schema_mismatch';
+    eventsRefused.inc({ reason, workspace: workspaceLabel(workspaceId) }, events.length);
+    throw new ValidationError(issues);
+  }
 
   const now = new Date().toISOString();
   const rows: EventRow[] = events.map((event) => ({
@@ -68,6 +87,8 @@ async function emitValidated(context: EmitContext, events: EmitEventInput[], pat
     operational: false,
   }));
   const written = await writeEvents(em, context.config, rows, { routing });
+  // A shared write returns other emits' events too: count this call's own.
+  eventsAccepted.inc({ workspace: workspaceLabel(workspaceId) }, rows.filter((row) => written.has(row.id)).length);
   return Promise.all(
     rows.map(async (row) => {
       const sequence = written.get(row.id);

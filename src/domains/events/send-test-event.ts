@@ -48,7 +48,7 @@ export async function sendTestEvent(
   const connection = await getConnection(em, workspaceId, data.connectionId);
   const eventType = data.payload === undefined ? await em.findOne(EventType, { workspace: workspaceId, name: data.type }) : null;
   const payload = data.payload !== undefined ? data.payload : eventType ? await examplePayload(em, eventType) : {};
-  const issues = await checkPayload(routingSnapshot(em, workspaceId, context.routingVersion), config, data.type, payload, ['input']);
+  const { issues } = await checkPayload(routingSnapshot(em, workspaceId, context.routingVersion), config, data.type, payload, ['input']);
   if (issues.length > 0) throw new ValidationError(issues);
 
   const now = new Date().toISOString();
