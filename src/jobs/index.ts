@@ -9,6 +9,7 @@ import type { Services } from '../server/services.ts';
 import { deliverConnectionTask } from './deliver-connection.ts';
 import { replayDeliveriesTask } from './replay-deliveries.ts';
 import { reencryptSecretsTask } from './reencrypt-secrets.ts';
+import { applyRetentionTask, RETENTION_CRONTAB } from './apply-retention.ts';
 import { wakeUps } from './wake-ups.ts';
 import { keepHeartbeat } from './worker-liveness.ts';
 import { logger } from '../observability/logger.ts';
@@ -70,11 +71,12 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
     deliver_connection: deliverConnectionTask(services, wakes),
     replay_deliveries: replayDeliveriesTask(services),
     reencrypt_secrets: reencryptSecretsTask(services),
+    apply_retention: applyRetentionTask(services),
   };
   const events = new EventEmitter() as WorkerEvents;
   // Four beats within the stale time, so one late or failed beat never makes a live worker dead.
   const heartbeat = keepHeartbeat(options.pgPool, events, Math.min(10_000, (config.staleJobSeconds * 1000) / 4));
-  const runner: Runner = await run({ ...options, events, taskList });
+  const runner: Runner = await run({ ...options, events, taskList, crontab: RETENTION_CRONTAB });
   let busy = 0;
   runner.events.on('job:start', () => busy++);
   runner.events.on('job:complete', () => busy--);

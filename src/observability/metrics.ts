@@ -48,7 +48,7 @@ export const deliveryAttempts = new Counter({
 
 export const deliveries = new Counter({
   name: 'switchyard_deliveries_total',
-  help: 'Deliveries that reached an outcome: succeeded, retrying (a failed attempt with a retry scheduled), dead, or parked (the connection stopped).',
+  help: 'What each attempt left its delivery: succeeded, retrying (a retry is scheduled), dead, parked (the connection stopped), or late (its claim had been taken over).',
   labelNames: ['destination_kind', 'outcome', 'workspace'] as const,
   registers: [registry],
 });

@@ -30,7 +30,18 @@ export const EventRef = builder.objectRef<EventRecord>('Event').implement({
     type: t.exposeString('type', { description: 'Event type, `resource.action`.' }),
     resource: t.exposeString('resource', { nullable: true, description: 'Kind of thing the event is about, e.g. "order".' }),
     resourceId: t.exposeString('resourceId', { nullable: true, description: 'Id of that thing in the emitting product.' }),
-    payload: t.field({ type: 'JSON', description: 'The data emitted with the event.', resolve: (event) => event.payload }),
+    payload: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The data emitted with the event; null once retention or eraseResource removed it (see payloadRemovedAt).',
+      resolve: (event) => (event.payloadRemovedAt ? null : event.payload),
+    }),
+    payloadRemovedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: "When the workspace's payload retention or eraseResource removed the payload; null while it is kept.",
+      resolve: (event) => event.payloadRemovedAt ?? null,
+    }),
     idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'Key that made a repeated emit return this event.' }),
     sequence: t.field({
       type: 'SafeInt',

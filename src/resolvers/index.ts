@@ -11,6 +11,7 @@ import './deliveries.ts';
 import './test-events.ts';
 import './subscriptions.ts';
 import './portal.ts';
+import './erasure.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */
 export const schema = builder.toSchema({ sortSchema: true });

@@ -210,6 +210,7 @@ export function toRecord(row: EventRow): EventRecord {
     resource: row.resource,
     resourceId: row.resource_id,
     payload: row.payload,
+    payloadRemovedAt: row.payload_removed_at ? new Date(row.payload_removed_at) : null,
     idempotencyKey: row.idempotency_key,
     sequence: Number(row.sequence),
     createdAt: new Date(row.created_at),

@@ -11,6 +11,7 @@ export function eventRecord(event: Event): EventRecord {
     resource: event.resource ?? null,
     resourceId: event.resourceId ?? null,
     payload: event.payload,
+    payloadRemovedAt: event.payloadRemovedAt ?? null,
     idempotencyKey: event.idempotencyKey ?? null,
     sequence: Number(event.sequence),
     createdAt: event.createdAt,

@@ -6,6 +6,8 @@ export interface EventRecord {
   resource: string | null;
   resourceId: string | null;
   payload: unknown;
+  /** When retention or eraseResource removed the payload; null while it is kept. */
+  payloadRemovedAt?: Date | null;
   idempotencyKey: string | null;
   sequence: number;
   createdAt: Date;

@@ -12,7 +12,9 @@ export const Event = defineEntity({
     type: p.string().length(200),
     resource: p.string().length(200).nullable(),
     resourceId: p.string().length(200).nullable(),
-    payload: p.json<unknown>(),
+    /** Null once retention or eraseResource removed it (see `payloadRemovedAt`). */
+    payload: p.json<unknown>().nullable(),
+    payloadRemovedAt: p.datetime().nullable(),
     idempotencyKey: p.string().length(200).nullable(),
     sequence: p.bigint('number'),
     /** Emitted by Switchyard itself (`switchyard.*`), e.g. when a connection starts failing. */

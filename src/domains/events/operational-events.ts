@@ -7,7 +7,11 @@ import type { Config } from '../../config.ts';
 export type OperationalEventType =
   | 'switchyard.delivery.exhausted'
   | 'switchyard.connection.failing'
-  | 'switchyard.connection.disabled';
+  | 'switchyard.connection.disabled'
+  | 'switchyard.resource.erased';
+
+/** What an operational event is about: a connection (never delivered to it), or a resource of the product. */
+export type OperationalSubject = { connectionId: string } | { resource: string; resourceId: string };
 
 /**
  * Emits an operational event into the same workspace, in the caller's transaction, so a rule can
@@ -19,9 +23,12 @@ export async function emitOperationalEvent(
   config: Config,
   workspaceId: string,
   type: OperationalEventType,
-  subject: { connectionId: string },
+  subject: OperationalSubject,
   payload: Record<string, unknown>,
 ): Promise<void> {
+  const about = 'connectionId' in subject
+    ? { resource: 'connection', resource_id: subject.connectionId }
+    : { resource: subject.resource, resource_id: subject.resourceId };
   await writeEvents(
     em,
     config,
@@ -29,14 +36,13 @@ export async function emitOperationalEvent(
       id: newId(),
       workspace_id: workspaceId,
       type,
-      resource: 'connection',
-      resource_id: subject.connectionId,
+      ...about,
       payload,
       idempotency_key: null,
       sequence: null,
       created_at: new Date().toISOString(),
       operational: true,
     }],
-    { excludeConnectionId: subject.connectionId },
+    'connectionId' in subject ? { excludeConnectionId: subject.connectionId } : {},
   );
 }

@@ -16,6 +16,8 @@ export interface EventRow {
   sequence: number | null;
   created_at: string;
   operational: boolean;
+  /** Set on rows read back once retention or erasure removed the payload. */
+  payload_removed_at?: string | null;
   /** A test send's event (see send-test-event.ts); left out, false. */
   test?: boolean;
 }

@@ -12,6 +12,10 @@ export const Workspace = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     /** Moved by database triggers whenever the workspace's rules, event types or connections' routing settings change. */
     routingVersion: p.integer().default(0),
+    /** Days payloads and attempts' response bodies are kept (retention). */
+    payloadRetentionDays: p.integer().default(30),
+    /** Days event, delivery and attempt records are kept (retention). */
+    deliveryRetentionDays: p.integer().default(90),
   },
   uniques: [{ properties: ['name', 'environment'] }],
 });
