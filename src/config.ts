@@ -222,8 +222,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads the configuration from `env`, listing every problem at once in a `ConfigError`. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/**
+ * Reads the configuration from `env` (the process's environment by default, with `overrides`
+ * on top), listing every problem at once in a `ConfigError`.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Record<string, string> = {}): Config {
+  env = { ...env, ...overrides };
   const raw = Object.fromEntries(
     Object.entries(variables).map(([key, name]) => [key, env[name] === '' ? undefined : env[name]]),
   );
@@ -235,6 +239,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       return `${variables[key] ?? String(key)}: ${issue.message}`;
     }),
   );
+}
+
+/** What the `switchyard` CLI's client commands read from the environment; flags override each. */
+export interface CliEnvironment {
+  /** `SWITCHYARD_URL`: the API the commands talk to. (Default: http://127.0.0.1:$PORT) */
+  url: string;
+  /** `SWITCHYARD_API_KEY`: the workspace key of `tail`, `replay`, `send-test` and `key`. */
+  apiKey?: string;
+  /** `SWITCHYARD_ADMIN_KEY`: the admin key of `workspace create`. */
+  adminKey?: string;
+}
+
+/** Reads the CLI's environment (see CliEnvironment). */
+export function loadCliEnvironment(env: Record<string, string | undefined> = process.env): CliEnvironment {
+  const port = env.PORT || '4000';
+  return {
+    url: env.SWITCHYARD_URL || `http://127.0.0.1:${port}`,
+    ...(env.SWITCHYARD_API_KEY && { apiKey: env.SWITCHYARD_API_KEY }),
+    ...(env.SWITCHYARD_ADMIN_KEY && { adminKey: env.SWITCHYARD_ADMIN_KEY }),
+  };
 }
 
 /** Configuration with every default, overridden by `overrides`: for tests and tools. */

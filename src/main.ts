@@ -77,9 +77,9 @@ export async function runSwitchyard(config: Config): Promise<never> {
 }
 
 /** Reads the configuration, or lists its problems and exits with `ExitCode.USAGE`. */
-export function configOrExit(env: Record<string, string | undefined> = process.env): Config {
+export function configOrExit(): Config {
   try {
-    return loadConfig(env);
+    return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
