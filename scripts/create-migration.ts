@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { connectOrm } from '../src/db/orm.ts';
+import { entities } from '../src/domains/entities.ts';
 
 const db = await startEmbeddedPostgres({
   dataDir: mkdtempSync(join(tmpdir(), 'switchyard-migration-')),
   port: 54399,
   ephemeral: true,
 });
-const orm = await connectOrm(db.url);
+const orm = await connectOrm(db.url, entities);
 try {
   await orm.migrator.up();
   const result = await orm.migrator.create(undefined, false, false, process.argv[2]);

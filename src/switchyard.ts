@@ -4,6 +4,7 @@ import type { EmbeddedDatabase } from './db/embedded-postgres.ts';
 import { lockDataDir, type DataDirLock } from './db/data-dir-lock.ts';
 import { checkMigrations, checkPostgres, opsPool } from './db/health-checks.ts';
 import { connectOrm } from './db/orm.ts';
+import { entities } from './domains/entities.ts';
 import { migrate } from './db/migrate.ts';
 import { probeDatabase } from './db/probe-database.ts';
 import { ensureAdminKey } from './domains/auth/api-key.service.ts';
@@ -17,9 +18,9 @@ import { livenessHandler, readinessHandler, Readiness } from './observability/he
 import { announce, announceSecret, configureLogging, logger } from './observability/logger.ts';
 import { listenHttp, type HttpServer } from './server/http-server.ts';
 import type { App } from './server/app.ts';
-import type { Services } from './server/services.ts';
+import type { Services } from './services.ts';
 import { startupError } from './startup-errors.ts';
-import { readBacklogStats } from './domains/deliveries/backlog-stats.ts';
+import { readBacklogStats } from './domains/deliveries/queries/backlog-stats.ts';
 import { decodeId } from './domains/public-ids.ts';
 import { watchDatabase } from './observability/database-metrics.ts';
 import { labelWorkspaces, scrape } from './observability/metrics.ts';
@@ -137,7 +138,7 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
     watches.push(watchPool('ops', checks), watchDatabase(() => readBacklogStats(checks)));
 
     // Attempts hold a connection only around their queries, never during the HTTP request.
-    const orm = await connectOrm(databaseUrl, config.role === 'api' ? 10 : Math.max(10, Math.ceil(config.workerConcurrency / 2)));
+    const orm = await connectOrm(databaseUrl, entities, config.role === 'api' ? 10 : Math.max(10, Math.ceil(config.workerConcurrency / 2)));
     undo.push(() => orm.close());
     watches.push(watchPool('api', await orm.em.getConnection().getNativeClient()));
     services = { orm, config };
@@ -150,10 +151,11 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
 
     if (http) {
       // Loaded only where the API runs: a worker process never carries the GraphQL stack.
-      const [{ startDeliveryPubSub }, { startRevocationListener }, { startApp }] = await Promise.all([
+      const [{ startDeliveryPubSub }, { startRevocationListener }, { startApp }, { schema }] = await Promise.all([
         import('./server/pubsub.ts'),
         import('./server/revocation-listener.ts'),
         import('./server/app.ts'),
+        import('./resolvers/index.ts'),
       ]);
       const listenerLog = (line: string) => logger.warn({ component: 'listener' }, line);
       const pubsub = await startDeliveryPubSub(databaseUrl, { log: listenerLog });
@@ -167,7 +169,7 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
         return revocations.isListening() ? null : 'the revocation listener is reconnecting to Postgres';
       });
 
-      app = startApp(services, http);
+      app = startApp(services, http, schema);
       services.apiUrl = http.url;
       const started = app;
       undo.push(() => started.close());

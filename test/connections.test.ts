@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { liveSigningSecrets } from '../src/domains/connections/connection-secrets.ts';
+import { secretHint } from '../src/domains/signing/standard-webhooks.ts';
 import { checkTargetUrl } from '../src/domains/connections/target-url.ts';
 import { webhookHeaders } from '../src/domains/connections/webhook-config.ts';
-import { decodeId } from '../src/resolvers/global-id.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 import type { GraphqlClient } from './helpers/graphql.ts';
 import { startTestServer } from './helpers/server.ts';
 
@@ -309,21 +309,32 @@ describe('rotateConnectionSecret', () => {
   const ROTATE = `mutation ($input: RotateConnectionSecretInput!) { rotateConnectionSecret(input: $input) {
     __typename ... on RotateConnectionSecretPayload { signingSecret connection { signingSecretHint } } ${ERRORS} } }`;
 
-  it('signs with the old and the new secret until the old one expires', async () => {
+  /** The connection's secrets, oldest first, as hints and the seconds each has left (null: no end). */
+  const storedSecrets = async (connectionId: string) =>
+    (await db.query<{ hint: string; left: number | null }>(
+      `select hint, round(extract(epoch from expires_at - now()))::int as left from connection_secrets
+       where connection_id = $1 order by created_at, id`, [connectionId])).rows;
+
+  it('keeps the old secret for the overlap asked for, and ends it at once when asked', async () => {
     const { secret } = await server.seedWorkspace();
     const created = await create(secret, { name: 'rotating' });
     const connectionId = decodeId('Connection', created.connection.id);
-    const em = server.switchyard.services.orm.em.fork();
 
     const { rotateConnectionSecret } = await secret.request(ROTATE, { input: { connectionId: created.connection.id } });
     expect(rotateConnectionSecret.signingSecret).toMatch(/^whsec_/);
     expect(rotateConnectionSecret.signingSecret).not.toBe(created.signingSecret);
     expect(rotateConnectionSecret.connection.signingSecretHint).toBe(`whsec_…${rotateConnectionSecret.signingSecret.slice(-4)}`);
-    expect(await liveSigningSecrets(em, connectionId)).toEqual([rotateConnectionSecret.signingSecret, created.signingSecret]);
-    expect(await liveSigningSecrets(em, connectionId, new Date(Date.now() + 86_400_000 + 1000))).toEqual([rotateConnectionSecret.signingSecret]);
+    const [old, current] = await storedSecrets(connectionId);
+    expect([old!.hint, current!.hint]).toEqual([secretHint(created.signingSecret), secretHint(rotateConnectionSecret.signingSecret)]);
+    expect(old!.left).toBeGreaterThan(86_390);
+    expect(old!.left).toBeLessThanOrEqual(86_400);
+    expect(current!.left).toBeNull();
 
     const now = await secret.request(ROTATE, { input: { connectionId: created.connection.id, expireCurrentInSeconds: 0 } });
-    expect(await liveSigningSecrets(em, connectionId, new Date(Date.now() + 1))).toEqual([now.rotateConnectionSecret.signingSecret]);
+    const after = await storedSecrets(connectionId);
+    expect(after.map((row) => row.hint)).toEqual([created, rotateConnectionSecret, now.rotateConnectionSecret].map((r) => secretHint(r.signingSecret)));
+    expect(after.map((row) => row.left === null || row.left <= 0)).toEqual([true, true, true]);
+    expect(after.at(-1)!.left).toBeNull();
   });
 
   it('refuses an overlap beyond 7 days or below 0', async () => {

@@ -5,7 +5,8 @@ import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { newId } from '../src/db/ids.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
-import { persistEvents, type EventRow } from '../src/domains/events/persist-events.ts';
+import { persistEvents } from '../src/domains/events/persist-events.ts';
+import type { EventRow } from '../src/domains/events/event-record.ts';
 import { EMIT, createRule, createWebhook, setPaused, deliveryReaches, emit, eventually, getDelivery, workspaceWithWebhook } from './helpers/fixtures.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
@@ -261,7 +262,7 @@ describe('delivering an event', () => {
     expect(events.edges).toHaveLength(100);
   });
 
-  it('keeps the same webhook-id while signing with the old and the new secret during a rotation', async () => {
+  it('keeps the same webhook-id while signing with the old and the new secret during a rotation, and only the new once the old expired', async () => {
     const receiver = await startReceiver();
     const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'));
     const { rotateConnectionSecret } = await ws.secret.request(
@@ -276,6 +277,20 @@ describe('delivering an event', () => {
     expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(() => new Webhook(hook.signingSecret).verify(request!.body, headers)).not.toThrow();
     expect(() => new Webhook(rotateConnectionSecret.signingSecret).verify(request!.body, headers)).not.toThrow();
+
+    // Once the old secret is expired, only the newest signs.
+    const ended = await ws.secret.request(
+      `mutation ($input: RotateConnectionSecretInput!) { rotateConnectionSecret(input: $input) {
+         ... on RotateConnectionSecretPayload { signingSecret } } }`,
+      { input: { connectionId: hook.id, expireCurrentInSeconds: 0 } },
+    );
+    const later = await emit(ws.secret, { type: 'user.created' });
+    await deliveryReaches(ws.secret, later.event.deliveries[0]!.id, 'SUCCEEDED');
+    const last = receiver.requests.at(-1)!;
+    const lastHeaders = last.headers as Record<string, string>;
+    expect(lastHeaders['webhook-signature']!.split(' ')).toHaveLength(1);
+    expect(() => new Webhook(ended.rotateConnectionSecret.signingSecret).verify(last.body, lastHeaders)).not.toThrow();
+    expect(() => new Webhook(rotateConnectionSecret.signingSecret).verify(last.body, lastHeaders)).toThrow();
     await receiver.close();
   });
 });

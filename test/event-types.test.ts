@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compiledSchemaFor } from '../src/domains/event-types/payload-schema.ts';
-import { decodeId } from '../src/resolvers/global-id.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 import { startTestServer } from './helpers/server.ts';
 
 const server = await startTestServer();
@@ -90,6 +90,21 @@ describe('event types', () => {
     const reserved = await secret.request(UPSERT, { input: { name: 'switchyard.connection.failing' } });
     expect(reserved.upsertEventType.issues[0].message).toContain('reserved');
     expect(await countEventTypes(secret)).toBe(0);
+  });
+
+  it('holds declared and emitted types to one rule: a name that cannot be emitted cannot be declared', async () => {
+    const { secret } = await server.seedWorkspace();
+    for (const name of ['_internal.created', 'order._paid', 'order.-x']) {
+      const { upsertEventType } = await secret.request(UPSERT, { input: { name } });
+      expect(upsertEventType.issues.map((issue: { path: string[] }) => issue.path)).toEqual([['input', 'name']]);
+      const { emitEvent } = await secret.request(
+        `mutation ($input: EmitEventInput!) { emitEvent(input: $input) { __typename ... on ValidationError { issues { path message } } } }`,
+        { input: { type: name } },
+      );
+      expect(emitEvent.issues).toEqual([{ path: ['input', 'type'], message: upsertEventType.issues[0].message }]);
+    }
+    const { upsertEventType } = await secret.request(UPSERT, { input: { name: 'order_v2.paid-in-full' } });
+    expect(upsertEventType.__typename).toBe('UpsertEventTypePayload');
   });
 
   it('lists every problem of one input at once', async () => {

@@ -101,7 +101,7 @@ describe('sending one webhook', () => {
   it('reads Retry-After on 429 as seconds and on 503 as an HTTP date', async () => {
     const inTwoMinutes = new Date(Date.now() + 120_000).toUTCString();
     receiver.script({ '/busy': { status: 429, headers: { 'retry-after': '30' } }, '/down': { status: 503, headers: { 'retry-after': inTwoMinutes } } });
-    expect(await send('/busy')).toMatchObject({ ok: false, statusCode: 429, errorClass: 'HTTP', retryAfterSeconds: 30, responseHeaders: { 'retry-after': '30' } });
+    expect(await send('/busy')).toMatchObject({ ok: false, statusCode: 429, errorClass: 'HTTP', retryAfterSeconds: 30 });
     const unavailable = await send('/down');
     expect(unavailable).toMatchObject({ ok: false, statusCode: 503, errorClass: 'HTTP' });
     expect(unavailable.retryAfterSeconds).toBeGreaterThanOrEqual(110);
@@ -122,7 +122,7 @@ describe('sending one webhook', () => {
   it.each([301, 302, 307, 308])('does not follow a %i redirect, and says where it pointed', async (status) => {
     receiver.script({ '/old': { status, headers: { location: receiver.url('/new') } }, '/new': { status: 200 } });
     const result = await send('/old');
-    expect(result).toMatchObject({ ok: false, statusCode: status, errorClass: 'HTTP', responseHeaders: { location: receiver.url('/new') } });
+    expect(result).toMatchObject({ ok: false, statusCode: status, errorClass: 'HTTP', error: expect.stringContaining(receiver.url('/new')) });
     expect(result.error).toContain(`redirect to ${receiver.url('/new')}; redirects are not followed`);
     expect(receiver.requests.some((r) => r.path === '/new')).toBe(false);
   });

@@ -3,9 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { emit, getDelivery, workspaceWithWebhook } from './helpers/fixtures.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
-import { claimDue } from '../src/domains/deliveries/claim-due.ts';
-import { recordAttempt, type AttemptResult } from '../src/domains/deliveries/record-attempt.ts';
-import { recoverStalled } from '../src/domains/deliveries/recover-stalled.ts';
+import { claimDue } from '../src/domains/deliveries/state/claim-due.ts';
+import { recordAttempt } from '../src/domains/deliveries/engine/record-outcome.ts';
+import type { AttemptResult } from '../src/domains/deliveries/state/attempt-result.ts';
+import { recoverStalled } from '../src/domains/deliveries/engine/recover-stalled.ts';
 
 // The API alone: no worker, so the test plays every worker itself, one step at a time.
 const server = await startTestServer({ role: 'api', allowPrivateTargets: true });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from '../sdk/src/index.ts';
 import { connectOrm } from '../src/db/orm.ts';
+import { entities } from '../src/domains/entities.ts';
 import { createWorkspace } from '../src/domains/workspaces/workspace.service.ts';
 import { encodeId } from '../src/domains/public-ids.ts';
 import { createTestDatabase } from './helpers/database.ts';
@@ -29,7 +30,7 @@ const key = (name: string, labels: Record<string, string> = {}) =>
 
 // Two workspaces made before the process starts, so one can be named in its configuration.
 const databaseUrl = await createTestDatabase();
-const orm = await connectOrm(databaseUrl, 2);
+const orm = await connectOrm(databaseUrl, entities, 2);
 const labelled = await createWorkspace(orm.em.fork(), { name: 'labelled', environment: 'test' });
 const unlabelled = await createWorkspace(orm.em.fork(), { name: 'unlabelled', environment: 'test' });
 await orm.close();

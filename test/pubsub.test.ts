@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
-import { LISTENER_APPLICATION_NAME, startDeliveryPubSub, type DeliveryPubSub } from '../src/server/pubsub.ts';
+import { LISTENER_APPLICATION_NAME, startDeliveryPubSub } from '../src/server/pubsub.ts';
+import type { DeliveryPubSub } from '../src/domains/deliveries/delivery-notifications.ts';
 import { DELIVERY_CHANNEL, type DeliveryNotification } from '../src/domains/deliveries/delivery-notifications.ts';
 
 let databaseUrl: string;

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { emit, workspaceWithWebhook } from './helpers/fixtures.ts';
-import { decodeId } from '../src/resolvers/global-id.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 
 // The API alone: no worker takes the jobs, so the test sees them as emits leave them.
 const server = await startTestServer({ allowPrivateTargets: true, role: 'api' });

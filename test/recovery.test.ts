@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { workspaceWithWebhook } from './helpers/fixtures.ts';
-import { recoverStalled } from '../src/domains/deliveries/recover-stalled.ts';
+import { recoverStalled } from '../src/domains/deliveries/engine/recover-stalled.ts';
 
 // Work counts as abandoned after 2 s, far less than one request to the slow receiver below takes.
 const server = await startTestServer({ allowPrivateTargets: true, staleJobSeconds: 2 });

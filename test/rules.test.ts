@@ -3,7 +3,7 @@ import pg from 'pg';
 import { compilePattern, patternProblem } from '../src/domains/rules/match-pattern.ts';
 import { routingSnapshot } from '../src/domains/events/routing-snapshot.ts';
 import { Rule } from '../src/domains/rules/rule.entity.ts';
-import { decodeId } from '../src/resolvers/global-id.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 import type { GraphqlClient } from './helpers/graphql.ts';
 import { startTestServer } from './helpers/server.ts';
 

@@ -19,7 +19,7 @@ import {
 } from 'graphql';
 import { schema } from '../src/resolvers/index.ts';
 import { decodeId, encodeId, type IdType } from '../src/domains/public-ids.ts';
-import { requestEntityManager } from '../src/db/workspace-scope.ts';
+import { requestEntityManager } from '../src/server/workspace-scope.ts';
 import { Connection } from '../src/domains/connections/connection.entity.ts';
 import { Delivery } from '../src/domains/deliveries/delivery.entity.ts';
 import { startTestServer, type SeededWorkspace } from './helpers/server.ts';

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { liveSigningSecrets } from '../src/domains/connections/connection-secrets.ts';
-import { decodeId } from '../src/resolvers/global-id.ts';
+import pg from 'pg';
+import { secretHint } from '../src/domains/signing/standard-webhooks.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 import type { GraphqlClient } from './helpers/graphql.ts';
 import { startTestServer, type SeededWorkspace } from './helpers/server.ts';
 
@@ -140,8 +141,17 @@ describe('tenant isolation', () => {
     expect(seen.connection).toEqual({ name: 'a endpoint', status: 'ACTIVE' });
     expect(seen.rule).toEqual({ enabled: true });
     expect(seen.apiKeys.edges.find((edge: { node: { name: string } }) => edge.node.name === 'ci').node.revokedAt).toBeNull();
-    const em = server.switchyard.services.orm.em.fork();
-    expect(await liveSigningSecrets(em, decodeId('Connection', ids.connection))).toEqual([...secrets].reverse());
+    const db = new pg.Client(server.databaseUrl);
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `select hint, expires_at is null or expires_at > now() as live from connection_secrets where connection_id = $1 order by created_at, id`,
+        [decodeId('Connection', ids.connection)],
+      );
+      expect(rows).toEqual(secrets.map((signing) => ({ hint: secretHint(signing), live: true })));
+    } finally {
+      await db.end();
+    }
   });
 
   it("lists only the asking workspace's resources, and an event type name is per workspace", async () => {

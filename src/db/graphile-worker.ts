@@ -1,4 +1,88 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type pg from 'pg';
+
+/**
+ * Everything Switchyard does with graphile-worker's own tables and types, beyond its public
+ * API, in one place: the `job_spec` layout `add_jobs` takes, the emit write that shares a
+ * waiting job instead of adding one, the wake-up notifications, and the release of a dead
+ * worker's jobs. A graphile-worker upgrade that changes any of these is checked here (and by
+ * the tests that read its tables).
+ *
+ * It lives in `db/` because both the domains (the emit write, claims' follow-up jobs) and the
+ * worker (`jobs/`) need it, and `domains/` must not import `jobs/`.
+ */
+
+/** A row of graphile-worker's `job_spec`, ready for `add_jobs`. */
+export interface JobSpec {
+  identifier: keyof GraphileWorker.Tasks;
+  payload: unknown;
+  queue_name: string | null;
+  run_at: string | null;
+  job_key: string | null;
+}
+
+/** graphile-worker's notification that jobs are due now: idle workers fetch at once. */
+const JOBS_DUE_CHANNEL = 'jobs:insert';
+
+/**
+ * SQL that adds the job specs in the JSON array `specs` (an SQL expression) through
+ * graphile-worker's own `add_jobs`, inside the caller's transaction. By default a keyed job
+ * that already waits keeps its run time, so new events do not pull a pump that waits for its
+ * connection forward; `reschedule` gives such a job the new time instead. Specs must not
+ * repeat a job key. `add_jobs` announces jobs due now itself.
+ */
+export function addJobsSql(specs: string, { reschedule = false } = {}): string {
+  return `select count(*) as added from graphile_worker.add_jobs(
+    array(select row(s.identifier, s.payload, s.queue_name, s.run_at, 25, s.job_key, 0, null)::graphile_worker.job_spec
+          from json_populate_recordset(null::graphile_worker.job_spec, ${specs}) s),
+    ${reschedule ? 'false' : 'true'})`;
+}
+
+/** Adds jobs in the caller's transaction; keyed jobs that wait keep their time unless `reschedule`. */
+export async function addJobs(em: EntityManager, jobs: JobSpec[], options: { reschedule?: boolean } = {}): Promise<void> {
+  if (jobs.length > 0) await em.execute(addJobsSql('?::json', options), [JSON.stringify(jobs)]);
+}
+
+/**
+ * CTEs for a write that wants the jobs in the `job` column of CTE `wanted` (JSON job specs,
+ * keys unique): a keyed job that already waits is share-locked instead of added again, so no
+ * worker can start it before this transaction commits (it sees what the transaction wrote) and
+ * concurrent writes for one connection do not queue behind each other's update of that one row;
+ * idle workers are woken for it. The rest go through `add_jobs`. Defines `jobs` (column `added`)
+ * and `woken` (one row when it woke workers); the caller's final select must read both.
+ */
+export function shareOrAddJobsCtes(wanted: string): string {
+  return `waiting as (
+       select j.key from graphile_worker._private_jobs j
+       where j.key in (select job->>'job_key' from ${wanted}) and j.is_available
+       for share),
+     fresh as (
+       select coalesce(json_agg(job), '[]') as specs from ${wanted}
+       where job->>'job_key' is null or job->>'job_key' not in (select key from waiting)),
+     jobs as (
+       select case when json_array_length((select specs from fresh)) = 0 then 0
+                   else (${addJobsSql('(select specs from fresh)')}) end as added),
+     woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting having count(*) > 0)`;
+}
+
+/** Tells idle workers in every process that `count` jobs are due now, as `add_jobs` would. */
+export async function announceJobsDue(pool: pg.Pool, count: number): Promise<void> {
+  await pool.query('select pg_notify($1, $2)', [JOBS_DUE_CHANNEL, JSON.stringify({ count })]);
+}
+
+/**
+ * Whether graphile-worker still holds job `jobId` (it completes a job after its task returns,
+ * without waiting), and whether another job of its queue is due and free.
+ */
+export async function queueHandOverState(pool: pg.Pool, jobId: string, queueId: number): Promise<{ running: boolean; waiting: boolean }> {
+  const { rows: [state] } = await pool.query<{ running: boolean; waiting: boolean }>(
+    `select exists (select 1 from graphile_worker._private_jobs where id = $1) as running,
+            exists (select 1 from graphile_worker._private_jobs
+                    where job_queue_id = $2 and id <> $1 and locked_at is null and run_at <= now()) as waiting`,
+    [jobId, queueId],
+  );
+  return state ?? { running: false, waiting: false };
+}
 
 /**
  * Releases the jobs of graphile-worker pools that are dead, and forgets their heartbeats.
@@ -10,7 +94,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
  * however long its jobs have run: a slow pump is never taken from a live worker. A lock held
  * by a pool that never beat (one started by another tool, or forgotten already) falls back to
  * the age of the lock. Graphile Worker Pro decides the same way, by a heartbeat per worker.
- * Returns the pools released.
+ * Idle workers are woken for the released jobs. Returns the pools released.
  */
 export async function unlockDeadWorkers(em: EntityManager, staleSeconds: number): Promise<string[]> {
   const rows = await em.execute<{ worker_id: string }[]>(
@@ -28,8 +112,7 @@ export async function unlockDeadWorkers(em: EntityManager, staleSeconds: number)
           or (h.since < now() - make_interval(secs => ?)
               and not exists (select 1 from worker_heartbeats w where w.worker_id = h.locked_by))),
      unlocked as (select graphile_worker.force_unlock_workers(array(select worker_id from gone))),
-     -- Idle workers hear of the released jobs at once rather than at their next poll.
-     woken as (select pg_notify('jobs:insert', json_build_object('count', count(*))::text) from gone having count(*) > 0)
+     woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from gone having count(*) > 0)
      select worker_id from gone where exists (select 1 from unlocked) and (select count(*) from woken) >= 0`,
     [staleSeconds, staleSeconds],
   );

@@ -1,10 +1,9 @@
-import { MikroORM, defineConfig } from '@mikro-orm/postgresql';
+import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { entities } from './entities.ts';
 import { migrations } from './migrations/index.ts';
 
-/** Options shared by the service and the migration generator. */
-export function ormOptions(databaseUrl: string, poolSize = 10) {
+/** Options shared by the service and the migration generator; `entities` is the domains' list. */
+export function ormOptions(databaseUrl: string, entities: NonNullable<Options['entities']>, poolSize = 10) {
   return defineConfig({
     clientUrl: databaseUrl,
     entities,
@@ -23,7 +22,7 @@ export function ormOptions(databaseUrl: string, poolSize = 10) {
   });
 }
 
-/** Connects the ORM; the caller owns `close()`. */
-export async function connectOrm(databaseUrl: string, poolSize?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(databaseUrl, poolSize));
+/** Connects the ORM with `entities` (see `domains/entities.ts`); the caller owns `close()`. */
+export async function connectOrm(databaseUrl: string, entities: NonNullable<Options['entities']>, poolSize?: number): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, entities, poolSize));
 }

@@ -83,6 +83,17 @@ export async function runNamed<T extends object, Params extends object>(
     if (bound === undefined) throw new Error(`statement ${statement.prepared.name} needs :${key}`);
     return bound;
   };
-  if ('isInTransaction' in db && db.isInTransaction()) return db.execute<T[]>(statement.prepared.text, statement.textOrder.map(value));
+  if ('isInTransaction' in db && db.isInTransaction()) {
+    return db.execute<T[]>(statement.prepared.text, statement.textOrder.map((key) => arrayAsLiteral(value(key))));
+  }
   return runPrepared<T>(db, statement.prepared, statement.nativeOrder.map(value));
+}
+
+/**
+ * The entity manager spreads an array over `?, ?, ...`; Postgres's array literal, as text, keeps
+ * it one value, which the statement casts (`:ids::uuid[]`) as the driver's own array would be.
+ */
+function arrayAsLiteral(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return `{${value.map((item) => (item === null ? 'NULL' : `"${String(item).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
 }

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import { applyRetention } from '../domains/retention/apply-retention.ts';
-import type { Services } from '../server/services.ts';
+import type { Services } from '../services.ts';
 
 declare global {
   namespace GraphileWorker {

@@ -1,7 +1,8 @@
 import type { Task } from 'graphile-worker';
-import { addJobs, connectionPumpJob, type JobSpec } from '../domains/deliveries/job-specs.ts';
-import { pumpConnection, type PumpRunEnd } from '../domains/deliveries/pump-connection.ts';
-import type { Services } from '../server/services.ts';
+import { addJobs, type JobSpec } from '../db/graphile-worker.ts';
+import { connectionPumpJob } from '../domains/deliveries/delivery-jobs.ts';
+import { pumpConnection, type PumpRunEnd } from '../domains/deliveries/engine/pump-connection.ts';
+import type { Services } from '../services.ts';
 import type { WakeUps } from './wake-ups.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import { resealAll } from '../domains/secrets/stored-secrets.ts';
-import type { Services } from '../server/services.ts';
+import type { Services } from '../services.ts';
 
 /**
  * `reencrypt_secrets`: after a key rotation (a new key first in SWITCHYARD_ENCRYPTION_KEYS),

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
-import { replayBatch } from '../domains/deliveries/replay.ts';
-import type { Services } from '../server/services.ts';
+import { replayBatch } from '../domains/deliveries/replay/replay.ts';
+import type { Services } from '../services.ts';
 
 /**
  * `replay_deliveries`: one batch of a bulk replay, which queues the job for the next batch. Each

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { announceJobsDue, queueHandOverState } from '../db/graphile-worker.ts';
 import { logger } from '../observability/logger.ts';
 
 const log = logger.child({ component: 'worker' });
@@ -45,7 +46,7 @@ export function wakeUps(pool: pg.Pool, horizonMs: number): WakeUps {
     timers.add(timer);
   };
   const notify = (count: number) =>
-    pool.query(`select pg_notify('jobs:insert', $1)`, [JSON.stringify({ count })]).then(
+    announceJobsDue(pool, count).then(
       () => undefined,
       (error: Error) => log.warn({ err: error }, 'a wake-up for a scheduled job failed; polling will find the job'),
     );
@@ -56,14 +57,9 @@ export function wakeUps(pool: pg.Pool, horizonMs: number): WakeUps {
   };
   const handOver = async (job: { id: string; job_queue_id: number }, checks: number): Promise<void> => {
     try {
-      const { rows: [state] } = await pool.query<{ running: boolean; waiting: boolean }>(
-        `select exists (select 1 from graphile_worker._private_jobs where id = $1) as running,
-                exists (select 1 from graphile_worker._private_jobs
-                        where job_queue_id = $2 and id <> $1 and locked_at is null and run_at <= now()) as waiting`,
-        [job.id, job.job_queue_id],
-      );
-      if (state?.running && checks > 1) later(HAND_OVER_CHECK_MS, () => void handOver(job, checks - 1));
-      else if (state?.waiting) await notify(1);
+      const state = await queueHandOverState(pool, job.id, job.job_queue_id);
+      if (state.running && checks > 1) later(HAND_OVER_CHECK_MS, () => void handOver(job, checks - 1));
+      else if (state.waiting) await notify(1);
     } catch (error) {
       log.warn({ err: error }, 'handing a queue over failed; polling will find its next job');
     }

@@ -1,9 +1,17 @@
-import type { BacklogStats } from '../domains/deliveries/backlog-stats.ts';
 import { logger } from './logger.ts';
 import { scrapedGauge } from './metrics.ts';
 
 /** Scrapes within this long share one read of Postgres: several scrapers cost one query. (Default: 5000 ms) */
 const CACHE_MS = 5000;
+
+/** What the backlog gauges show, as the delivery domain reads it from Postgres. */
+export interface BacklogStats {
+  /** Deliveries not finished, by destination kind and status; `parked` ones wait for their connection. */
+  backlog: { kind: string; status: string; parked: boolean; count: number }[];
+  /** Seconds since the oldest delivery that is due (first attempt or retry) fell due; 0 when none is. */
+  oldestDueSeconds: number;
+  connections: { kind: string; status: string; count: number }[];
+}
 
 let reader: (() => Promise<BacklogStats>) | null = null;
 let cached: { at: number; stats: Promise<BacklogStats | null> } | null = null;

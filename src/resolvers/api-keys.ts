@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { ApiKey } from '../domains/auth/api-key.entity.ts';

@@ -1,9 +1,10 @@
 import { builder } from './builder.ts';
 import { ConnectionKindRef, ConnectionRef } from './connections.ts';
 import { expectedErrors } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { changeScopes, workspaceOf } from './scope.ts';
-import type { Connection } from '../domains/connections/connection.entity.ts';
+import { DEFAULT_TIMEOUT_SECONDS, type Connection } from '../domains/connections/connection.entity.ts';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../domains/deliveries/engine/retry-schedule.ts';
 import { revealSigningSecret, rotateConnectionSecret } from '../domains/connections/connection-secrets.ts';
 import { NotFoundError } from '../domains/errors.ts';
 import {
@@ -52,9 +53,9 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
     retryScheduleSeconds: t.floatList({
       description:
         'Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one ' +
-        'from the previous failure. (Default: 0, 5, 300, 1800, 7200, 18000, 36000, 36000)',
+        `from the previous failure. (Default: ${DEFAULT_RETRY_SCHEDULE_SECONDS.join(', ')})`,
     }),
-    timeoutSeconds: t.float({ description: 'Time limit of one request, 1 to 60 seconds. (Default: 15)' }),
+    timeoutSeconds: t.float({ description: `Time limit of one request, 1 to 60 seconds. (Default: ${DEFAULT_TIMEOUT_SECONDS})` }),
     rateLimitPerSecond: t.float({ description: 'Most requests per second, more than 0 and at most 10000. (Default: no limit)' }),
     maxConcurrency: t.int({ description: 'Most requests in flight at once, 1 to 1000. (Default: the server default)' }),
     ordered: t.boolean({ description: 'Deliver one at a time, in emit order. (Default: false)' }),
@@ -72,7 +73,7 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
       description: 'The patterns routed to it: changes its one rule, or creates one when it has none. Refused when several rules deliver to it.',
     }),
     retryScheduleSeconds: t.floatList({ description: 'As on create; null restores the default schedule.' }),
-    timeoutSeconds: t.float({ description: 'As on create; null restores 15.' }),
+    timeoutSeconds: t.float({ description: `As on create; null restores ${DEFAULT_TIMEOUT_SECONDS}.` }),
     rateLimitPerSecond: t.float({ description: 'As on create; null removes the limit.' }),
     maxConcurrency: t.int({ description: 'As on create; null restores the server default.' }),
     ordered: t.boolean({ description: 'As on create; null restores false.' }),

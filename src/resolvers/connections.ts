@@ -1,12 +1,13 @@
 import { builder } from './builder.ts';
 import { loadBatched } from './batched.ts';
-import { encodeId, decodeId } from './global-id.ts';
+import { encodeId, decodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { readScopes, workspaceOf } from './scope.ts';
 import { NotFoundError } from '../domains/errors.ts';
 import { Connection, type WebhookConfig } from '../domains/connections/connection.entity.ts';
 import { signingSecretHints } from '../domains/connections/connection-secrets.ts';
-import { effectiveRetrySchedule, getConnection } from '../domains/connections/connection.service.ts';
+import { getConnection } from '../domains/connections/connection.service.ts';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, effectiveRetrySchedule } from '../domains/deliveries/engine/retry-schedule.ts';
 import { eventTypesOf } from '../domains/rules/connection-event-types.ts';
 
 export const ConnectionKindRef = builder.enumType('ConnectionKind', {
@@ -67,8 +68,8 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
     retryScheduleSeconds: t.floatList({
       description:
         'Delay before each attempt in seconds (the first from the emit, each next one from the previous failure), ' +
-        'with +/-20 % jitter; its length is the number of attempts. The default is 0, 5, 300, 1800, 7200, 18000, 36000, 36000.',
-      resolve: (connection) => [...effectiveRetrySchedule(connection)],
+        `with +/-20 % jitter; its length is the number of attempts. The default is ${DEFAULT_RETRY_SCHEDULE_SECONDS.join(', ')}.`,
+      resolve: (connection) => [...effectiveRetrySchedule(connection.retryScheduleSeconds)],
     }),
     // MikroORM types double columns as string | number; Number() settles the type.
     timeoutSeconds: t.float({ description: 'Time limit of one request.', resolve: (connection) => Number(connection.timeoutSeconds) }),

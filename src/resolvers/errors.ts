@@ -1,18 +1,16 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
-import { encodeId, type IdType } from './global-id.ts';
+import { encodeId, isIdType, isUuid } from '../domains/public-ids.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../domains/errors.ts';
 import { unstorableIssues } from '../domains/validation.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const PUBLIC_ID_TYPES = new Set<string>(['Workspace', 'ApiKey', 'EventType', 'Connection', 'Rule', 'Event', 'Delivery']);
 
 /**
  * Services report what they looked for by storage id; clients see the public id they sent, so a
  * foreign id, an unknown id and a malformed id all read alike.
  */
 function publicIdOf(error: NotFoundError): string {
-  return UUID.test(error.id) && PUBLIC_ID_TYPES.has(error.resource) ? encodeId(error.resource as IdType, error.id) : error.id;
+  return isUuid(error.id) && isIdType(error.resource) ? encodeId(error.resource, error.id) : error.id;
 }
 
 /** The errors every mutation may return as data, in this order. */

@@ -1,12 +1,13 @@
 import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { readScopes, workspaceOf } from './scope.ts';
 import { NotFoundError, ValidationError } from '../domains/errors.ts';
 import { EventType } from '../domains/event-types/event-type.entity.ts';
 import { getEventType, upsertEventType } from '../domains/event-types/event-type.service.ts';
 import { examplePayload } from '../domains/event-types/example-payload.ts';
+import { MAX_EVENT_TYPE_LENGTH, RESERVED_PREFIX } from '../domains/event-types/event-type-name.ts';
 
 export const EventTypeRef = builder.objectRef<EventType>('EventType').implement({
   description: 'A catalog entry such as "order.completed": what it means and, optionally, the JSON Schema its payloads must match.',
@@ -65,8 +66,8 @@ const UpsertEventTypeInput = builder.inputType('UpsertEventTypeInput', {
     name: t.string({
       required: true,
       description:
-        'Lowercase segments separated by dots, at least two, e.g. "order.completed" (letters, digits, "_" and "-"; at most 200 characters). ' +
-        'Names starting with "switchyard." are reserved.',
+        'Lowercase segments separated by dots, at least two, e.g. "order.completed" (letters, digits, "_" and "-", each ' +
+        `segment starting with a letter or a digit; at most ${MAX_EVENT_TYPE_LENGTH} characters). Names starting with "${RESERVED_PREFIX}" are reserved.`,
     }),
     description: t.string({ description: 'What the event means, at most 2000 characters. Left out: unchanged ("" for a new type).' }),
     schema: t.field({

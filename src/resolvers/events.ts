@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { expectedErrors, refuseUnstorableArguments } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { readScopes, workspaceOf } from './scope.ts';
 import { Event } from '../domains/events/event.entity.ts';

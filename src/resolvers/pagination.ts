@@ -1,7 +1,7 @@
 import { resolveCursorConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
+import { isUuid } from '../domains/public-ids.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface Page {
   /** Keyset condition on `id`, newest first by default (ids are UUIDv7, so they sort by time). */
@@ -20,7 +20,7 @@ export function paginate<T extends { id: string }>(
 ) {
   for (const name of ['after', 'before'] as const) {
     const cursor = args[name];
-    if (cursor != null && !UUID.test(cursor)) {
+    if (cursor != null && !isUuid(cursor)) {
       throw new GraphQLError(`"${name}" is not a cursor from this list`, {
         extensions: { code: 'BAD_USER_INPUT', field: name },
       });

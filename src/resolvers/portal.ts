@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
-import { decodeId, encodeId } from './global-id.ts';
+import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { readScopes, workspaceOf } from './scope.ts';
 import { WorkspaceRef } from './workspaces.ts';
 import { PortalSession } from '../domains/portal/portal-session.entity.ts';

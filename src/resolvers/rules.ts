@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { ConnectionRef } from './connections.ts';
 import { expectedErrors } from './errors.ts';
-import { decodeId, decodeIdOrNone, encodeId } from './global-id.ts';
+import { decodeId, decodeIdOrNone, encodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { NotFoundError } from '../domains/errors.ts';

@@ -4,10 +4,10 @@ import { readScopes, workspaceOf } from './scope.ts';
 import { DeliveryAttemptRef, DeliveryFilterInput, DeliveryRef, deliveryFilter } from './deliveries.ts';
 import { Delivery } from '../domains/deliveries/delivery.entity.ts';
 import { Attempt } from '../domains/deliveries/attempt.entity.ts';
-import { deliveryMatches, type DeliveryFilter } from '../domains/deliveries/delivery-filter.ts';
+import { deliveryMatches, type DeliveryFilter } from '../domains/deliveries/queries/delivery-filter.ts';
 import type { DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
 import type { Context } from '../server/context.ts';
-import type { Services } from '../server/services.ts';
+import type { Services } from '../services.ts';
 import { SubscriberOverflowError } from '../server/push-iterator.ts';
 
 builder.subscriptionType({

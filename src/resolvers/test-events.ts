@@ -2,7 +2,7 @@ import { builder } from './builder.ts';
 import { DeliveryRef } from './deliveries.ts';
 import { expectedErrors } from './errors.ts';
 import { EventRef } from './events.ts';
-import { decodeId } from './global-id.ts';
+import { decodeId } from '../domains/public-ids.ts';
 import { changeScopes, workspaceOf } from './scope.ts';
 import { sendTestEvent, type TestSend } from '../domains/events/send-test-event.ts';
 

@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { expectedErrors } from './errors.ts';
-import { encodeId } from './global-id.ts';
+import { encodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { workspaceOf } from './scope.ts';
 import { Workspace } from '../domains/workspaces/workspace.entity.ts';

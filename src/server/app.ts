@@ -2,16 +2,15 @@ import { createYoga } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
-import { schema } from '../resolvers/index.ts';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { authenticate } from '../domains/auth/api-key.service.ts';
 import type { Principal } from '../domains/auth/principal.ts';
 import type { Context } from './context.ts';
 import { graphqlLimits } from './graphql-limits.ts';
-import { requestEntityManager } from '../db/workspace-scope.ts';
+import { requestEntityManager } from './workspace-scope.ts';
 import { openStreams } from './open-streams.ts';
 import { requestErrorCodes } from './request-error-codes.ts';
-import type { Services } from './services.ts';
+import type { Services } from '../services.ts';
 import type { HttpServer } from './http-server.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
@@ -59,10 +58,12 @@ interface ServerContext {
 }
 
 /**
+/**
  * The API on `http`: GraphQL over HTTP (and SSE) via graphql-yoga, and graphql-ws subscriptions
- * on the same path and port.
+ * on the same path and port, serving `schema` (the resolvers', given by the process that starts
+ * it, so the transport does not import the layer above it).
  */
-export function startApp(services: Services, http: HttpServer): App {
+export function startApp(services: Services, http: HttpServer, schema: GraphQLSchema): App {
   const yoga = createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,

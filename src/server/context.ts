@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
 import type { Principal } from '../domains/auth/principal.ts';
-import type { Services } from './services.ts';
+import type { Services } from '../services.ts';
 
 /** What every resolver receives: a request-scoped entity manager and the caller. */
 export interface Context {

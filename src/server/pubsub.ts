@@ -1,33 +1,7 @@
 import { startNotificationListener } from '../db/notification-listener.ts';
-import { DELIVERY_CHANNEL, type DeliveryNotification } from '../domains/deliveries/delivery-notifications.ts';
+import { DELIVERY_CHANNEL, type DeliveryNotification, type DeliveryPubSub } from '../domains/deliveries/delivery-notifications.ts';
 import { pushIterator, type Sink } from './push-iterator.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../domains/deliveries/delivery.entity.ts';
-
-/**
- * Delivery changes for this API process's subscriptions.
- *
- * The worker may run in another process, so changes travel through Postgres: the engine calls
- * `pg_notify` inside the transaction that makes a change, and one dedicated connection per API
- * process (notification-listener.ts) LISTENs on the channel and fans each notification out to
- * the subscribers of its workspace. Notifications sent while the listener is reconnecting are
- * lost; a subscriber that must not miss anything re-reads the deliveries it cares about after
- * subscribing.
- */
-export interface DeliveryPubSub {
-  /**
-   * The workspace's delivery changes from now on, until the iterator is returned or the pub/sub
-   * closes. Registered at once, before the first `next()`.
-   */
-  subscribe(workspaceId: string): AsyncIterableIterator<DeliveryNotification>;
-  /** Open subscriptions of the workspace in this process, for metrics and tests. */
-  subscriberCount(workspaceId: string): number;
-  /** Resolves once the listener is connected and listening (again, after a lost connection). */
-  ready(): Promise<void>;
-  /** Whether the listener is connected and listening right now. */
-  isListening(): boolean;
-  /** Ends every subscription and the listener connection. */
-  close(): Promise<void>;
-}
 
 export interface DeliveryPubSubOptions {
   /** Delay before the first reconnect; it doubles with each failure. (Default: 100) */
@@ -47,7 +21,17 @@ export const LISTENER_APPLICATION_NAME = 'switchyard-delivery-listener';
 
 type Subscriber = Sink<DeliveryNotification>;
 
-/** Connects the listener (failing if the first connection fails) and returns the pub/sub. */
+/**
+ * The delivery pub/sub of an API process.
+ *
+ * The worker may run in another process, so changes travel through Postgres: the engine calls
+ * `pg_notify` inside the transaction that makes a change, and one dedicated connection per API
+ * process (notification-listener.ts) LISTENs on the channel and fans each notification out to
+ * the subscribers of its workspace. Notifications sent while the listener is reconnecting are
+ * lost; a subscriber that must not miss anything re-reads the deliveries it cares about after
+ * subscribing.
+ * Connects the listener (failing if the first connection fails).
+ */
 export async function startDeliveryPubSub(databaseUrl: string, options: DeliveryPubSubOptions = {}): Promise<DeliveryPubSub> {
   const { maxQueued = 1000, ...listenerOptions } = options;
   const byWorkspace = new Map<string, Set<Subscriber>>();

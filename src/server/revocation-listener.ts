@@ -1,16 +1,5 @@
 import { startNotificationListener } from '../db/notification-listener.ts';
-import { parseRevocation, REVOCATION_CHANNEL, type Revocation } from '../domains/auth/revocations.ts';
-
-/** This process's end of the revocation broadcast (src/domains/auth/revocations.ts). */
-export interface RevocationListener {
-  /** Calls `handler` with every revocation from now on; returns the function that stops it. */
-  onRevoked(handler: (revocation: Revocation) => void): () => void;
-  /** Resolves once the listener is connected and listening. */
-  ready(): Promise<void>;
-  /** Whether the listener is connected and listening right now. */
-  isListening(): boolean;
-  close(): Promise<void>;
-}
+import { parseRevocation, REVOCATION_CHANNEL, type Revocation, type RevocationListener } from '../domains/auth/revocations.ts';
 
 /** `application_name` of the listener's session, so operators (and tests) can find it. */
 export const REVOCATION_LISTENER_APPLICATION_NAME = 'switchyard-revocation-listener';

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { connectOrm } from '../../src/db/orm.ts';
+import { entities } from '../../src/domains/entities.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { ensurePortalBuilt } from '../../src/server/portal/build.ts';
 
@@ -31,7 +32,7 @@ export default async function setup(project: TestProject) {
     database: TEMPLATE_DATABASE,
     ephemeral: true,
   });
-  const orm = await connectOrm(db.url, 2);
+  const orm = await connectOrm(db.url, entities, 2);
   await migrate(orm, db.url);
   await orm.close();
   project.provide('postgresAdminUrl', db.urlFor('postgres'));

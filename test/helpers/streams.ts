@@ -1,5 +1,5 @@
-import type { DeliveryPubSub } from '../../src/server/pubsub.ts';
-import { decodeId } from '../../src/resolvers/global-id.ts';
+import type { DeliveryPubSub } from '../../src/domains/deliveries/delivery-notifications.ts';
+import { decodeId } from '../../src/domains/public-ids.ts';
 
 /** The next `count` items of `stream`; fails after `timeoutMs` with what had arrived. */
 export async function take<T>(stream: AsyncIterator<T>, count: number, timeoutMs = 15_000): Promise<T[]> {

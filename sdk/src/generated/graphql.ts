@@ -266,7 +266,7 @@ export type UpdateRuleInput = {
 export type UpsertEventTypeInput = {
   /** What the event means, at most 2000 characters. Left out: unchanged ("" for a new type). */
   description?: string | null | undefined;
-  /** Lowercase segments separated by dots, at least two, e.g. "order.completed" (letters, digits, "_" and "-"; at most 200 characters). Names starting with "switchyard." are reserved. */
+  /** Lowercase segments separated by dots, at least two, e.g. "order.completed" (letters, digits, "_" and "-", each segment starting with a letter or a digit; at most 200 characters). Names starting with "switchyard." are reserved. */
   name: string;
   /** JSON Schema (draft 2020-12; formats such as "email" and "date-time" are checked) that payloads must match. Checked when saved. Left out: unchanged; null: payloads are no longer checked. */
   schema?: unknown;

@@ -5,6 +5,7 @@ import { lockDataDir } from '../../db/data-dir-lock.ts';
 import { checkMigrations } from '../../db/health-checks.ts';
 import { migrate } from '../../db/migrate.ts';
 import { connectOrm } from '../../db/orm.ts';
+import { entities } from '../../domains/entities.ts';
 import { probeDatabase } from '../../db/probe-database.ts';
 import { ExitCode } from '../../exit-codes.ts';
 import { runSwitchyard } from '../../main.ts';
@@ -74,7 +75,7 @@ export function serverCommands(program: Command, json: () => boolean): void {
     .action(async () => {
       const settings = config();
       const applied = await withDatabase(settings, async (url) => {
-        const orm = await connectOrm(url, 2);
+        const orm = await connectOrm(url, entities, 2);
         try {
           await migrate(orm, url);
           return (await orm.migrator.getExecuted()).length;

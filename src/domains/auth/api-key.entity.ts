@@ -20,7 +20,6 @@ export const ApiKey = defineEntity({
     prefix: p.string().length(32),
     hash: p.string().length(64).unique(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    lastUsedAt: p.datetime().nullable(),
     revokedAt: p.datetime().nullable(),
   },
   indexes: [{ properties: ['workspace', 'createdAt'] }],

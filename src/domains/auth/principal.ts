@@ -11,7 +11,7 @@ export interface Principal {
   kind: PrincipalKind;
   /** The key's workspace; null for the admin key. */
   workspaceId: string | null;
-  /** The workspace's routing version as this request began (see routing-cache.ts); 0 for admin. */
+  /** The workspace's routing version as this request began (see `routingSnapshot` in domains/events/routing-snapshot.ts); 0 for admin. */
   routingVersion: number;
   /** Set exactly when `kind` is PORTAL. */
   portal?: PortalGrant;

@@ -69,3 +69,14 @@ export function parseRevocation(payload: string): Revocation | null {
     return null;
   }
 }
+
+/** An API process's end of the revocation broadcast (the server's `startRevocationListener`). */
+export interface RevocationListener {
+  /** Calls `handler` with every revocation from now on; returns the function that stops it. */
+  onRevoked(handler: (revocation: Revocation) => void): () => void;
+  /** Resolves once the listener is connected and listening. */
+  ready(): Promise<void>;
+  /** Whether the listener is connected and listening right now. */
+  isListening(): boolean;
+  close(): Promise<void>;
+}

@@ -7,7 +7,7 @@ import { NotFoundError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
 
-/** Longest overlap of an old and a new secret during a rotation. (Default: 604800 s, 7 days) */
+/** Longest overlap of an old and a new secret during a rotation. */
 export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
 
 /** Where a connection's signing secrets are sealed: bound to the connection, so one cannot sign for another. */
@@ -23,20 +23,6 @@ export function addSigningSecret(em: EntityManager, connection: Connection, chos
   const secret = chosen ?? generateSecret();
   em.create(ConnectionSecret, { workspace: connection.workspace, connection, secret: sealSecret(secret, signingSecretBinding(connection.id)), hint: secretHint(secret) });
   return secret;
-}
-
-/**
- * The secrets that sign `connectionId`'s requests at `now`, newest first: the current one plus,
- * during a rotation, older ones until they expire. The engine signs every request with all of
- * them (one `v1,` entry each).
- */
-export async function liveSigningSecrets(em: EntityManager, connectionId: string, now: Date = new Date()): Promise<string[]> {
-  const secrets = await em.find(
-    ConnectionSecret,
-    { connection: connectionId, $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }] },
-    { orderBy: { createdAt: 'desc', id: 'desc' }, fields: ['secret'], disableIdentityMap: true },
-  );
-  return secrets.map((row) => openSecret(row.secret, signingSecretBinding(connectionId)));
 }
 
 /**

@@ -8,6 +8,9 @@ export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 export const CONNECTION_STATUSES = ['ACTIVE', 'PAUSED', 'DISABLED', 'NEEDS_REAUTH'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+/** Time limit of one request when a connection sets none, in seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 15;
+
 /**
  * Settings of a WEBHOOK connection; other kinds keep their own shape in `config`. As stored,
  * `headers` is their masked form (credential-like values shown as "…Xk9="); the real values are
@@ -34,7 +37,7 @@ export const Connection = defineEntity({
     /** The custom headers with their real values, sealed by the secret store; null without headers. */
     sealedHeaders: p.text().nullable(),
     retryScheduleSeconds: p.array<number>(Number).columnType('double precision[]').nullable(),
-    timeoutSeconds: p.double().default(15),
+    timeoutSeconds: p.double().default(DEFAULT_TIMEOUT_SECONDS),
     rateLimitPerSecond: p.double().nullable(),
     maxConcurrency: p.integer().nullable(),
     ordered: p.boolean().default(false),

@@ -1,25 +1,19 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { Connection, CONNECTION_KINDS, type ConnectionKind } from './connection.entity.ts';
+import { Connection, CONNECTION_KINDS, DEFAULT_TIMEOUT_SECONDS, type ConnectionKind } from './connection.entity.ts';
 import { addSigningSecret } from './connection-secrets.ts';
 import { storeWebhookConfig, webhookConfigSchema, webhookHeaders } from './webhook-config.ts';
 import { newId } from '../../db/ids.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
-import { DEFAULT_RETRY_SCHEDULE_SECONDS } from '../deliveries/retry-schedule.ts';
-import { unparkDeliveries } from '../deliveries/unpark.ts';
-import { addJobs, connectionPumpJob } from '../deliveries/job-specs.ts';
+import { unparkDeliveries } from '../deliveries/state/unpark.ts';
+import { queuePumpNow } from '../deliveries/delivery-jobs.ts';
 import { eventTypePatterns } from '../rules/rule.service.ts';
 import { routeEventTypes } from '../rules/connection-event-types.ts';
 import { signingSecretProblem } from '../signing/standard-webhooks.ts';
 
 /** Kinds the delivery engine can deliver today; the others are in the enum so clients are ready. */
 export const DELIVERABLE_KINDS: readonly ConnectionKind[] = ['WEBHOOK'];
-
-/** The retry schedule the engine follows for `connection`: its own, or the default. */
-export function effectiveRetrySchedule(connection: Pick<Connection, 'retryScheduleSeconds'>): readonly number[] {
-  return connection.retryScheduleSeconds?.length ? connection.retryScheduleSeconds : DEFAULT_RETRY_SCHEDULE_SECONDS;
-}
 
 const WEEK = 7 * 24 * 3600;
 
@@ -96,7 +90,7 @@ function createInput(options: ConnectionOptions) {
 /** Writes the policy fields that are present; `null` restores the default. */
 function applyPolicy(connection: Connection, input: Policy): void {
   if (input.retryScheduleSeconds !== undefined) connection.retryScheduleSeconds = input.retryScheduleSeconds;
-  if (input.timeoutSeconds !== undefined) connection.timeoutSeconds = input.timeoutSeconds ?? 15;
+  if (input.timeoutSeconds !== undefined) connection.timeoutSeconds = input.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (input.rateLimitPerSecond !== undefined) connection.rateLimitPerSecond = input.rateLimitPerSecond;
   if (input.maxConcurrency !== undefined) connection.maxConcurrency = input.maxConcurrency;
   if (input.ordered !== undefined) connection.ordered = input.ordered ?? false;
@@ -192,7 +186,7 @@ export async function updateConnection(
   await saving(connection.name, () =>
     em.transactional(async (tx) => {
       await tx.flush();
-      if (connection.ordered !== wasOrdered) await addJobs(tx, [connectionPumpJob(connection.id)], { reschedule: true });
+      if (connection.ordered !== wasOrdered) await queuePumpNow(tx, connection.id);
     }),
   );
   return connection;

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { nonPublicRange } from './address-policy.ts';
 
-/** Longest target URL accepted. (Default: 2048 characters) */
+/** Longest target URL accepted. */
 export const MAX_URL_LENGTH = 2048;
 
 function isLocalhost(hostname: string): boolean {

@@ -5,9 +5,9 @@ import { checkTargetUrl } from './target-url.ts';
 import { isSensitiveName, maskedHeaders, maskedValue } from '../secrets/masking.ts';
 import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
 
-/** Most custom headers one webhook connection may send. (Default: 20) */
+/** Most custom headers one webhook connection may send. */
 export const MAX_HEADERS = 20;
-/** Longest header value. (Default: 4096 characters) */
+/** Longest header value. */
 const MAX_HEADER_VALUE = 4096;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;

@@ -15,6 +15,26 @@ export interface DeliveryNotification {
 }
 
 /**
+ * Delivery changes for one API process's subscriptions, as they commit in any process (the
+ * server's `startDeliveryPubSub` listens for them on `DELIVERY_CHANNEL`).
+ */
+export interface DeliveryPubSub {
+  /**
+   * The workspace's delivery changes from now on, until the iterator is returned or the pub/sub
+   * closes. Registered at once, before the first `next()`.
+   */
+  subscribe(workspaceId: string): AsyncIterableIterator<DeliveryNotification>;
+  /** Open subscriptions of the workspace in this process, for metrics and tests. */
+  subscriberCount(workspaceId: string): number;
+  /** Resolves once the listener is connected and listening (again, after a lost connection). */
+  ready(): Promise<void>;
+  /** Whether the listener is connected and listening right now. */
+  isListening(): boolean;
+  /** Ends every subscription and the listener connection. */
+  close(): Promise<void>;
+}
+
+/**
  * Announces delivery changes, in one round trip however many. Called inside the transaction that makes the change, so Postgres
  * delivers the notification only if, and when, that transaction commits.
  */

@@ -2,13 +2,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { EventType } from './event-type.entity.ts';
-import { userEventTypeName } from './event-type-name.ts';
+import { declaredEventTypeName } from './event-type-name.ts';
 import { jsonSchemaProblem } from './payload-schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { isUniqueViolation, parseInput, textProblem } from '../validation.ts';
 
 const upsertInput = z.object({
-  name: userEventTypeName,
+  name: declaredEventTypeName,
   description: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
   schema: z
     .unknown()

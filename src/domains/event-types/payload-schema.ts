@@ -5,12 +5,12 @@ import { EventType } from './event-type.entity.ts';
 import type { Issue } from '../errors.ts';
 import { LruCache } from '../lru-cache.ts';
 
-/** Largest JSON Schema accepted, as JSON. (Default: 65536 bytes) */
+/** Largest JSON Schema accepted, as JSON. */
 export const MAX_SCHEMA_BYTES = 64 * 1024;
 
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
-/** Compiled payload validators kept per process, one per event type. (Default: 10000) */
+/** Compiled payload validators kept per process, one per event type. */
 const CACHE_SIZE = 10_000;
 
 /**

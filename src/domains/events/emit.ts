@@ -3,14 +3,15 @@ import { newId } from '../../db/ids.ts';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ValidationError, type Issue } from '../errors.ts';
 import { parseInput } from '../validation.ts';
-import { connectionPumpJob } from '../deliveries/job-specs.ts';
+import { connectionPumpJob } from '../deliveries/delivery-jobs.ts';
+import { initialState } from '../deliveries/state/delivery-states.ts';
 import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
 import { eventSequenceName } from './event-sequence.ts';
-import { persistEvents, type DeliveryRow, type EventRow } from './persist-events.ts';
+import { persistEvents, type DeliveryRow } from './persist-events.ts';
 import { routeEvent, type Route, type RoutedEvent } from './routes.ts';
 import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
-import type { EventRecord } from './event-record.ts';
+import { toRecord, type EventRecord, type EventRow } from './event-record.ts';
 import type { Config } from '../../config.ts';
 import { logger } from '../../observability/logger.ts';
 import { eventsAccepted, eventsRefused, workspaceLabel } from '../../observability/metrics.ts';
@@ -163,18 +164,14 @@ function deliveryRow(event: EventRow, routed: RoutedEvent): DeliveryRow {
     event_type: event.type,
     created_at: event.created_at,
   };
-  if (routed.conditionError) {
-    // A condition that cannot be evaluated is recorded, not silently dropped: the delivery is
-    // dead-lettered with the reason, and can be replayed once the rule is fixed.
-    return { ...base, status: 'DEAD', parked_at: null, last_error: routed.conditionError, job: null };
-  }
-  const active = routed.route.connection.status === 'ACTIVE';
+  const state = initialState({ connectionActive: routed.route.connection.status === 'ACTIVE', conditionError: routed.conditionError });
+  const waitsForPump = state.status === 'PENDING' && !state.parked;
   return {
     ...base,
-    status: 'PENDING',
-    parked_at: active ? null : event.created_at,
-    last_error: null,
-    job: active ? connectionPumpJob(routed.route.connection.id) : null,
+    status: state.status,
+    parked_at: state.parked ? event.created_at : null,
+    last_error: state.lastError,
+    job: waitsForPump ? connectionPumpJob(routed.route.connection.id) : null,
   };
 }
 
@@ -200,20 +197,4 @@ async function findByIdempotencyKey(em: EntityManager, workspaceId: string, key:
     [workspaceId, key],
   );
   return toRecord(row!);
-}
-
-export function toRecord(row: EventRow): EventRecord {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    type: row.type,
-    resource: row.resource,
-    resourceId: row.resource_id,
-    payload: row.payload,
-    payloadRemovedAt: row.payload_removed_at ? new Date(row.payload_removed_at) : null,
-    idempotencyKey: row.idempotency_key,
-    sequence: Number(row.sequence),
-    createdAt: new Date(row.created_at),
-    test: row.test ?? false,
-  };
 }

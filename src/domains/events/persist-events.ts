@@ -1,26 +1,9 @@
 import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
 import { groupCommit, groupCommitPer } from '../../db/group-commit.ts';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
-import { addJobsSql, type JobSpec } from '../deliveries/job-specs.ts';
+import { shareOrAddJobsCtes, type JobSpec } from '../../db/graphile-worker.ts';
+import type { EventRow } from './event-record.ts';
 import { eventSequenceName } from './event-sequence.ts';
-
-export interface EventRow {
-  id: string;
-  workspace_id: string;
-  type: string;
-  resource: string | null;
-  resource_id: string | null;
-  payload: unknown;
-  idempotency_key: string | null;
-  /** Null: numbered by the write, from the workspace's sequence. */
-  sequence: number | null;
-  created_at: string;
-  operational: boolean;
-  /** Set on rows read back once retention or erasure removed the payload. */
-  payload_removed_at?: string | null;
-  /** A test send's event (see send-test-event.ts); left out, false. */
-  test?: boolean;
-}
 
 export interface DeliveryRow {
   id: string;
@@ -73,17 +56,7 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with give
        returning id),
      wanted as (
        select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null),
-     waiting as (
-       select j.key from graphile_worker._private_jobs j
-       where j.key in (select job->>'job_key' from wanted) and j.is_available
-       for share),
-     fresh as (
-       select coalesce(json_agg(job), '[]') as specs from wanted
-       where job->>'job_key' is null or job->>'job_key' not in (select key from waiting)),
-     jobs as (
-       select case when json_array_length((select specs from fresh)) = 0 then 0
-                   else (${addJobsSql('(select specs from fresh)')}) end as added),
-     woken as (select pg_notify('jobs:insert', json_build_object('count', count(*))::text) from waiting having count(*) > 0)
+     ${shareOrAddJobsCtes('wanted')}
      select (select json_object_agg(id, sequence) from inserted_events) as inserted,
             (select count(*) from inserted_deliveries) as deliveries,
             (select added from jobs) as jobs,

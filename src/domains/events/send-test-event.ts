@@ -4,16 +4,16 @@ import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
 import { getConnection } from '../connections/connection.service.ts';
 import { Delivery } from '../deliveries/delivery.entity.ts';
-import { addJobs, connectionPumpJob } from '../deliveries/job-specs.ts';
+import { queuePumpNow } from '../deliveries/delivery-jobs.ts';
+import { initialState } from '../deliveries/state/delivery-states.ts';
 import { EventType } from '../event-types/event-type.entity.ts';
 import { examplePayload } from '../event-types/example-payload.ts';
 import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { checkPayload } from './check-payload.ts';
 import { emitEventInput } from './emit-input.ts';
-import { toRecord } from './emit.ts';
-import type { EventRecord } from './event-record.ts';
-import { persistEvents, type EventRow } from './persist-events.ts';
+import { toRecord, type EventRecord, type EventRow } from './event-record.ts';
+import { persistEvents } from './persist-events.ts';
 import { routingSnapshot } from './routing-snapshot.ts';
 
 const sendTestEventInput = z.object({
@@ -65,7 +65,7 @@ export async function sendTestEvent(
     operational: false,
     test: true,
   };
-  const active = connection.status === 'ACTIVE';
+  const state = initialState({ connectionActive: connection.status === 'ACTIVE' });
   const deliveryId = newId();
   await em.transactional(async (tx) => {
     await persistEvents(tx, [event], [{
@@ -75,15 +75,14 @@ export async function sendTestEvent(
       connection_id: connection.id,
       rule_id: null,
       event_type: data.type,
-      status: 'PENDING',
-      parked_at: active ? null : now,
-      last_error: null,
+      status: state.status,
+      parked_at: state.parked ? now : null,
+      last_error: state.lastError,
       created_at: now,
       test: true,
       job: null,
     }]);
-    // Now, even where the connection's pump waits for a retry: a test is asked for on purpose.
-    if (active) await addJobs(tx, [connectionPumpJob(connection.id)], { reschedule: true });
+    if (!state.parked) await queuePumpNow(tx, connection.id);
   });
   const delivery = await em.findOneOrFail(Delivery, { id: deliveryId, workspace: workspaceId });
   return { event: toRecord(event), delivery };

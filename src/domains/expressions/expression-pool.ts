@@ -22,7 +22,6 @@ export interface ExpressionPoolOptions {
 /**
  * Time an evaluation may run past its limit before its worker is terminated: jsonata stops a
  * step-by-step loop by itself at the limit, this catches the single call it cannot interrupt.
- * (Default: 50 ms)
  */
 const KILL_AFTER_MS = 50;
 

@@ -19,10 +19,10 @@ import { runEvaluation, type EvaluationMode } from './guarded-evaluation.ts';
  *   expression can block the event loop or exhaust the process's memory.
  */
 
-/** Longest expression accepted, in characters. (Default: 10000) */
+/** Longest expression accepted, in characters. */
 export const MAX_EXPRESSION_LENGTH = 10_000;
 
-/** Compiled expressions kept per process, by source text. (Default: 5000) */
+/** Compiled expressions kept per process, by source text. */
 const CACHE_SIZE = 5_000;
 
 /** A parsed expression's source and what its cost is bounded by. */

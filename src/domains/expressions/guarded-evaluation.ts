@@ -9,7 +9,7 @@ import { LruCache } from '../lru-cache.ts';
  * everything else, see expression-pool.ts).
  */
 
-/** Deepest evaluation allowed before jsonata stops with D1011. (Default: 500) */
+/** Deepest evaluation allowed before jsonata stops with D1011. */
 const STACK_LIMIT = 500;
 
 /**
@@ -18,7 +18,7 @@ const STACK_LIMIT = 500;
  */
 const SEQUENCE_LIMIT = 250_000;
 
-/** Parsed expressions kept per process, by time limit and source text. (Default: 5000) */
+/** Parsed expressions kept per process, by time limit and source text. */
 const CACHE_SIZE = 5_000;
 
 /**

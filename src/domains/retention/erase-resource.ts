@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { logger } from '../../observability/logger.ts';
-import { notifyDeliveryChanges } from '../deliveries/delivery-notifications.ts';
+import { stopErasedDeliveries } from '../deliveries/state/stop-erased.ts';
 import { emitOperationalEvent } from '../events/operational-events.ts';
 import { parseInput } from '../validation.ts';
 
@@ -17,9 +17,9 @@ const eraseInput = z.object({
 export const ERASED_REASON = 'the event was erased (eraseResource); it is not sent';
 
 // One batch: the next events about the resource in id order (the (workspace_id, resource,
-// resource_id, id) index), one statement and one short transaction. Their payloads go, the
-// response bodies of their attempts go, and deliveries still waiting to be sent are stopped as
-// dead (they could only send nothing now); ids, types, times, statuses and status codes stay.
+// resource_id, id) index), in one short transaction. Their payloads go and the response bodies of
+// their attempts go; then the delivery state machine stops their deliveries still waiting to be
+// sent (`stopErasedDeliveries`); ids, types, times, statuses and status codes stay.
 const ERASE_BATCH = `with candidates as (
        select e.id from events e
        where e.workspace_id = ? and e.resource = ? and e.resource_id = ?
@@ -34,14 +34,10 @@ const ERASE_BATCH = `with candidates as (
        update attempts a set response_excerpt = null
        from deliveries d
        where d.event_id in (select id from candidates) and a.delivery_id = d.id and a.response_excerpt is not null
-       returning a.id),
-     stopped as (
-       update deliveries d set status = 'DEAD', next_attempt_at = null, parked_at = null, last_error = ?, updated_at = now()
-       where d.event_id in (select id from candidates) and d.status in ('PENDING', 'RETRYING')
-       returning d.id)
+       returning a.id)
      select (select max(id::text) from candidates) as last, (select count(*) from candidates)::int as events,
             (select count(*) from payloads)::int as payloads, (select count(*) from bodies)::int as bodies,
-            (select coalesce(json_agg(id), '[]') from stopped) as stopped`;
+            (select coalesce(json_agg(id), '[]') from candidates) as erased`;
 
 export interface ErasureCounts {
   /** Events about the resource. */
@@ -75,11 +71,10 @@ export async function eraseResource(em: EntityManager, config: Config, workspace
   let after: string | null = null;
   for (;;) {
     const batch = await em.transactional(async (tx) => {
-      const [row] = await tx.execute<{ last: string | null; events: number; payloads: number; bodies: number; stopped: string[] }[]>(
-        ERASE_BATCH, [workspaceId, resource, resourceId, after, batchSize, ERASED_REASON],
+      const [row] = await tx.execute<{ last: string | null; events: number; payloads: number; bodies: number; erased: string[] }[]>(
+        ERASE_BATCH, [workspaceId, resource, resourceId, after, batchSize],
       );
-      await notifyDeliveryChanges(tx, row!.stopped.map((deliveryId) => ({ workspaceId, deliveryId, status: 'DEAD' as const })));
-      return row!;
+      return { ...row!, stopped: await stopErasedDeliveries(tx, workspaceId, row!.erased, ERASED_REASON) };
     });
     const counts = { events: batch.events, payloads: batch.payloads, attemptBodies: batch.bodies, deliveriesStopped: batch.stopped.length };
     total.events += counts.events;

@@ -18,7 +18,7 @@ export const PATTERN_SYNTAX =
   'Dot-separated segments: a name matches itself, `*` one segment, a trailing `**` one or more; `*` alone matches every type. ' +
   'Operational `switchyard.*` events match only patterns that start with `switchyard.`.';
 
-/** Longest pattern accepted. (Default: 200 characters) */
+/** Longest pattern accepted. */
 export const MAX_PATTERN_LENGTH = 200;
 
 const NAME_SEGMENT = /^[a-z0-9_-]+$/;

@@ -8,7 +8,7 @@ import { expressionInput } from '../expressions/rule-expressions.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../errors.ts';
 import { isUniqueViolation, parseInput } from '../validation.ts';
 
-/** Most patterns one rule may list. (Default: 50) */
+/** Most patterns one rule may list. */
 export const MAX_PATTERNS = 50;
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Services } from '../services.ts';
+import type { Services } from '../../services.ts';
 import { PORTAL_DIST } from './build.ts';
 import { decodeId } from '../../domains/public-ids.ts';
 import { PORTAL_PATH } from '../../domains/portal/portal-session.service.ts';

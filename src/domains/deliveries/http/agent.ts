@@ -3,18 +3,17 @@ import { guardedLookup } from './ssrf-guard.ts';
 
 /**
  * Sockets open at most to one origin. Above any worker's concurrency, so a request never waits in
- * undici's queue: that wait would count against the attempt's deadline. (Default: 128)
+ * undici's queue: that wait would count against the attempt's deadline.
  */
 const CONNECTIONS_PER_ORIGIN = 128;
 
 /**
  * How long an idle socket is kept when the receiver does not say (`Keep-Alive: timeout=`).
  * Short, so we close first: reusing a socket the receiver has just closed fails the attempt.
- * (Default: 4000 ms)
  */
 const KEEP_ALIVE_MS = 4_000;
 
-/** Time to open a TCP (and TLS) connection before the attempt fails as CONNECT. (Default: 10000 ms) */
+/** Time to open a TCP (and TLS) connection before the attempt fails as CONNECT. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**

@@ -5,7 +5,7 @@ import { dispatcherFor } from './agent.ts';
 import { classifyError, timeoutMessage } from './classify-error.ts';
 import { refusedLiteralHost } from './ssrf-guard.ts';
 
-/** Characters of a response body kept on an attempt. (Default: 4096) */
+/** Characters of a response body kept on an attempt. */
 export const EXCERPT_CHARACTERS = 4096;
 
 const { version } = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,7 +17,7 @@ export const SWITCHYARD_VERSION = version;
 const KEPT_HEADERS = ['retry-after', 'location', 'content-type'] as const;
 export type KeptHeader = (typeof KEPT_HEADERS)[number];
 
-/** Room undici's own timers leave our deadline, so the deadline is what fires. (Default: 1000 ms) */
+/** Room undici's own timers leave our deadline, so the deadline is what fires. */
 const BACKSTOP_MS = 1_000;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

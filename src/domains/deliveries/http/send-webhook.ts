@@ -24,8 +24,6 @@ export interface SendResult {
   durationMs: number;
   /** The start of the response body, at most 4096 characters of it, decoded as UTF-8. */
   responseExcerpt?: string;
-  /** `retry-after` and `location`, as the receiver sent them, when it did. */
-  responseHeaders?: Partial<Record<'retry-after' | 'location', string>>;
   /** What `Retry-After` asked for on a 429 or 503, in seconds (never negative). */
   retryAfterSeconds?: number;
   /** Set exactly when `ok` is false. */
@@ -55,7 +53,6 @@ export async function sendWebhook(webhook: WebhookRequest, options: SendOptions)
     requestHeaders: headers,
     durationMs,
     responseExcerpt: excerptOf(exchange.body ?? ''),
-    ...(responseHeaders && { responseHeaders }),
     ...((statusCode === 429 || statusCode === 503) && { retryAfterSeconds: parseRetryAfter(responseHeaders?.['retry-after']) }),
     ...(!ok && { errorClass: 'HTTP' as const, error: statusMessage(statusCode, responseHeaders?.location) }),
   };
@@ -70,7 +67,10 @@ function requestHeaders(custom: Record<string, string>): Record<string, string> 
   return headers;
 }
 
-function receiverHeaders({ headers }: HttpExchange): SendResult['responseHeaders'] {
+/** The response headers the retry decision and the attempt's message read, as the receiver sent them. */
+type ReceiverHeaders = Partial<Record<'retry-after' | 'location', string>>;
+
+function receiverHeaders({ headers }: HttpExchange): ReceiverHeaders | undefined {
   if (!headers) return undefined;
   const kept = {
     ...(headers['retry-after'] !== undefined && { 'retry-after': headers['retry-after'] }),

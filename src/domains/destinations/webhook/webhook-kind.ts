@@ -1,7 +1,7 @@
 import type { WebhookConfig } from '../../connections/connection.entity.ts';
 import { webhookConfigSchema } from '../../connections/webhook-config.ts';
 import { sendWebhook } from '../../deliveries/http/send-webhook.ts';
-import { defaultBody } from '../../deliveries/webhook-body.ts';
+import { defaultBody } from '../../deliveries/engine/webhook-body.ts';
 import { signedHeaders } from '../../signing/standard-webhooks.ts';
 import type { DestinationKind, Verdict } from '../destination-kind.ts';
 

@@ -1,9 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Config } from '../config.ts';
-import type { DeliveryPubSub } from './pubsub.ts';
-import type { RevocationListener } from './revocation-listener.ts';
+import type { Config } from './config.ts';
+import type { RevocationListener } from './domains/auth/revocations.ts';
+import type { DeliveryPubSub } from './domains/deliveries/delivery-notifications.ts';
 
-/** Long-lived parts one process shares between requests and jobs. */
+/**
+ * Long-lived parts one process shares between requests and jobs. The server and the worker
+ * both take them from the process that starts them (`switchyard.ts`), so neither imports the other.
+ */
 export interface Services {
   orm: MikroORM;
   config: Config;

@@ -1,40 +1,23 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../../config.ts';
-import { storedExpression } from '../expressions/expression.ts';
-import { evaluateTransform, expressionInput } from '../expressions/rule-expressions.ts';
-import { encodeId } from '../public-ids.ts';
-import { signedHeaders } from '../signing/standard-webhooks.ts';
-import { maskedHeaders, maskUrlCredentials, maskUrlsIn } from '../secrets/masking.ts';
-import { sendWebhook } from './http/send-webhook.ts';
-import type { AttemptPlan } from './load-attempt.ts';
-import { recordAttempt, type AttemptOutcome, type AttemptResult } from './record-attempt.ts';
+import type { Config } from '../../../config.ts';
+import { storedExpression } from '../../expressions/expression.ts';
+import { evaluateTransform, expressionInput } from '../../expressions/rule-expressions.ts';
+import { encodeId } from '../../public-ids.ts';
+import { signedHeaders } from '../../signing/standard-webhooks.ts';
+import { maskedHeaders, maskUrlCredentials, maskUrlsIn } from '../../secrets/masking.ts';
+import { sendWebhook } from '../http/send-webhook.ts';
+import type { AttemptPlan } from '../state/attempt-plan.ts';
+import type { AttemptResult } from '../state/attempt-result.ts';
+import type { AttemptEnd } from '../state/write-attempt.ts';
+import { recordAttempt } from './record-outcome.ts';
 import { defaultBody } from './webhook-body.ts';
-import { observeAttempt } from '../../observability/attempts.ts';
 
 /**
  * The attempt of a delivery already claimed: shape and sign the body, send it, record what
  * happened. Never throws for the receiver's or the rule's failures; those become attempts.
  */
-export async function attemptClaimed(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptOutcome> {
-  const result = await tryOnce(config, plan);
-  const outcome = await recordAttempt(em, config, plan, result);
-  observeAttempt({
-    workspaceId: plan.workspaceId,
-    workspace: encodeId('Workspace', plan.workspaceId),
-    delivery: encodeId('Delivery', plan.deliveryId),
-    connection: encodeId('Connection', plan.connection.id),
-    // Every kind is sent as a signed webhook until destinations of their own arrive.
-    destinationKind: 'WEBHOOK',
-    attempt: plan.chainAttempts + 1,
-    ok: result.ok,
-    statusCode: result.statusCode,
-    errorClass: result.errorClass,
-    error: result.error,
-    durationMs: result.durationMs,
-    emittedAt: plan.event.createdAt,
-    outcome: outcome.kind,
-  });
-  return outcome;
+export async function attemptClaimed(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptEnd> {
+  return recordAttempt(em, config, plan, await tryOnce(config, plan));
 }
 
 /** One try; the attempt records its URL and error with credentials in them (a `?token=`, a user:password) masked. */

@@ -4,6 +4,11 @@
  */
 export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
 
+/** The schedule the engine follows for a connection's own `retryScheduleSeconds`: it, or the default. */
+export function effectiveRetrySchedule(own: readonly number[] | null | undefined): readonly number[] {
+  return own?.length ? own : DEFAULT_RETRY_SCHEDULE_SECONDS;
+}
+
 /** Delays are spread by +/-20 % so a receiver's outage does not end in a thundering herd. */
 const JITTER = 0.2;
 

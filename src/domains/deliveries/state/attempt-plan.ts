@@ -1,10 +1,9 @@
-import type { EventRecord } from '../events/event-record.ts';
-import { toRecord } from '../events/emit.ts';
-import type { EventRow } from '../events/persist-events.ts';
-import type { WebhookConfig } from '../connections/connection.entity.ts';
-import { signingSecretBinding } from '../connections/connection-secrets.ts';
-import { webhookHeaders } from '../connections/webhook-config.ts';
-import { openSecret } from '../secrets/secret-store.ts';
+import type { EventRecord } from '../../events/event-record.ts';
+import { toRecord, type EventRow } from '../../events/event-record.ts';
+import type { ConnectionKind, WebhookConfig } from '../../connections/connection.entity.ts';
+import { signingSecretBinding } from '../../connections/connection-secrets.ts';
+import { webhookHeaders } from '../../connections/webhook-config.ts';
+import { openSecret } from '../../secrets/secret-store.ts';
 
 /** Everything one attempt needs, read in one query after the claim. */
 export interface AttemptPlan {
@@ -20,6 +19,8 @@ export interface AttemptPlan {
   connection: {
     id: string;
     name: string;
+    /** Its destination kind (src/domains/destinations/), for metrics and logs. */
+    kind: ConnectionKind;
     ordered: boolean;
     maxConcurrency: number | null;
     webhook: WebhookConfig;
@@ -41,6 +42,7 @@ export interface PlanRow {
   transform: string | null;
   connection_id: string;
   connection_name: string;
+  connection_kind: ConnectionKind;
   ordered: boolean;
   max_concurrency: number | null;
   config: WebhookConfig;
@@ -57,7 +59,7 @@ export interface PlanRow {
 export function planSelect(deliveries: string): string {
   return `select d.id as delivery_id, d.lease, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
             row_to_json(e) as event, r.transform,
-            c.id as connection_id, c.name as connection_name, c.ordered, c.max_concurrency, c.config, c.sealed_headers,
+            c.id as connection_id, c.name as connection_name, c.kind as connection_kind, c.ordered, c.max_concurrency, c.config, c.sealed_headers,
             c.timeout_seconds, c.retry_schedule_seconds,
             (select array_agg(s.secret order by s.created_at desc) from connection_secrets s
               where s.connection_id = c.id and (s.expires_at is null or s.expires_at > now())) as secrets
@@ -80,6 +82,7 @@ export function toPlan(row: PlanRow): AttemptPlan {
     connection: {
       id: row.connection_id,
       name: row.connection_name,
+      kind: row.connection_kind,
       ordered: row.ordered,
       maxConcurrency: row.max_concurrency,
       // Credentials are opened here, where the row becomes what the attempt uses, and nowhere else.

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Delivery } from './delivery.entity.ts';
+import { Delivery } from '../delivery.entity.ts';
 
 /**
  * The newest delivery of each connection, in one query. Deliveries are indexed by (connection,

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../../config.ts';
+import type { Config } from '../../../config.ts';
 import { attemptClaimed } from './attempt-delivery.ts';
-import type { AttemptPlan } from './load-attempt.ts';
-import { claimDue, parkWaiting, type NextLook } from './claim-due.ts';
-import { logger } from '../../observability/logger.ts';
+import type { AttemptPlan } from '../state/attempt-plan.ts';
+import { claimDue, type NextLook } from '../state/claim-due.ts';
+import { parkWaiting } from '../state/park-waiting.ts';
+import { logger } from '../../../observability/logger.ts';
 
 const log = logger.child({ component: 'worker' });
 

@@ -1,10 +1,11 @@
 import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql';
-import { groupCommit, groupCommitPer } from '../../db/group-commit.ts';
-import { newId } from '../../db/ids.ts';
-import { namedStatement, runNamed } from '../../db/prepared-statement.ts';
-import { DELIVERY_CHANNEL } from './delivery-notifications.ts';
-import type { AttemptPlan } from './load-attempt.ts';
-import type { AttemptResult } from './record-attempt.ts';
+import { groupCommit, groupCommitPer } from '../../../db/group-commit.ts';
+import { newId } from '../../../db/ids.ts';
+import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
+import { DELIVERY_CHANNEL } from '../delivery-notifications.ts';
+import type { AttemptPlan } from './attempt-plan.ts';
+import type { AttemptResult } from './attempt-result.ts';
+import { END_LEASE, holdsLease } from './lease.ts';
 
 interface SuccessRow {
   id: string;
@@ -29,7 +30,7 @@ interface WriteSuccessesParams {
 }
 
 /**
- * Every attempt row goes in; a delivery moves to SUCCEEDED only under its claim's lease, so a
+ * `succeed`, for many deliveries at once. Every attempt row goes in; a delivery moves to SUCCEEDED only under its claim's lease, so a
  * success recorded after the claim was taken over joins the history and changes nothing else.
  * A success ends its connection's failure streak ("failures in a row" counts the failures
  * recorded since the last success, in the order their writes commit: the connection row's lock
@@ -49,10 +50,10 @@ const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_s
      moved as (
        update deliveries d set status = 'SUCCEEDED', next_attempt_at = null, parked_at = null,
          attempt_count = d.attempt_count + 1, chain_attempts = r.attempt, last_attempt_at = r.started_at,
-         last_status_code = r.status_code, last_error = null, claimed_until = null, lease = null, updated_at = now()
+         last_status_code = r.status_code, last_error = null, ${END_LEASE}, updated_at = now()
        -- The ids as an array too: json_to_recordset is estimated at 100 rows, and beside a table of
        -- a few thousand the planner would scan the table rather than look each delivery up.
-       from rows r where d.id = any(:deliveryIds::uuid[]) and r.delivery_id = d.id and d.lease = r.lease and d.status = 'DELIVERING'
+       from rows r where d.id = any(:deliveryIds::uuid[]) and r.delivery_id = d.id and ${holdsLease('d', 'r.lease')}
        returning d.id, d.status, d.connection_id),
      healed as (
        update connections c set consecutive_failures = 0, failing_since = null, last_failure_reason = null
@@ -67,7 +68,7 @@ const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_s
  * commit for all (see `groupCommit`). Each attempt row, its delivery's new state and the
  * notification to subscribers still commit together, and the caller returns once they have.
  */
-export async function recordSuccess(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<void> {
+export async function writeSuccess(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<void> {
   await writerFor(em.getConnection())({
     id: newId(),
     workspace_id: plan.workspaceId,

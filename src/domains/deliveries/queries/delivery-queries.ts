@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { NotFoundError } from '../errors.ts';
-import { Attempt } from './attempt.entity.ts';
-import { Delivery } from './delivery.entity.ts';
+import { NotFoundError } from '../../errors.ts';
+import { Attempt } from '../attempt.entity.ts';
+import { Delivery } from '../delivery.entity.ts';
 
 /** One delivery of the workspace; another workspace's delivery is not found, like a missing one. */
 export async function findDelivery(em: EntityManager, workspaceId: string, id: string): Promise<Delivery> {

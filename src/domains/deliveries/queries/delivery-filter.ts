@@ -1,5 +1,5 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import type { Delivery, DeliveryStatus } from './delivery.entity.ts';
+import type { Delivery, DeliveryStatus } from '../delivery.entity.ts';
 
 /** Which deliveries a list, a subscription or a bulk replay covers, in storage ids. */
 export interface DeliveryFilter {

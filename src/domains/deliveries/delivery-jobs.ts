@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { addJobs, type JobSpec } from '../../db/graphile-worker.ts';
 
 /** Payloads of Switchyard's graphile-worker tasks, by task identifier. */
 declare global {
@@ -31,15 +32,6 @@ export interface DeliveryFilterSpec {
   until?: string;
 }
 
-/** A row of graphile-worker's `job_spec`, ready for `add_jobs`. */
-export interface JobSpec {
-  identifier: keyof GraphileWorker.Tasks;
-  payload: unknown;
-  queue_name: string | null;
-  run_at: string | null;
-  job_key: string | null;
-}
-
 const compact = (uuid: string) => uuid.replaceAll('-', '');
 
 /**
@@ -70,20 +62,15 @@ export function pumpJobsFor(connectionIds: string[]): JobSpec[] {
 }
 
 /**
- * SQL that adds the job specs in the JSON array `specs` (an SQL expression) through
- * graphile-worker's own `add_jobs`, inside the caller's transaction. By default a keyed job
- * that already waits keeps its run time, so new events do not pull a pump that waits for its
- * connection forward; `reschedule` gives such a job the new time instead. Specs must not
- * repeat a job key.
+ * Queues the connection's pump to run now, in the caller's transaction, even where a run waits
+ * for the connection's next retry or an ordered head's: for changes asked for on purpose (a
+ * resume, a test send, a switch of `ordered`), whose deliveries should not wait with it.
  */
-export function addJobsSql(specs: string, { reschedule = false } = {}): string {
-  return `select count(*) as added from graphile_worker.add_jobs(
-    array(select row(s.identifier, s.payload, s.queue_name, s.run_at, 25, s.job_key, 0, null)::graphile_worker.job_spec
-          from json_populate_recordset(null::graphile_worker.job_spec, ${specs}) s),
-    ${reschedule ? 'false' : 'true'})`;
+export async function queuePumpNow(tx: EntityManager, connectionId: string): Promise<void> {
+  await addJobs(tx, [connectionPumpJob(connectionId)], { reschedule: true });
 }
 
-/** Adds jobs in the caller's transaction; keyed jobs that wait keep their time unless `reschedule`. */
-export async function addJobs(em: EntityManager, jobs: JobSpec[], options: { reschedule?: boolean } = {}): Promise<void> {
-  if (jobs.length > 0) await em.execute(addJobsSql('?::json', options), [JSON.stringify(jobs)]);
+/** One batch of a bulk replay: each job puts a batch back and queues the next. */
+export function replayBatchJob(payload: ReplayJobPayload): JobSpec {
+  return { identifier: 'replay_deliveries', payload, queue_name: null, run_at: null, job_key: null };
 }

@@ -1,8 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { namedStatement, runNamed } from '../../db/prepared-statement.ts';
-import type { ConnectionStatus } from '../connections/connection.entity.ts';
-import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './load-attempt.ts';
-import { availableTokens } from './rate-limit.ts';
+import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
+import type { ConnectionStatus } from '../../connections/connection.entity.ts';
+import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './attempt-plan.ts';
+import { statusIn, UNFINISHED } from './delivery-states.ts';
+import { claimableNow, inFlight, takeLease } from './lease.ts';
+import { availableTokens } from './token-bucket.ts';
 
 /**
  * Failures in a row after which a connection's new deliveries wait while one of its retries is
@@ -54,8 +56,9 @@ interface ClaimParams {
  *
  * What is in flight is counted from the leases themselves (a lease that ran out is abandoned,
  * not in flight), so attempts started before a switch, or by a run that ended uncleanly, count.
- * - Unordered: due retries first, oldest due first, then new deliveries, oldest first, as many as
- *   the cap leaves room for beside what is in flight and the token bucket allows.
+ * - Unordered: abandoned claims first, then due retries, oldest due first, then new deliveries,
+ *   oldest first, as many as the cap leaves room for beside what is in flight and the token
+ *   bucket allows.
  * - Ordered: the oldest unfinished delivery by event sequence, and only while nothing of the
  *   connection is in flight; a retry it waits for holds every later one back.
  */
@@ -65,8 +68,8 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
        from connections where id = :connectionId for no key update),
      bucket as (select rate, available from c where rate is not null),
      leased as (
-       select count(*)::int as n, min(claimed_until) as until from deliveries
-       where connection_id = :connectionId and status = 'DELIVERING' and claimed_until >= now()),
+       select count(*)::int as n, min(d.claimed_until) as until from deliveries d
+       where d.connection_id = :connectionId and ${inFlight('d')}),
      allowed as (
        select case when c.status <> 'ACTIVE' then 0
                    when c.ordered then case when l.n > 0 then 0 else least(1, coalesce(floor(b.available)::int, 1)) end
@@ -75,17 +78,19 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
      -- The ordered head is read without a lock (skipping a locked head would skip ahead of it);
      -- the update below re-checks it after waiting for whoever holds it.
      head as (
-       select d.id, d.status, d.next_attempt_at, d.claimed_until
+       select d.id, d.status, d.next_attempt_at, d.claimed_until, ${claimableNow('d')} as due
        from deliveries d join events e on e.id = d.event_id
        where (select ordered from c) and d.connection_id = :connectionId
-         and d.status in ('PENDING', 'RETRYING', 'DELIVERING') and d.parked_at is null
+         and ${statusIn(UNFINISHED, 'd')} and d.parked_at is null
        order by e.sequence, d.id limit 1),
-     head_due as (
-       select id from head
-       where status = 'PENDING' or (status = 'RETRYING' and next_attempt_at <= now()) or (status = 'DELIVERING' and claimed_until < now())),
      -- Each unordered branch takes at most a limit known when the statement is planned, so the
      -- planner walks the index in order and stops; with the allowed count as the limit it could
      -- not know how far it had to read, and a backlog of ten thousand made each claim read it all.
+     abandoned as (
+       select d.id from deliveries d
+       where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'DELIVERING'
+         and d.claimed_until < now() and d.parked_at is null
+       limit :limit for update of d skip locked),
      retries as (
        select d.id from deliveries d
        where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'RETRYING'
@@ -97,13 +102,13 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
          and (not (select failing from c) or not exists (
            select 1 from deliveries r where r.connection_id = :connectionId and r.status = 'RETRYING' and r.parked_at is null))
        order by d.created_at limit :limit for update of d skip locked),
-     due as (select id from head_due union all select id from retries union all select id from fresh limit (select n from allowed)),
+     due as (
+       select id from head where due
+       union all select id from abandoned union all select id from retries union all select id from fresh
+       limit (select n from allowed)),
      claimed as (
-       update deliveries d set status = 'DELIVERING', lease = gen_random_uuid(), updated_at = now(),
-         claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = d.connection_id) + :leaseMarginSeconds)
-       from due
-       where d.id = due.id and d.parked_at is null
-         and (d.status = 'PENDING' or (d.status = 'RETRYING' and d.next_attempt_at <= now()) or (d.status = 'DELIVERING' and d.claimed_until < now()))
+       update deliveries d set ${takeLease('d', ':leaseMarginSeconds')}
+       from due where d.id = due.id and ${claimableNow('d')}
        returning d.*),
      taken as (
        update connections set rate_tokens = (select available from bucket) - (select count(*) from claimed),
@@ -164,18 +169,4 @@ export async function claimDue(
       ? { at: new Date(first.next_look_at), holdsNewDeliveries: first.connection_ordered || first.connection_failing }
       : null,
   };
-}
-
-/**
- * Parks the waiting deliveries of a connection that is not active; resumeConnection unparks
- * them. The connection row is share-locked, so a resume committing meanwhile is waited for and
- * seen, and never leaves deliveries parked behind it.
- */
-export async function parkWaiting(em: EntityManager, connectionId: string): Promise<void> {
-  await em.execute(
-    `with inactive as (select id from connections where id = ? and status <> 'ACTIVE' for share)
-     update deliveries set parked_at = now(), updated_at = now()
-     where connection_id in (select id from inactive) and status in ('PENDING', 'RETRYING') and parked_at is null`,
-    [connectionId],
-  );
 }

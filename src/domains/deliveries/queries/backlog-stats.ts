@@ -1,12 +1,5 @@
 import type pg from 'pg';
-
-export interface BacklogStats {
-  /** Deliveries not finished, by destination kind and status; `parked` ones wait for their connection. */
-  backlog: { kind: string; status: string; parked: boolean; count: number }[];
-  /** Seconds since the oldest delivery that is due (first attempt or retry) fell due; 0 when none is. */
-  oldestDueSeconds: number;
-  connections: { kind: string; status: string; count: number }[];
-}
+import type { BacklogStats } from '../../../observability/database-metrics.ts';
 
 // Per connection, so each count walks the (connection_id, status, created_at) index over the
 // unfinished deliveries only, never the finished ones that make up most of the table: its

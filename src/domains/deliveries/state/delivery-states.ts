@@ -1,0 +1,98 @@
+import type { DeliveryStatus } from '../delivery.entity.ts';
+
+/**
+ * The delivery state machine. Every change of a delivery's state is one of the events below,
+ * made by one statement of this folder (one file each, named after what it does); nothing else
+ * writes `deliveries.status`.
+ *
+ * ```
+ *   emit ───────────────▶ PENDING ◀─────────────────── replay ──────────────────┐
+ *   emit, condition fails ───────────────────────────────────────▶ DEAD        │
+ *                           │ claim                                            │
+ *                           ▼                                                  │
+ *       ┌── claim ───── DELIVERING ───── succeed ────▶ SUCCEEDED ─── replay ───┤
+ *       │ (due, or      │  │  │                                                │
+ *       │  lease ran    │  │  └───────── die ────────▶ DEAD ───────── replay ───┤
+ *       │  out)         │  └─ retry, park on failure, recover                  │
+ *       │               ▼                                                      │
+ *       └───────────  RETRYING ─────────────────────────────────── replay ─────┘
+ *
+ *   park / unpark: PENDING and RETRYING deliveries of a paused or disabled connection wait,
+ *   parked (a flag beside the state, not a state), and are due again on resume.
+ *   erase: PENDING and RETRYING deliveries of an erased event go DEAD (eraseResource).
+ * ```
+ *
+ * A claim leases the delivery for one attempt: a token (`lease`) and an end (`claimed_until`,
+ * the connection's timeout plus `SWITCHYARD_STALE_JOB_SECONDS`). The events that end an attempt
+ * (succeed, retry, park on failure, die) apply only under the claim's token; an attempt whose
+ * claim was taken over meanwhile is recorded in the history and changes nothing (`late`).
+ * A lease that ran out counts as abandoned: the next claim, or the stalled-work sweep, takes it.
+ */
+export type DeliveryEvent = keyof typeof TRANSITIONS;
+
+/** Who makes a change, for people reading the table. */
+type Trigger = string;
+
+export interface Transition {
+  /** The states it applies to; null for the events that create a delivery. */
+  from: readonly DeliveryStatus[] | null;
+  /** The state it leaves; `same` leaves the state and changes only whether it is parked. */
+  to: DeliveryStatus | 'same';
+  /** A condition beyond the state, checked by the same statement. */
+  when?: string;
+  by: Trigger;
+}
+
+/** Deliveries a pump may claim: due now, or abandoned by a worker whose lease ran out. */
+export const CLAIMABLE: readonly DeliveryStatus[] = ['PENDING', 'RETRYING', 'DELIVERING'];
+/** Deliveries that wait for an attempt, and so can wait for their connection too. */
+export const WAITING: readonly DeliveryStatus[] = ['PENDING', 'RETRYING'];
+/** Deliveries that may start a new attempt chain: none queued or in flight. */
+export const REPLAYABLE: readonly DeliveryStatus[] = ['SUCCEEDED', 'RETRYING', 'DEAD'];
+/** Deliveries not finished: queued, in flight or waiting for a retry. */
+export const UNFINISHED: readonly DeliveryStatus[] = ['PENDING', 'RETRYING', 'DELIVERING'];
+
+const HELD = ['DELIVERING'] as const;
+
+/** Every legal change; anything else is refused (the statement matches no row). */
+export const TRANSITIONS = {
+  create: { from: null, to: 'PENDING', by: 'emitEvent, emitEvents, sendTestEvent, operational events' },
+  createDead: { from: null, to: 'DEAD', when: "a rule's condition cannot be evaluated", by: 'emitEvent, emitEvents' },
+  claim: {
+    from: CLAIMABLE,
+    to: 'DELIVERING',
+    when: 'PENDING, RETRYING due, or DELIVERING whose lease ran out; not parked; the cap, rate limit and ordering allow',
+    by: "the connection's pump",
+  },
+  succeed: { from: HELD, to: 'SUCCEEDED', when: 'under the claim', by: 'the pump, on a 2xx' },
+  retry: { from: HELD, to: 'RETRYING', when: 'under the claim; attempts left', by: 'the pump, on a failure' },
+  parkOnFailure: {
+    from: HELD,
+    to: 'RETRYING',
+    when: 'under the claim; the failure disabled the connection (410 Gone, failing too long)',
+    by: 'the pump, on a failure',
+  },
+  die: { from: HELD, to: 'DEAD', when: 'under the claim; no attempts left, or the transform failed', by: 'the pump, on a failure' },
+  recover: { from: HELD, to: 'RETRYING', when: 'the lease ran out', by: 'the stalled-work sweep of any worker' },
+  replay: { from: REPLAYABLE, to: 'PENDING', by: 'replayDelivery, replayDeliveries' },
+  park: { from: WAITING, to: 'same', when: 'the connection is not active', by: "the connection's pump" },
+  unpark: { from: WAITING, to: 'same', when: 'parked', by: 'resumeConnection' },
+  erase: { from: WAITING, to: 'DEAD', when: "the delivery's event was erased", by: 'eraseResource' },
+} as const satisfies Record<string, Transition>;
+
+/** `status in (...)` for SQL, from one of the lists above (aliased `alias`). */
+export function statusIn(statuses: readonly DeliveryStatus[], alias?: string): string {
+  return `${alias ? `${alias}.` : ''}status in (${statuses.map((status) => `'${status}'`).join(', ')})`;
+}
+
+/** The state a new delivery starts in, and whether it waits for its connection. */
+export function initialState(options: { connectionActive: boolean; conditionError?: string }): {
+  status: 'PENDING' | 'DEAD';
+  parked: boolean;
+  lastError: string | null;
+} {
+  // A condition that cannot be evaluated is recorded, not silently dropped: the delivery is
+  // dead-lettered with the reason, and can be replayed once the rule is fixed.
+  if (options.conditionError) return { status: 'DEAD', parked: false, lastError: options.conditionError };
+  return { status: 'PENDING', parked: !options.connectionActive, lastError: null };
+}

@@ -1,0 +1,100 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { newId } from '../../../db/ids.ts';
+import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
+import type { DeliveryStatus } from '../delivery.entity.ts';
+import { DELIVERY_CHANNEL } from '../delivery-notifications.ts';
+import type { AttemptPlan } from './attempt-plan.ts';
+import { describeFailure, type AttemptResult } from './attempt-result.ts';
+import { END_LEASE, holdsLease } from './lease.ts';
+
+/** How an attempt ends its claim: one of the machine's events, or `late` when the claim was lost. */
+export type AttemptEnd =
+  | { event: 'succeed' }
+  | { event: 'retry'; at: Date }
+  | { event: 'parkOnFailure' }
+  | { event: 'die' }
+  /** The claim had been taken over: the attempt joins the history, the delivery stays as it is. */
+  | { event: 'late' };
+
+interface WriteAttemptParams {
+  attemptId: string;
+  workspaceId: string;
+  deliveryId: string;
+  lease: string;
+  attempt: number;
+  chain: number;
+  attemptStatus: 'SUCCEEDED' | 'FAILED';
+  statusCode: number | null;
+  durationMs: number;
+  url: string;
+  responseExcerpt: string | null;
+  errorClass: string | null;
+  error: string | null;
+  lastError: string | null;
+  startedAt: Date;
+  requestHeaders: string | null;
+  requestBody: string | null;
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+  parked: boolean;
+  channel: string;
+}
+
+/**
+ * `succeed`, `retry`, `parkOnFailure`, `die`: the attempt row, the delivery's next state and the
+ * notification, in one statement. The delivery moves only under the claim's token, so a writer
+ * whose claim was taken over adds its attempt and nothing else; the notification carries the
+ * state the delivery is left in either way.
+ */
+const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attempt', `with inserted as (
+       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
+                             response_excerpt, error_class, error, started_at, request_headers, request_body)
+       values (:attemptId, :workspaceId, :deliveryId, :attempt, :chain, :attemptStatus, :statusCode, :durationMs, :url,
+               :responseExcerpt, :errorClass, :error, :startedAt, :requestHeaders::jsonb, :requestBody)
+       returning id),
+     moved as (
+       update deliveries d set status = :status, next_attempt_at = :nextAttemptAt,
+         parked_at = case when :parked then now() end, attempt_count = d.attempt_count + 1, chain_attempts = :attempt,
+         last_attempt_at = :startedAt, last_status_code = :statusCode, last_error = :lastError, ${END_LEASE}, updated_at = now()
+       where d.id = :deliveryId and ${holdsLease('d', ':lease')}
+       returning d.status)
+     select pg_notify(:channel, json_build_object('workspaceId', d.workspace_id, 'deliveryId', d.id,
+              'status', coalesce((select status from moved), d.status), 'attemptId', (select id from inserted))::text)
+     from deliveries d where d.id = :deliveryId`);
+
+/** Where each end leaves the delivery. */
+function target(end: AttemptEnd): { status: DeliveryStatus; nextAttemptAt: Date | null; parked: boolean } {
+  switch (end.event) {
+    case 'succeed': return { status: 'SUCCEEDED', nextAttemptAt: null, parked: false };
+    case 'retry': return { status: 'RETRYING', nextAttemptAt: end.at, parked: false };
+    case 'parkOnFailure': return { status: 'RETRYING', nextAttemptAt: null, parked: true };
+    case 'die': return { status: 'DEAD', nextAttemptAt: null, parked: false };
+    // Matches no row: the token no longer holds.
+    case 'late': return { status: 'DELIVERING', nextAttemptAt: null, parked: false };
+  }
+}
+
+/** Records attempt number `attempt` of `plan`'s chain and ends the claim as `end` says. */
+export async function writeAttempt(em: EntityManager, plan: AttemptPlan, result: AttemptResult, attempt: number, end: AttemptEnd): Promise<void> {
+  await runNamed(em, WRITE_ATTEMPT, {
+    attemptId: newId(),
+    workspaceId: plan.workspaceId,
+    deliveryId: plan.deliveryId,
+    lease: plan.lease,
+    attempt,
+    chain: plan.chain,
+    attemptStatus: result.ok ? 'SUCCEEDED' : 'FAILED',
+    statusCode: result.statusCode ?? null,
+    durationMs: Math.round(result.durationMs),
+    url: result.url,
+    responseExcerpt: result.responseExcerpt ?? null,
+    errorClass: result.errorClass ?? null,
+    error: result.error ?? null,
+    lastError: result.ok ? null : describeFailure(result),
+    startedAt: result.startedAt,
+    requestHeaders: result.requestHeaders ? JSON.stringify(result.requestHeaders) : null,
+    requestBody: result.requestBody ?? null,
+    ...target(end),
+    channel: DELIVERY_CHANNEL,
+  });
+}
