@@ -11,7 +11,7 @@ const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import
 const START_FLAGS = scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
 
 export interface SwitchyardProcess extends BenchProcess {
-  /** The API's base URL (role `api` only). */
+  /** The API's base URL (roles `api` and `all`). */
   url: string;
 }
 
@@ -19,7 +19,7 @@ export interface SwitchyardProcess extends BenchProcess {
  * One Switchyard process, started the way production starts it (`node src/main.ts`, configured
  * by environment), against the bench's Postgres.
  */
-export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 'worker', env: Record<string, string> = {}): Promise<SwitchyardProcess> {
+export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 'worker' | 'all', env: Record<string, string> = {}): Promise<SwitchyardProcess> {
   const started = await startProcess(MAIN, {
     env: {
       DATABASE_URL: databaseUrl,
@@ -32,8 +32,8 @@ export async function startSwitchyardProcess(databaseUrl: string, role: 'api' | 
       SWITCHYARD_OPS_PORT: '0',
       ...env,
     },
-    ready: role === 'api' ? /GraphQL API: (\S+)\/graphql/ : /Delivery worker running/,
+    ready: role === 'worker' ? /Delivery worker running/ : /GraphQL API: (\S+)\/graphql/,
     nodeFlags: START_FLAGS,
   });
-  return { ...started, url: role === 'api' ? started.ready[1]! : '' };
+  return { ...started, url: role === 'worker' ? '' : started.ready[1]! };
 }
