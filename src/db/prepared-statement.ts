@@ -20,9 +20,18 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name, text, native: text.replace(/\?/g, () => `$${++placeholder}`) };
 }
 
-/** Runs `statement` with the entity manager (in its transaction, if any) or on the connection pool. */
-export async function runPrepared<T extends object>(db: EntityManager | PostgreSqlConnection, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
+/** A pg pool or client of its own (not the ORM's), for statements that want its session settings. */
+export interface Queryable {
+  query<T>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
+}
+
+/** Where a statement runs: the entity manager (in its transaction, if any), its pool, or a pool of its own. */
+export type Db = EntityManager | PostgreSqlConnection | Queryable;
+
+/** Runs `statement` with the entity manager (in its transaction, if any) or on a connection pool. */
+export async function runPrepared<T extends object>(db: Db, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
   if ('isInTransaction' in db && db.isInTransaction()) return db.execute<T[]>(statement.text, values);
+  if (!('getConnection' in db) && !('getNativeClient' in db)) return (await db.query<T>({ name: statement.name, text: statement.native, values })).rows;
   const pool = await ('getConnection' in db ? db.getConnection() : db).getNativeClient();
   const result = await pool.query<T>({ name: statement.name, text: statement.native, values });
   return result.rows;
@@ -74,7 +83,7 @@ export function namedStatement<Params extends object>(name: string, text: string
 
 /** Runs a named statement with `params`, as `runPrepared` runs a positional one. */
 export async function runNamed<T extends object, Params extends object>(
-  db: EntityManager | PostgreSqlConnection,
+  db: Db,
   statement: NamedStatement<Params>,
   params: Params,
 ): Promise<T[]> {

@@ -23,6 +23,25 @@ const log = logger.child({ component: 'worker' });
  */
 const POLL_INTERVAL_MS = 2000;
 
+/** Connections for pumps' claims: each is one short statement, so a few serve many pumps. */
+const CLAIM_CONNECTIONS = 4;
+
+/**
+ * The claim's sessions. A claim commits without waiting for the disk: it is a lease, and one a
+ * crash of Postgres loses leaves its delivery unclaimed, to be sent again (at least once, as after
+ * any crash); waiting would hold every attempt by one flush before its request, and the outcome's
+ * write, which does wait, makes the claim durable with it. And the claim is planned once per
+ * session: planned afresh it took 3.4 ms a call (more than it took to run, 2.3 ms, with 4,000
+ * deliveries waiting), and a plan made once, joined by index lookups rather than by hashing
+ * tables the planner cannot know the part of, took 0.25 ms and ran in 2.5 ms.
+ */
+const CLAIM_SESSION = {
+  synchronous_commit: 'off',
+  plan_cache_mode: 'force_generic_plan',
+  enable_hashjoin: 'off',
+  enable_mergejoin: 'off',
+};
+
 export interface Worker {
   /** graphile-worker slots running a job right now, and how many there are. */
   busySlots(): number;
@@ -67,8 +86,9 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   // Retries due within 30 s wake a worker when due; later ones (5 min and more in the default
   // schedule) are polled for, late by a fraction of their jitter.
   const wakes = wakeUps(options.pgPool, 15 * POLL_INTERVAL_MS);
+  const claims = workerPool(databaseUrl, CLAIM_CONNECTIONS, CLAIM_SESSION);
   const taskList: TaskList = {
-    deliver_connection: deliverConnectionTask(services, wakes),
+    deliver_connection: deliverConnectionTask(services, wakes, claims),
     replay_deliveries: replayDeliveriesTask(services),
     reencrypt_secrets: reencryptSecretsTask(services),
     apply_retention: applyRetentionTask(services),
@@ -120,6 +140,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
       await runner.stop();
       await heartbeat.stop();
       await options.pgPool.end();
+      await claims.end();
     },
   };
 }

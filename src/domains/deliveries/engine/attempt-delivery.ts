@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
 import { storedExpression } from '../../expressions/expression.ts';
 import { evaluateTransform, expressionInput } from '../../expressions/rule-expressions.ts';
@@ -8,20 +7,14 @@ import { maskedHeaders, maskUrlCredentials, maskUrlsIn } from '../../secrets/mas
 import { sendWebhook } from '../http/send-webhook.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import type { AttemptResult } from '../state/attempt-result.ts';
-import type { AttemptEnd } from '../state/write-attempt.ts';
-import { recordAttempt } from './record-outcome.ts';
 import { defaultBody } from './webhook-body.ts';
 
 /**
- * The attempt of a delivery already claimed: shape and sign the body, send it, record what
- * happened. Never throws for the receiver's or the rule's failures; those become attempts.
+ * One try of a delivery already claimed: shape and sign the body and send it. Never throws for
+ * the receiver's or the rule's failures: they come back as the result, for `recordAttempt`, with
+ * credentials in its URL and error (a `?token=`, a user:password) masked.
  */
-export async function attemptClaimed(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptEnd> {
-  return recordAttempt(em, config, plan, await tryOnce(config, plan));
-}
-
-/** One try; the attempt records its URL and error with credentials in them (a `?token=`, a user:password) masked. */
-async function tryOnce(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
+export async function sendAttempt(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
   const startedAt = new Date();
   const url = plan.connection.webhook.url;
   let body: string;

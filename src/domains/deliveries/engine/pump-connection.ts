@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
-import { attemptClaimed } from './attempt-delivery.ts';
+import type { Queryable } from '../../../db/prepared-statement.ts';
+import { sendAttempt } from './attempt-delivery.ts';
+import { recordAttempt } from './record-outcome.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import { claimDue, type NextLook } from '../state/claim-due.ts';
 import { parkWaiting } from '../state/park-waiting.ts';
@@ -16,6 +18,16 @@ const log = logger.child({ component: 'worker' });
  */
 const RUN_MS = 10_000;
 
+export interface PumpOptions {
+  /** Aborted when the worker stops: the run takes no more deliveries. */
+  stopping: AbortSignal;
+  /**
+   * Where claims run: a pool whose sessions commit without waiting for the disk (see
+   * `startWorker`), or the entity manager.
+   */
+  claims: EntityManager | Queryable;
+}
+
 /** How a run of a connection's pump ended, and so when the next one is due. */
 export type PumpRunEnd =
   /** Nothing is due: the next run is at the next retry, if any. */
@@ -28,38 +40,59 @@ export type PumpRunEnd =
   | { kind: 'stopped' };
 
 /**
- * One run of a connection's pump. Unordered, it keeps up to `maxConcurrency` attempts in flight,
+ * One run of a connection's pump. Unordered, it keeps up to `maxConcurrency` requests in flight,
  * claiming due deliveries in batches (a claim waits until half of the slots are free, so a busy
  * connection claims many at once); ordered, one at a time, oldest event first. Either way within
  * its rate limit, and as the connection is at each claim: a switch of `ordered` takes effect at
- * the next claim, which waits for what is in flight. It stops taking deliveries when the run's
+ * the next claim, which waits for what is in flight. A request answered 2xx frees its slot at
+ * once, while its success is still being recorded (grouped with others, so one commit, and one
+ * wait for the disk, serves many); a failure keeps its slot until it is counted, so the next claim
+ * sees a failing streak, and an ordered connection waits for every record, which decides what
+ * goes next. It stops taking deliveries when the run's
  * time is up or the worker stops, and returns once every attempt it started is recorded. One
  * pump runs per connection at once, across every worker process.
  */
-export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, stopping: AbortSignal): Promise<PumpRunEnd> {
-  const inFlight = new Set<Promise<unknown>>();
+export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, options: PumpOptions): Promise<PumpRunEnd> {
+  /** Attempts that hold one of the connection's slots: not answered yet, or failed and not recorded yet. */
+  const sending = new Map<string, Promise<unknown>>();
+  /** Successes being recorded: leased still, but their requests are over. */
+  const recording = new Map<string, Promise<unknown>>();
   const start = (plan: AttemptPlan) => {
-    const attempt = attemptClaimed(em.fork(), config, plan)
+    const sent = sendAttempt(config, plan);
+    const recorded = sent
+      .then((result) => {
+        // A failure keeps its slot until it is counted: the next claim must see the streak.
+        if (result.ok) {
+          sending.delete(plan.deliveryId);
+          recording.set(plan.deliveryId, recorded);
+        }
+        return recordAttempt(em.fork(), config, plan, result);
+      })
       .catch((error: unknown) => {
         // Its lease runs out and the stalled-work sweep puts it back: at least once.
         log.error({ err: error, deliveryId: plan.deliveryId, connectionId }, 'an attempt could not be recorded; its lease runs out and it is retried');
       })
-      .finally(() => inFlight.delete(attempt));
-    inFlight.add(attempt);
+      .finally(() => {
+        sending.delete(plan.deliveryId);
+        recording.delete(plan.deliveryId);
+      });
+    sending.set(plan.deliveryId, sent.then((result) => (result.ok ? undefined : recorded), () => recorded));
   };
+  const anyDone = () => Promise.race([...sending.values(), ...recording.values()]);
   const endsAt = Date.now() + RUN_MS;
 
   const run = async (): Promise<PumpRunEnd | 'inactive'> => {
     let cap = Infinity;
     for (;;) {
-      if (stopping.aborted || Date.now() >= endsAt) return { kind: 'more' };
-      if (inFlight.size > 0 && cap - inFlight.size < Math.max(1, Math.floor(cap / 2))) {
-        await Promise.race(inFlight);
+      if (options.stopping.aborted || Date.now() >= endsAt) return { kind: 'more' };
+      if (sending.size > 0 && cap - sending.size < Math.max(1, Math.floor(cap / 2))) {
+        await Promise.race(sending.values());
         continue;
       }
-      const busy = inFlight.size;
-      const claim = await claimDue(em, connectionId, {
-        limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - busy),
+      const busy = sending.size + recording.size;
+      const claim = await claimDue(options.claims, connectionId, {
+        limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - sending.size),
+        recording: [...recording.keys()],
         defaultMaxConcurrency: config.defaultMaxConcurrency,
         leaseMarginSeconds: config.staleJobSeconds,
       });
@@ -72,9 +105,9 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       if (connection.rateLimitWaitSeconds !== null) {
         return { kind: 'rate-limited', at: new Date(Date.now() + connection.rateLimitWaitSeconds * 1000) };
       }
-      // Only a claim made with nothing in flight saw every retry those attempts scheduled.
+      // Only a claim made with nothing in flight or being recorded saw every retry those attempts scheduled.
       if (busy === 0) return { kind: 'idle', next: claim.next };
-      if (inFlight.size > 0) await Promise.race(inFlight);
+      if (sending.size + recording.size > 0) await anyDone();
     }
   };
 
@@ -82,7 +115,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
   try {
     end = await run();
   } finally {
-    await Promise.all(inFlight);
+    while (sending.size + recording.size > 0) await anyDone();
   }
   if (end !== 'inactive') return end;
   // After the attempts in flight are recorded, so none of their deliveries is left unparked.

@@ -1,5 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
+import { namedStatement, runNamed, type Db } from '../../../db/prepared-statement.ts';
 import type { ConnectionStatus } from '../../connections/connection.entity.ts';
 import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './attempt-plan.ts';
 import { statusIn, UNFINISHED } from './delivery-states.ts';
@@ -43,6 +42,7 @@ export interface NextLook {
 interface ClaimParams {
   connectionId: string;
   limit: number;
+  recording: string[];
   defaultMaxConcurrency: number;
   probeAfterFailures: number;
   leaseMarginSeconds: number;
@@ -55,7 +55,10 @@ interface ClaimParams {
  * waited for by) the claim: a claim sees the connection either before or after a switch.
  *
  * What is in flight is counted from the leases themselves (a lease that ran out is abandoned,
- * not in flight), so attempts started before a switch, or by a run that ended uncleanly, count.
+ * not in flight), so attempts started before a switch, or by a run that ended uncleanly, count;
+ * only the caller's `:recording` (answered, their outcome being written) leave the cap's count,
+ * since their requests are over. An ordered connection waits for those too: their outcome
+ * decides what goes next.
  * - Unordered: abandoned claims first, then due retries, oldest due first, then new deliveries,
  *   oldest first, as many as the cap leaves room for beside what is in flight and the token
  *   bucket allows.
@@ -68,12 +71,14 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
        from connections where id = :connectionId for no key update),
      bucket as (select rate, available from c where rate is not null),
      leased as (
-       select count(*)::int as n, min(d.claimed_until) as until from deliveries d
+       select count(*)::int as n, count(*) filter (where d.id <> all(:recording::uuid[]))::int as sending,
+              min(d.claimed_until) as until
+       from deliveries d
        where d.connection_id = :connectionId and ${inFlight('d')}),
      allowed as (
        select case when c.status <> 'ACTIVE' then 0
                    when c.ordered then case when l.n > 0 then 0 else least(1, coalesce(floor(b.available)::int, 1)) end
-                   else greatest(0, least(c.cap - l.n, coalesce(floor(b.available)::int, c.cap))) end as n
+                   else greatest(0, least(c.cap - l.sending, coalesce(floor(b.available)::int, c.cap))) end as n
        from c cross join leased l left join bucket b on true),
      -- The ordered head is read without a lock (skipping a locked head would skip ahead of it);
      -- the update below re-checks it after waiting for whoever holds it.
@@ -144,13 +149,14 @@ type ClaimRow = Partial<PlanRow> & {
  * active.
  */
 export async function claimDue(
-  em: EntityManager,
+  db: Db,
   connectionId: string,
-  options: { limit: number; defaultMaxConcurrency: number; leaseMarginSeconds: number },
+  options: { limit: number; recording?: string[]; defaultMaxConcurrency: number; leaseMarginSeconds: number },
 ): Promise<DueClaim> {
-  const rows = await runNamed<ClaimRow, ClaimParams>(em, CLAIM_DUE, {
+  const rows = await runNamed<ClaimRow, ClaimParams>(db, CLAIM_DUE, {
     connectionId,
     limit: options.limit,
+    recording: options.recording ?? [],
     defaultMaxConcurrency: options.defaultMaxConcurrency,
     probeAfterFailures: PROBE_AFTER_FAILURES,
     leaseMarginSeconds: options.leaseMarginSeconds,
