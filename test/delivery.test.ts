@@ -149,7 +149,7 @@ describe('delivering an event', () => {
     // Eight at once: the first writes go alone, the rest wait and share one transaction.
     const together = Array.from({ length: 8 }, (_, i) => row(workspaceId, i + 1));
     const written = await Promise.all(together.map((event) => write([event])));
-    written.forEach((ids, i) => expect(ids.has(together[i]!.id)).toBe(true));
+    written.forEach(({ written: ids }, i) => expect(ids.has(together[i]!.id)).toBe(true));
     const shared = await transactionsOf(together);
     expect(shared.rows).toBe(8);
     expect(shared.transactions).toBeLessThan(8);

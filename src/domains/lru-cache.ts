@@ -33,6 +33,11 @@ export class LruCache<K, V> {
     this.#entries.delete(key);
   }
 
+  /** Forgets every entry whose value `matches`: for rare, broad invalidations, as it visits them all. */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, value] of this.#entries) if (matches(value)) this.#entries.delete(key);
+  }
+
   get size(): number {
     return this.#entries.size;
   }

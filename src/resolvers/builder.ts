@@ -11,6 +11,11 @@ import { eventsRefused, workspaceLabel } from '../observability/metrics.ts';
 /** Mutations whose refusals count as refused events. */
 const EMIT_FIELDS = new Set(['emitEvent', 'emitEvents']);
 
+/** What a request without a valid key is told, whichever field refused it. */
+export function unauthenticatedError(): GraphQLError {
+  return new GraphQLError('Send a valid key as "Authorization: Bearer <key>"', { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
 /** The Pothos builder: plugins and scalars only; types live in one file per domain. */
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -50,9 +55,7 @@ export const builder = new SchemaBuilder<{
         ? new GraphQLError('This portal session may not do that', { extensions: { code: 'FORBIDDEN' } })
         : context.principal
         ? new GraphQLError('This key may not do that', { extensions: { code: 'FORBIDDEN' } })
-        : new GraphQLError('Send a valid key as "Authorization: Bearer <key>"', {
-            extensions: { code: 'UNAUTHENTICATED' },
-          });
+        : unauthenticatedError();
     },
   },
   errors: {

@@ -1,16 +1,17 @@
-import { builder } from './builder.ts';
+import { builder, unauthenticatedError } from './builder.ts';
 import { expectedErrors, refuseUnstorableArguments } from './errors.ts';
 import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { paginate } from './pagination.ts';
 import { readScopes, workspaceOf } from './scope.ts';
 import { Event } from '../domains/events/event.entity.ts';
 import type { EventRecord } from '../domains/events/event-record.ts';
-import { emitEvent, emitEvents, type EmitResult } from '../domains/events/emit.ts';
+import { emitEvent, emitEvents, KeyRefusedError, type EmitContext, type EmitResult } from '../domains/events/emit.ts';
 import { eventRecord, findEvent } from '../domains/events/event-queries.ts';
 import { NotFoundError } from '../domains/errors.ts';
 import type { Context } from '../server/context.ts';
 import { takeIngestTokens } from '../domains/events/ingest-limit.ts';
 import { GraphQLError } from 'graphql';
+import { eventsRefused, workspaceLabel } from '../observability/metrics.ts';
 
 /**
  * Events a publishable key's emit found already there (a repeated idempotency key). Such a key
@@ -148,7 +149,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: EmitEventInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       limitIngest(context, 1);
-      return visibleToCaller(context, [await emitEvent(emitContext(context), input)])[0]!;
+      return visibleToCaller(context, [await refusingRevokedKeys(context, emitEvent(emitContext(context), input))])[0]!;
     },
   }),
   emitEvents: t.field({
@@ -159,7 +160,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: EmitEventsInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       limitIngest(context, Array.isArray(input.events) ? input.events.length : 1);
-      return { results: visibleToCaller(context, await emitEvents(emitContext(context), input)) };
+      return { results: visibleToCaller(context, await refusingRevokedKeys(context, emitEvents(emitContext(context), input))) };
     },
   }),
 }));
@@ -187,7 +188,30 @@ function visibleToCaller(context: Context, results: EmitResult[]): EmitResult[] 
   return results;
 }
 
-/** What emitting needs of the request: its workspace, and the routing version read with its key. */
-function emitContext(context: Context) {
-  return { em: context.em, config: context.config, workspaceId: workspaceOf(context), routingVersion: context.principal!.routingVersion };
+/**
+ * What emitting needs of the request: its workspace, the routing version read with its key, and
+ * the key, which the emit's write checks (the request may not have looked it up, see `isEmitOnly`).
+ */
+function emitContext(context: Context): EmitContext {
+  const principal = context.principal!;
+  return {
+    em: context.em,
+    config: context.config,
+    workspaceId: workspaceOf(context),
+    routingVersion: principal.routingVersion,
+    keyId: principal.keyId,
+    keyLookedUp: context.keyLookedUp,
+    lookUpKey: context.lookUpKey,
+  };
+}
+
+/** A key refused by the emit's own check reads (and counts) like any request without a valid key. */
+async function refusingRevokedKeys<T>(context: Context, emit: Promise<T>): Promise<T> {
+  try {
+    return await emit;
+  } catch (error) {
+    if (!(error instanceof KeyRefusedError)) throw error;
+    eventsRefused.inc({ reason: 'unauthenticated', workspace: workspaceLabel(workspaceOf(context)) });
+    throw unauthenticatedError();
+  }
 }

@@ -3,7 +3,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { authenticate } from '../domains/auth/api-key.service.ts';
+import { authenticate, forgetRevokedPrincipals, rememberedPrincipal } from '../domains/auth/api-key.service.ts';
 import type { Principal } from '../domains/auth/principal.ts';
 import type { Context } from './context.ts';
 import { graphqlLimits } from './graphql-limits.ts';
@@ -12,6 +12,7 @@ import { openStreams } from './open-streams.ts';
 import { requestErrorCodes } from './request-error-codes.ts';
 import type { Services } from '../services.ts';
 import type { HttpServer } from './http-server.ts';
+import { isEmitOnly } from './emit-only.ts';
 import { sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
 import { closeAtExpiry } from './portal/session-expiry.ts';
@@ -55,6 +56,13 @@ interface Operation {
 interface ServerContext {
   request?: Request;
   principal: Principal | null;
+  /**
+   * False when `principal` is the one this process remembers for the key, not looked up for this
+   * request (see `principalCache`); then only a request that is nothing but emits keeps it.
+   */
+  keyLookedUp?: boolean;
+  /** The request's Authorization header (the socket's connection parameter), to look the key up again. */
+  authorization?: string;
 }
 
 /**
@@ -74,12 +82,21 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
     maskedErrors: true,
     logging: yogaLogger,
     plugins: [...graphqlLimits(services.config), requestErrorCodes()],
-    context: ({ principal }) => ({ em: requestEntityManager(services.orm, principal), config: services.config, services, principal }),
+    context: async ({ principal, keyLookedUp = true, authorization, params }) => {
+      const lookUpKey = () => authenticate(services.orm.em.fork(), authorization);
+      // A remembered principal serves only a request that is nothing but emits, whose write checks the key (see `principalCache`).
+      const caller = keyLookedUp || isEmitOnly(params) ? { principal, keyLookedUp } : { principal: await lookUpKey(), keyLookedUp: true };
+      return { em: requestEntityManager(services.orm, caller.principal), config: services.config, services, lookUpKey, ...caller };
+    },
   });
 
-  // Streams of a revoked key or workspace end at once, in this process as in every other.
+  // Streams of a revoked key or workspace end at once, in this process as in every other, and the
+  // next emit with it looks it up again.
   const streams = openStreams();
-  const stopRevocations = services.revocations?.onRevoked((revocation) => streams.revoke(revocation));
+  const stopRevocations = services.revocations?.onRevoked((revocation) => {
+    streams.revoke(revocation);
+    forgetRevokedPrincipals(revocation);
+  });
 
   http.fallback((req, res) => {
     // Every line logged while this request runs carries its id; the caller gets it back.
@@ -88,10 +105,13 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
     withLogContext({ requestId }, () => {
       if (handlePortal(services, req, res)) return;
       // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
-      authenticate(services.orm.em.fork(), req.headers.authorization).then(
+      // A key this process knows starts from what it found last; the context looks it up unless the request only emits.
+      const { authorization } = req.headers;
+      const remembered = rememberedPrincipal(authorization);
+      (remembered ? Promise.resolve(remembered) : authenticate(services.orm.em.fork(), authorization)).then(
         (principal) => {
           if (principal && STREAMING.test(req.headers.accept ?? '')) res.once('close', streams.add(principal, () => res.destroy()));
-          return yoga.handle(req, res, { principal });
+          return yoga.handle(req, res, { principal, keyLookedUp: !remembered, authorization });
         },
         () => {
           if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
@@ -141,6 +161,7 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
           socket: ctx.extra.socket,
           params: payload,
           principal,
+          authorization: ctx.connectionParams?.authorization,
         });
         let document: DocumentNode;
         try {

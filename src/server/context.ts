@@ -8,5 +8,12 @@ export interface Context {
   em: EntityManager;
   config: Config;
   principal: Principal | null;
+  /**
+   * False when `principal` is the one this process remembers for the key, not looked up for
+   * this request: only for emits, whose write checks the key itself.
+   */
+  keyLookedUp: boolean;
+  /** Looks the request's key up now (again): its principal, or null when it is unknown or revoked. */
+  lookUpKey(): Promise<Principal | null>;
   services: Services;
 }

@@ -3,7 +3,8 @@ import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ApiKey, type ApiKeyKind } from './api-key.entity.ts';
 import { generateKey, hashKey } from './keys.ts';
 import type { Principal } from './principal.ts';
-import { announceRevocation } from './revocations.ts';
+import { principalCache } from './principal-cache.ts';
+import { announceRevocation, type Revocation } from './revocations.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { PortalCapability } from '../portal/capabilities.ts';
 import { PORTAL_TOKEN_PREFIX } from '../portal/portal-session.service.ts';
@@ -23,21 +24,50 @@ const FIND_PORTAL_SESSION = preparedStatement('switchyard_find_portal_session', 
   from portal_sessions s join workspaces w on w.id = s.workspace_id
   where s.token_hash = ? and s.revoked_at is null and s.expires_at > now()`);
 
+const tokenOf = (authorization: string | undefined | null) => authorization?.match(BEARER)?.[1] ?? null;
+
+/** The hash an API key is stored and remembered under; null for no key, or a portal session's token. */
+const keyHashOf = (authorization: string | undefined | null) => {
+  const token = tokenOf(authorization);
+  return token && !token.startsWith(PORTAL_TOKEN_PREFIX) ? hashKey(token) : null;
+};
+
 /**
  * Resolves an `Authorization` header to a principal: an API key, or a portal session's token;
- * null when absent, unknown, revoked or (a portal session) expired.
+ * null when absent, unknown, revoked or (a portal session) expired. Remembers what it finds of an
+ * API key for `rememberedPrincipal`.
  */
 export async function authenticate(em: EntityManager, authorization: string | undefined | null): Promise<Principal | null> {
-  const token = authorization?.match(BEARER)?.[1];
+  const token = tokenOf(authorization);
   if (!token) return null;
   if (token.startsWith(PORTAL_TOKEN_PREFIX)) return authenticatePortalSession(em, token);
+  const hash = hashKey(token);
   const [key] = await runPrepared<{ id: string; kind: ApiKeyKind; workspace_id: string | null; routing_version: number | null }>(
     em,
     FIND_KEY,
-    [hashKey(token)],
+    [hash],
   );
-  if (!key) return null;
-  return { keyId: key.id, kind: key.kind, workspaceId: key.workspace_id, routingVersion: key.routing_version ?? 0 };
+  if (!key) {
+    principalCache.forget(hash);
+    return null;
+  }
+  const principal = { keyId: key.id, kind: key.kind, workspaceId: key.workspace_id, routingVersion: key.routing_version ?? 0 };
+  principalCache.remember(hash, principal);
+  return principal;
+}
+
+/**
+ * The principal this process last found for the header's key, without a lookup; null when it
+ * has found none. Only for an emit, whose write checks the key itself (see `principalCache`).
+ */
+export function rememberedPrincipal(authorization: string | undefined | null): Principal | null {
+  const hash = keyHashOf(authorization);
+  return (hash && principalCache.get(hash)) || null;
+}
+
+/** Forgets the remembered principals a revocation from any process takes away (the revocation broadcast). */
+export function forgetRevokedPrincipals(revocation: Revocation): void {
+  principalCache.forgetRevoked(revocation);
 }
 
 async function authenticatePortalSession(em: EntityManager, token: string): Promise<Principal | null> {
@@ -90,6 +120,8 @@ export async function revokeApiKey(em: EntityManager, workspaceId: string, keyId
     apiKey.revokedAt ??= new Date();
     await tx.flush();
     await announceRevocation(tx, { kind: 'API_KEY', id: apiKey.id });
+    // Emits elsewhere find the key revoked in their write; this process need not even try.
+    principalCache.forget(apiKey.hash);
     return apiKey;
   });
 }

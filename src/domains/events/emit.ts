@@ -7,7 +7,7 @@ import { connectionPumpJob } from '../deliveries/delivery-jobs.ts';
 import { initialState } from '../deliveries/state/delivery-states.ts';
 import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
 import { eventSequenceName } from './event-sequence.ts';
-import { persistEvents, type DeliveryRow } from './persist-events.ts';
+import { persistEvents, type DeliveryRow, type EmitCheck, type Persisted } from './persist-events.ts';
 import { routeEvent, type Route, type RoutedEvent } from './routes.ts';
 import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
@@ -25,13 +25,33 @@ export interface EmitResult {
   duplicate: boolean;
 }
 
-interface EmitContext {
+export interface EmitContext {
   em: EntityManager;
   config: Config;
   workspaceId: string;
   /** The workspace's routing version read with the caller's key (see routing-snapshot.ts). */
   routingVersion: number;
+  /** The caller's key, which the write checks (still there, not revoked). */
+  keyId: string;
+  /**
+   * Looks the caller's key up again: its principal's routing version, or null once the key is
+   * gone or revoked. For when the write found the routing stale, and before a validation error
+   * answers a key that was not looked up for this request (`keyLookedUp` false).
+   */
+  lookUpKey(): Promise<{ routingVersion: number } | null>;
+  keyLookedUp: boolean;
 }
+
+/** The caller's key is gone or revoked: the emit was refused, and nothing of it written. */
+export class KeyRefusedError extends Error {
+  constructor() {
+    super('the key is unknown or revoked');
+    this.name = 'KeyRefusedError';
+  }
+}
+
+/** Writes that find the routing stale before one goes through: a rule changing that often is an attack, not a race. */
+const ROUTING_RETRIES = 3;
 
 /** Accepts one event: validates it, routes it and writes it with its deliveries and jobs. */
 export async function emitEvent(context: EmitContext, input: unknown): Promise<EmitResult> {
@@ -59,58 +79,75 @@ function refusedIfInvalid<T>(context: EmitContext, count: number, parse: () => T
 
 async function emitValidated(context: EmitContext, events: EmitEventInput[], path: string[]): Promise<EmitResult[]> {
   const { em, workspaceId } = context;
-  const routing = routingSnapshot(em, workspaceId, context.routingVersion);
-  const issues: Issue[] = [];
-  let tooLarge = false;
-  for (const [index, event] of events.entries()) {
-    const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
-    const problems = await checkPayload(routing, context.config, event.type, event.payload, eventPath);
-    issues.push(...problems.issues);
-    tooLarge ||= problems.tooLarge;
-  }
-  if (issues.length > 0) {
-    const reason = tooLarge ? 'payload_too_large' : 'schema_mismatch';
-    eventsRefused.inc({ reason, workspace: workspaceLabel(workspaceId) }, events.length);
-    throw new ValidationError(issues);
-  }
+  let routingVersion = context.routingVersion;
+  for (let tries = 1; ; tries++) {
+    const routing = routingSnapshot(em, workspaceId, routingVersion);
+    const issues: Issue[] = [];
+    let tooLarge = false;
+    for (const [index, event] of events.entries()) {
+      const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
+      const problems = await checkPayload(routing, context.config, event.type, event.payload, eventPath);
+      issues.push(...problems.issues);
+      tooLarge ||= problems.tooLarge;
+    }
+    if (issues.length > 0) {
+      // What an event type's schema says is the workspace's: a key not looked up yet is, first.
+      if (!context.keyLookedUp && !(await context.lookUpKey())) throw new KeyRefusedError();
+      const reason = tooLarge ? 'payload_too_large' : 'schema_mismatch';
+      eventsRefused.inc({ reason, workspace: workspaceLabel(workspaceId) }, events.length);
+      throw new ValidationError(issues);
+    }
 
-  const now = new Date().toISOString();
-  const rows: EventRow[] = events.map((event) => ({
-    id: newId(),
-    workspace_id: workspaceId,
-    type: event.type,
-    resource: event.resource ?? null,
-    resource_id: event.resourceId ?? null,
-    payload: event.payload,
-    idempotency_key: event.idempotencyKey ?? null,
-    sequence: null,
-    created_at: now,
-    operational: false,
-  }));
-  const written = await writeEvents(em, context.config, rows, { routing });
-  // A shared write returns other emits' events too: count this call's own.
-  eventsAccepted.inc({ workspace: workspaceLabel(workspaceId) }, rows.filter((row) => written.has(row.id)).length);
-  return Promise.all(
-    rows.map(async (row) => {
-      const sequence = written.get(row.id);
-      return sequence === undefined
-        ? { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true }
-        : { event: toRecord({ ...row, sequence }), duplicate: false };
-    }),
-  );
+    const now = new Date().toISOString();
+    const rows: EventRow[] = events.map((event) => ({
+      id: newId(),
+      workspace_id: workspaceId,
+      type: event.type,
+      resource: event.resource ?? null,
+      resource_id: event.resourceId ?? null,
+      payload: event.payload,
+      idempotency_key: event.idempotencyKey ?? null,
+      sequence: null,
+      created_at: now,
+      operational: false,
+    }));
+    const { written, refused } = await writeEvents(em, context.config, rows, { routing, check: { keyId: context.keyId, routingVersion: routing.version } });
+    if (refused === 'key') {
+      // Looking it up again also makes this process forget the key it remembered.
+      await context.lookUpKey();
+      throw new KeyRefusedError();
+    }
+    if (refused === 'routing') {
+      const fresh = await context.lookUpKey();
+      if (!fresh) throw new KeyRefusedError();
+      if (tries >= ROUTING_RETRIES) throw new Error(`the routing of workspace ${workspaceId} changed under ${tries} writes in a row`);
+      routingVersion = fresh.routingVersion;
+      continue;
+    }
+    // A shared write returns other emits' events too: count this call's own.
+    eventsAccepted.inc({ workspace: workspaceLabel(workspaceId) }, rows.filter((row) => written.has(row.id)).length);
+    return Promise.all(
+      rows.map(async (row) => {
+        const sequence = written.get(row.id);
+        return sequence === undefined
+          ? { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true }
+          : { event: toRecord({ ...row, sequence }), duplicate: false };
+      }),
+    );
+  }
 }
 
 /**
- * Routes and writes already-valid event rows of one workspace. Returns the sequence of each
- * event written by id (a duplicate is not). Rows without a sequence are numbered by the write
+ * Routes and writes already-valid event rows of one workspace: what the write did (see
+ * `persistEvents`), the sequence of each event written by id among it (a duplicate is not). Rows without a sequence are numbered by the write
  * itself, saving a round trip, unless a condition on their routes may read it.
  */
 export async function writeEvents(
   em: EntityManager,
   config: Config,
   rows: EventRow[],
-  options: { routing?: RoutingSnapshot; excludeConnectionId?: string } = {},
-): Promise<Map<string, number>> {
+  options: { routing?: RoutingSnapshot; excludeConnectionId?: string; check?: EmitCheck } = {},
+): Promise<Persisted> {
   const routing = options.routing ?? routingSnapshot(em, rows[0]!.workspace_id, null);
   const routes = new Map<string, Route[]>();
   for (const row of rows) if (!routes.has(row.type)) routes.set(row.type, await routing.routesFor(row.type));
@@ -130,9 +167,9 @@ export async function writeEvents(
     });
     deliveries.push(...routed.map((target) => deliveryRow(row, target)));
   }
-  const written = await persistEvents(em, rows, deliveries);
-  if (log.isLevelEnabled('debug')) logAccepted(rows, deliveries, written);
-  return written;
+  const persisted = await persistEvents(em, rows, deliveries, options.check);
+  if (log.isLevelEnabled('debug')) logAccepted(rows, deliveries, persisted.written);
+  return persisted;
 }
 
 /** One debug line per event written: ids, type and fan-out, never the payload. */

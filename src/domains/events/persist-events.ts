@@ -23,10 +23,26 @@ export interface DeliveryRow {
   job: JobSpec | null;
 }
 
-const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with given as (
+const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with sent as (
        select e.*, j.row->>'sequence_name' as sequence_name, j.ord,
+              (j.row->>'key_id')::uuid as key_id, (j.row->>'routing_version')::int as routing_version,
               row_number() over (partition by e.workspace_id, e.idempotency_key order by j.ord) as nth
        from json_array_elements(?::json) with ordinality as j(row, ord), json_populate_record(null::events, j.row) as e),
+     -- Each emit's key (still there, not revoked) and the routing version its deliveries were
+     -- routed by, checked once per emit in the statement that commits it: a key revoked, or a
+     -- rule changed, before this write started is seen here, in whichever process it happened.
+     checks as (
+       select c.key_id, c.workspace_id, c.routing_version,
+              case when c.key_id is not null and not exists (
+                     select 1 from api_keys k where k.id = c.key_id and k.revoked_at is null) then 'key'
+                   when c.routing_version is not null and not exists (
+                     select 1 from workspaces w where w.id = c.workspace_id and w.routing_version = c.routing_version) then 'routing'
+              end as refused
+       from (select distinct key_id, workspace_id, routing_version from sent) c),
+     given as (
+       select s.*, k.refused from sent s join checks k
+         on k.key_id is not distinct from s.key_id and k.workspace_id = s.workspace_id
+        and k.routing_version is not distinct from s.routing_version),
      inserted_events as (
        insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at,
                            operational, test)
@@ -36,9 +52,9 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with give
        -- A key already stored, or given earlier in this write, takes no number: nextval runs only
        -- for the rows that pass, after the sort, so in input order. Two emits of one new key
        -- racing in separate writes can still cost one number; ON CONFLICT keeps them one event.
-       where g.idempotency_key is null
+       where g.refused is null and (g.idempotency_key is null
           or (g.nth = 1 and not exists (
-                select 1 from events x where x.workspace_id = g.workspace_id and x.idempotency_key = g.idempotency_key))
+                select 1 from events x where x.workspace_id = g.workspace_id and x.idempotency_key = g.idempotency_key)))
        order by g.ord
        on conflict (workspace_id, idempotency_key) do nothing
        returning id, sequence),
@@ -58,6 +74,7 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with give
        select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null),
      ${shareOrAddJobsCtes('wanted')}
      select (select json_object_agg(id, sequence) from inserted_events) as inserted,
+            (select json_object_agg(id, refused) from given where refused is not null) as refused,
             (select count(*) from inserted_deliveries) as deliveries,
             (select added from jobs) as jobs,
             (select count(*) from woken) as woken`);
@@ -69,19 +86,39 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with give
  * instead, so no worker can start it before the deliveries are committed, and concurrent writes
  * for one connection do not queue behind each other's update of that one row.
  * An event whose idempotency key already exists (or repeats one earlier in the write) is skipped
- * together with its deliveries and jobs, and uses up no sequence number. Returns the sequence of each event written by id (more events when the write was
- * shared); events without one are numbered here, in order.
+ * together with its deliveries and jobs, and uses up no sequence number. Events without a
+ * sequence are numbered here, in order. `check` is what the write verifies first: an emit whose
+ * key is gone or revoked, or whose routing is stale, is refused whole (see `EmitCheck`).
  *
  * Outside a transaction, concurrent small emits share writes (see `writerFor`).
  */
-export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[]): Promise<Map<string, number>> {
-  if (em.isInTransaction() || events.length >= GROUPED_BELOW) return writeNow(em, [{ events, deliveries }]);
-  return writerFor(em.getConnection())({ events, deliveries });
+export async function persistEvents(em: EntityManager, events: EventRow[], deliveries: DeliveryRow[], check: EmitCheck = NO_CHECK): Promise<Persisted> {
+  const rows = { events, deliveries, check };
+  const { inserted, refused } = em.isInTransaction() || events.length >= GROUPED_BELOW ? await writeNow(em, [rows]) : await writerFor(em.getConnection())(rows);
+  return { written: inserted, refused: refused.get(events[0]!.id) ?? null };
+}
+
+/** What the write checks of one emit before it writes anything of it. */
+export interface EmitCheck {
+  /** The caller's key: the emit is refused if it is gone or revoked. Null: no key to check. */
+  keyId: string | null;
+  /** The routing version its deliveries were routed by: refused if the workspace's moved on. Null: not checked. */
+  routingVersion: number | null;
+}
+
+const NO_CHECK: EmitCheck = { keyId: null, routingVersion: null };
+
+export interface Persisted {
+  /** The sequence of each event written, by id: an event left out was a duplicate (or refused). */
+  written: Map<string, number>;
+  /** Why the write refused the whole emit, writing nothing of it; null when it did not. */
+  refused: 'key' | 'routing' | null;
 }
 
 interface Rows {
   events: EventRow[];
   deliveries: DeliveryRow[];
+  check: EmitCheck;
 }
 
 /**
@@ -100,9 +137,18 @@ const writerFor = groupCommitPer((connection: PostgreSqlConnection) =>
   }),
 );
 
-async function writeNow(db: EntityManager | PostgreSqlConnection, emits: Rows[]): Promise<Map<string, number>> {
-  const events = emits.flatMap((emit) => emit.events).map((row) => ({ ...row, sequence_name: eventSequenceName(row.workspace_id) }));
+async function writeNow(db: EntityManager | PostgreSqlConnection, emits: Rows[]): Promise<{ inserted: Map<string, number>; refused: Map<string, 'key' | 'routing'> }> {
+  const events = emits.flatMap(({ events, check }) => events.map((row) => ({
+    ...row,
+    sequence_name: eventSequenceName(row.workspace_id),
+    key_id: check.keyId,
+    routing_version: check.routingVersion,
+  })));
   const deliveries = emits.flatMap((emit) => emit.deliveries);
-  const [result] = await runPrepared<{ inserted: Record<string, number> | null }>(db, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(deliveries)]);
-  return new Map(Object.entries(result?.inserted ?? {}).map(([id, sequence]) => [id, Number(sequence)]));
+  const [result] = await runPrepared<{ inserted: Record<string, number> | null; refused: Record<string, 'key' | 'routing'> | null }>(
+    db, PERSIST_EVENTS, [JSON.stringify(events), JSON.stringify(deliveries)]);
+  return {
+    inserted: new Map(Object.entries(result?.inserted ?? {}).map(([id, sequence]) => [id, Number(sequence)])),
+    refused: new Map(Object.entries(result?.refused ?? {})),
+  };
 }

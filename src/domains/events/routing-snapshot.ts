@@ -5,6 +5,8 @@ import { loadRouteRows, routesMatching, type Route, type RouteRow } from './rout
 
 /** What emitting into one workspace reads about its routing: matching rules and payload checks. */
 export interface RoutingSnapshot {
+  /** The routing version it holds; null when read fresh, with no version to hold to. */
+  version: number | null;
   routesFor(type: string): Promise<Route[]>;
   schemaFor(type: string): Promise<PayloadSchema | null>;
 }
@@ -33,6 +35,7 @@ export function routingSnapshot(em: EntityManager, workspaceId: string, version:
   }
   const current = entry;
   return {
+    version: version === null ? null : current.version,
     async routesFor(type) {
       let routes = current.routes.get(type);
       if (!routes) {
