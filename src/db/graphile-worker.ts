@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 
 /**
@@ -25,17 +26,32 @@ export interface JobSpec {
 const JOBS_DUE_CHANNEL = 'jobs:insert';
 
 /**
+ * Switchyard's notification of the named queues that just got a job, comma-separated: a job of
+ * such a queue that is running right now (a pump that lingers after its work) may take the new
+ * work itself, before graphile-worker could start the job queued behind it.
+ */
+const QUEUE_JOBS_CHANNEL = 'switchyard_queue_jobs';
+
+/** `pg_notify` of the queue names in the SQL set `queueNames` (a select of one column), if any. */
+const notifyQueues = (queueNames: string) =>
+  `select pg_notify('${QUEUE_JOBS_CHANNEL}', string_agg(distinct q, ',')) from (${queueNames}) as queued(q) where q is not null having count(q) > 0`;
+
+/**
  * SQL that adds the job specs in the JSON array `specs` (an SQL expression) through
  * graphile-worker's own `add_jobs`, inside the caller's transaction. By default a keyed job
  * that already waits keeps its run time, so new events do not pull a pump that waits for its
  * connection forward; `reschedule` gives such a job the new time instead. Specs must not
- * repeat a job key. `add_jobs` announces jobs due now itself.
+ * repeat a job key. `add_jobs` announces jobs due now itself; the write also announces the
+ * queues it added to (see `QUEUE_JOBS_CHANNEL`).
  */
 export function addJobsSql(specs: string, { reschedule = false } = {}): string {
-  return `select count(*) as added from graphile_worker.add_jobs(
-    array(select row(s.identifier, s.payload, s.queue_name, s.run_at, 25, s.job_key, 0, null)::graphile_worker.job_spec
-          from json_populate_recordset(null::graphile_worker.job_spec, ${specs}) s),
-    ${reschedule ? 'false' : 'true'})`;
+  return `with spec as (select s.* from json_populate_recordset(null::graphile_worker.job_spec, ${specs}) s),
+    added as (
+      select 1 from graphile_worker.add_jobs(
+        array(select row(s.identifier, s.payload, s.queue_name, s.run_at, 25, s.job_key, 0, null)::graphile_worker.job_spec from spec s),
+        ${reschedule ? 'false' : 'true'})),
+    queued as (${notifyQueues('select queue_name from spec')})
+    select (select count(*) from added) + 0 * (select count(*) from queued) as added`;
 }
 
 /** Adds jobs in the caller's transaction; keyed jobs that wait keep their time unless `reschedule`. */
@@ -48,8 +64,9 @@ export async function addJobs(em: EntityManager, jobs: JobSpec[], options: { res
  * keys unique): a keyed job that already waits is share-locked instead of added again, so no
  * worker can start it before this transaction commits (it sees what the transaction wrote) and
  * concurrent writes for one connection do not queue behind each other's update of that one row;
- * idle workers are woken for it. The rest go through `add_jobs`. Defines `jobs` (column `added`)
- * and `woken` (one row when it woke workers); the caller's final select must read both.
+ * idle workers are woken for it, and a job of its queue that runs meanwhile hears of it too. The
+ * rest go through `add_jobs`. Defines `jobs` (column `added`), `woken` and `queued` (one row each
+ * when they notified); the caller's final select must read all three.
  */
 export function shareOrAddJobsCtes(wanted: string): string {
   return `waiting as (
@@ -62,7 +79,9 @@ export function shareOrAddJobsCtes(wanted: string): string {
      jobs as (
        select case when json_array_length((select specs from fresh)) = 0 then 0
                    else (${addJobsSql('(select specs from fresh)')}) end as added),
-     woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting having count(*) > 0)`;
+     woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting having count(*) > 0),
+     -- A queue whose job waits may have a job running too (one that lingers): it hears of the work.
+     queued as (${notifyQueues(`select job->>'queue_name' from ${wanted} where job->>'job_key' in (select key from waiting)`)})`;
 }
 
 /** Tells idle workers in every process that `count` jobs are due now, as `add_jobs` would. */
@@ -117,4 +136,22 @@ export async function unlockDeadWorkers(em: EntityManager, staleSeconds: number)
     [staleSeconds, staleSeconds],
   );
   return rows.map((row) => row.worker_id);
+}
+
+/**
+ * Hears `QUEUE_JOBS_CHANNEL` on graphile-worker's own listening connection (one per worker
+ * process, which graphile-worker reconnects by itself), through its public events: `events` must
+ * be the runner's, given before it starts. `onQueues` gets the queue names of each notification.
+ */
+export function listenForQueueJobs(events: WorkerEvents, onQueues: (queueNames: string[]) => void): void {
+  events.on('pool:listen:success', ({ client }) => {
+    client.query(`LISTEN "${QUEUE_JOBS_CHANNEL}"`).catch((error: Error) => console.error('[worker] listening for queued work failed:', error.message));
+  });
+  events.on('pool:listen:release', ({ client }) => {
+    // The connection goes back to graphile-worker's pool: it must hear nothing more.
+    client.query(`UNLISTEN "${QUEUE_JOBS_CHANNEL}"`).catch(() => {});
+  });
+  events.on('pool:listen:notification', ({ message }) => {
+    if (message.channel === QUEUE_JOBS_CHANNEL && message.payload) onQueues(message.payload.split(','));
+  });
 }

@@ -12,6 +12,7 @@ import { reencryptSecretsTask } from './reencrypt-secrets.ts';
 import { applyRetentionTask, RETENTION_CRONTAB } from './apply-retention.ts';
 import { wakeUps } from './wake-ups.ts';
 import { keepHeartbeat } from './worker-liveness.ts';
+import { pumpSignals } from './pump-signals.ts';
 import { logger } from '../observability/logger.ts';
 
 const log = logger.child({ component: 'worker' });
@@ -87,13 +88,15 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   // schedule) are polled for, late by a fraction of their jitter.
   const wakes = wakeUps(options.pgPool, 15 * POLL_INTERVAL_MS);
   const claims = workerPool(databaseUrl, CLAIM_CONNECTIONS, CLAIM_SESSION);
+  const events = new EventEmitter() as WorkerEvents;
+  // A quarter of the slots at most: lingering pumps never keep many connections' runs waiting.
+  const signals = pumpSignals(events, Math.max(1, Math.floor(config.workerConcurrency / 4)));
   const taskList: TaskList = {
-    deliver_connection: deliverConnectionTask(services, wakes, claims),
+    deliver_connection: deliverConnectionTask(services, wakes, claims, signals.linger),
     replay_deliveries: replayDeliveriesTask(services),
     reencrypt_secrets: reencryptSecretsTask(services),
     apply_retention: applyRetentionTask(services),
   };
-  const events = new EventEmitter() as WorkerEvents;
   // Four beats within the stale time, so one late or failed beat never makes a live worker dead.
   const heartbeat = keepHeartbeat(options.pgPool, events, Math.min(10_000, (config.staleJobSeconds * 1000) / 4));
   const runner: Runner = await run({ ...options, events, taskList, crontab: RETENTION_CRONTAB });
@@ -137,6 +140,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
       stopping = true;
       clearInterval(timer);
       wakes.stop();
+      signals.stop();
       await runner.stop();
       await heartbeat.stop();
       await options.pgPool.end();

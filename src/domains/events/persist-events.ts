@@ -77,7 +77,8 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with sent
             (select json_object_agg(id, refused) from given where refused is not null) as refused,
             (select count(*) from inserted_deliveries) as deliveries,
             (select added from jobs) as jobs,
-            (select count(*) from woken) as woken`);
+            (select count(*) from woken) as woken,
+            (select count(*) from queued) as queued`);
 
 /**
  * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one

@@ -3,6 +3,7 @@ import type { Config } from '../../../config.ts';
 import type { Queryable } from '../../../db/prepared-statement.ts';
 import { sendAttempt } from './attempt-delivery.ts';
 import { recordAttempt } from './record-outcome.ts';
+import { connectionPumpJob } from '../delivery-jobs.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import { claimDue, type NextLook } from '../state/claim-due.ts';
 import { parkWaiting } from '../state/park-waiting.ts';
@@ -18,6 +19,20 @@ const log = logger.child({ component: 'worker' });
  */
 const RUN_MS = 10_000;
 
+/**
+ * Lets a pump with nothing to do wait in its job for news of its queue (`queue`): resolves true
+ * when the queue got a job since `since` (a `performance.now()` time) or within `ms`, false
+ * otherwise; null when it may not linger now (too many do already, or the worker stops).
+ */
+export type Linger = (queue: string, since: number, ms: number, stopping: AbortSignal) => Promise<boolean> | null;
+
+/**
+ * How long a pump with nothing to do lingers in its job for new work: long enough that events a
+ * product emits one after another find it running, short enough that an idle connection gives
+ * its worker slot back soon.
+ */
+const LINGER_MS = 2_000;
+
 export interface PumpOptions {
   /** Aborted when the worker stops: the run takes no more deliveries. */
   stopping: AbortSignal;
@@ -26,6 +41,8 @@ export interface PumpOptions {
    * `startWorker`), or the entity manager.
    */
   claims: EntityManager | Queryable;
+  /** Where it may linger when its work is done; without it, a run ends as soon as nothing is due. */
+  linger?: Linger;
 }
 
 /** How a run of a connection's pump ended, and so when the next one is due. */
@@ -79,6 +96,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
     sending.set(plan.deliveryId, sent.then((result) => (result.ok ? undefined : recorded), () => recorded));
   };
   const anyDone = () => Promise.race([...sending.values(), ...recording.values()]);
+  const queue = connectionPumpJob(connectionId).queue_name!;
   const endsAt = Date.now() + RUN_MS;
 
   const run = async (): Promise<PumpRunEnd | 'inactive'> => {
@@ -90,6 +108,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
         continue;
       }
       const busy = sending.size + recording.size;
+      const claimedAt = performance.now();
       const claim = await claimDue(options.claims, connectionId, {
         limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - sending.size),
         recording: [...recording.keys()],
@@ -106,7 +125,12 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
         return { kind: 'rate-limited', at: new Date(Date.now() + connection.rateLimitWaitSeconds * 1000) };
       }
       // Only a claim made with nothing in flight or being recorded saw every retry those attempts scheduled.
-      if (busy === 0) return { kind: 'idle', next: claim.next };
+      if (busy === 0) {
+        const until = Math.min(endsAt, claim.next ? claim.next.at.getTime() : Infinity, Date.now() + LINGER_MS);
+        const lingered = options.linger?.(queue, claimedAt, until - Date.now(), options.stopping);
+        if (lingered && (await lingered)) continue;
+        return { kind: 'idle', next: claim.next };
+      }
       if (sending.size + recording.size > 0) await anyDone();
     }
   };
