@@ -49,7 +49,33 @@ async function nextWithin<T>(iterator: AsyncIterator<T>, ms = 2_000): Promise<T 
   }
 }
 
+/** Waits until the pub/sub counts `count` registered subscriptions of the workspace. */
+async function untilCount(workspaceId: string, count: number) {
+  const deadline = Date.now() + 5_000;
+  while (pubsub.subscriberCount(workspaceId) !== count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${pubsub.subscriberCount(workspaceId)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const registrations = async (workspaceId: string) =>
+  Number((await db.query('select count(*) from delivery_listeners where workspace_id = $1', [workspaceId])).rows[0].count);
+
 describe('delivery pub/sub', () => {
+  it('registers each workspace it streams while it does, so writers announce its changes then only', async () => {
+    const workspace = randomUUID();
+    expect(await registrations(workspace)).toBe(0);
+    const first = pubsub.subscribe(workspace);
+    const second = pubsub.subscribe(workspace);
+    await untilCount(workspace, 2);
+    expect(await registrations(workspace)).toBe(1);
+    await first.return?.();
+    expect(await registrations(workspace)).toBe(1);
+    await second.return?.();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await registrations(workspace)).toBe(0);
+  });
+
   it("hands each notification to its own workspace's subscribers only", async () => {
     const [a, b] = [randomUUID(), randomUUID()];
     const ofA = pubsub.subscribe(a);
@@ -152,7 +178,7 @@ describe('delivery pub/sub', () => {
   it('stops handing notifications to a subscriber that returned', async () => {
     const workspace = randomUUID();
     const subscription = pubsub.subscribe(workspace);
-    expect(pubsub.subscriberCount(workspace)).toBe(1);
+    await untilCount(workspace, 1);
     await subscription.return?.();
     expect(pubsub.subscriberCount(workspace)).toBe(0);
     await notify(change(workspace));

@@ -82,6 +82,37 @@ describe('delivery subscriptions', () => {
     await Promise.all([watchA.close(), allOfB.close(), updatesOfB.close(), bPeekingAtA.close()]);
   });
 
+  it('are announced only while someone streams the workspace: deliveries of a workspace nobody watches notify nothing', async () => {
+    const watched = await workspaceWithHook();
+    const unwatched = await workspaceWithHook();
+    const heard: string[] = [];
+    const listener = new pg.Client(server.databaseUrl);
+    await listener.connect();
+    listener.on('notification', (message) => heard.push(JSON.parse(message.payload!).workspaceId));
+    await listener.query(`LISTEN ${DELIVERY_CHANNEL}`);
+    const stream = watched.client.deliveries.subscribe();
+    await untilSubscribed(server.switchyard.services.pubsub, watched.id, 1);
+    try {
+      const quiet = await unwatched.client.emit({ type: 'order.completed' });
+      const loud = await watched.client.emit({ type: 'order.completed' });
+      await take(stream, 1);
+      const succeeded = async (client: SwitchyardClient, id: string) => {
+        for (let tries = 0; (await client.deliveries.get(id)).status !== 'SUCCEEDED'; tries++) {
+          if (tries > 200) throw new Error(`delivery ${id} did not succeed`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      await succeeded(unwatched.client, quiet.event.deliveries[0]!.id);
+      await succeeded(watched.client, loud.event.deliveries[0]!.id);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard).toContain(decodeId('Workspace', watched.id));
+      expect(heard).not.toContain(decodeId('Workspace', unwatched.id));
+    } finally {
+      await stream.close();
+      await listener.end();
+    }
+  });
+
   it('share one execution between identical subscriptions, and every socket still gets every change', async () => {
     const { id, client, secretKey } = await workspaceWithHook();
     const other = createClient({ url: baseUrl, apiKey: secretKey });

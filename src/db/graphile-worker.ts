@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
+import { logger } from '../observability/logger.ts';
 
 /**
  * Everything Switchyard does with graphile-worker's own tables and types, beyond its public
@@ -145,7 +146,8 @@ export async function unlockDeadWorkers(em: EntityManager, staleSeconds: number)
  */
 export function listenForQueueJobs(events: WorkerEvents, onQueues: (queueNames: string[]) => void): void {
   events.on('pool:listen:success', ({ client }) => {
-    client.query(`LISTEN "${QUEUE_JOBS_CHANNEL}"`).catch((error: Error) => console.error('[worker] listening for queued work failed:', error.message));
+    client.query(`LISTEN "${QUEUE_JOBS_CHANNEL}"`).catch((error: Error) =>
+      logger.warn({ err: error, component: 'worker' }, 'listening for queued work failed; pumps find it at their next claim'));
   });
   events.on('pool:listen:release', ({ client }) => {
     // The connection goes back to graphile-worker's pool: it must hear nothing more.

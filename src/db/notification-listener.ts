@@ -13,8 +13,19 @@ export interface NotificationListener {
   ready(): Promise<void>;
   /** Whether the session is connected and listening right now (for readiness checks). */
   isListening(): boolean;
-  /** Ends the session; nothing is handed on afterwards. */
+  /** Ends the session (after `onClosing`); nothing is handed on afterwards. */
   close(): Promise<void>;
+  /**
+   * Runs a statement on the listening session itself (for state tied to its backend, such as
+   * rows keyed by `pg_backend_pid()`); null while it is not listening, when `onListening`
+   * catches up on the next connection instead.
+   */
+  query(sql: string, values?: unknown[]): Promise<void> | null;
+}
+
+/** The listening session, as the hooks below see it. */
+export interface ListenerSession {
+  query(sql: string, values?: unknown[]): Promise<unknown>;
 }
 
 export interface NotificationListenerOptions {
@@ -34,6 +45,10 @@ export interface NotificationListenerOptions {
   log?: (line: string) => void;
   /** How the log lines call this listener, e.g. "Delivery listener". (Default: "Listener") */
   name?: string;
+  /** Runs on each new session once it listens, before `ready()` resolves; a failure counts as a lost connection. (Default: nothing) */
+  onListening?: (session: ListenerSession) => Promise<void>;
+  /** Runs on the session before `close()` ends it; its failure is ignored. (Default: nothing) */
+  onClosing?: (session: ListenerSession) => Promise<void>;
 }
 
 /** Connects the session (failing if the first connection fails) and starts listening. */
@@ -77,6 +92,7 @@ export async function startNotificationListener(databaseUrl: string, options: No
     try {
       await connection.connect();
       await connection.query(channels.map((channel) => `LISTEN ${channel}`).join('; '));
+      await options.onListening?.(connection);
     } catch (error) {
       lost(error as Error);
       throw error;
@@ -114,6 +130,7 @@ export async function startNotificationListener(databaseUrl: string, options: No
     const connection = client;
     client = null;
     listening = false;
+    if (connection && options.onClosing) await options.onClosing(connection).catch(() => {});
     await connection?.end().catch(() => {});
   };
 
@@ -132,5 +149,9 @@ export async function startNotificationListener(databaseUrl: string, options: No
       return new Promise<void>((resolve) => readyWaiters.push(resolve));
     },
     close,
+    query(sql, values) {
+      if (!client || !listening) return null;
+      return client.query(sql, values).then(() => {});
+    },
   };
 }

@@ -16,6 +16,13 @@ export interface DeliveryPubSubOptions {
   log?: (line: string) => void;
 }
 
+/** Registers workspaces (a uuid array) under the listening connection's backend. */
+const REGISTER = `insert into delivery_listeners (workspace_id, listener_pid)
+  select w, pg_backend_pid() from unnest($1::uuid[]) as w on conflict do nothing`;
+const UNREGISTER = 'delete from delivery_listeners where workspace_id = $1 and listener_pid = pg_backend_pid()';
+const UNREGISTER_ALL = 'delete from delivery_listeners where listener_pid = pg_backend_pid()';
+const FORGET_GONE_LISTENERS = 'delete from delivery_listeners where listener_pid not in (select pid from pg_stat_activity)';
+
 /** `application_name` of the listener's session, so operators (and tests) can find it. */
 export const LISTENER_APPLICATION_NAME = 'switchyard-delivery-listener';
 
@@ -30,17 +37,27 @@ type Subscriber = Sink<DeliveryNotification>;
  * the subscribers of its workspace. Notifications sent while the listener is reconnecting are
  * lost; a subscriber that must not miss anything re-reads the deliveries it cares about after
  * subscribing.
- * Connects the listener (failing if the first connection fails).
+ *
+ * Writers announce a workspace's changes only while a listener has registered it
+ * (`delivery_listeners`, see `listenedTo`): the first subscription of a workspace in this process
+ * registers it, on the listening connection, and counts once that is done (a change committed
+ * before then was not announced); the last one to end unregisters it. Connects the listener
+ * (failing if the first connection fails).
  */
 export async function startDeliveryPubSub(databaseUrl: string, options: DeliveryPubSubOptions = {}): Promise<DeliveryPubSub> {
   const { maxQueued = 1000, ...listenerOptions } = options;
-  const byWorkspace = new Map<string, Set<Subscriber>>();
+  const log = options.log ?? (() => {});
+  /** Each workspace's subscriptions: all of them, and those whose workspace writers know of (registered). */
+  const byWorkspace = new Map<string, { registered: Set<Subscriber>; all: Set<Subscriber> }>();
   let closed = false;
+  /** The workspaces this listener has registered, or is registering, by workspace id. */
+  const registered = new Map<string, Promise<void>>();
+  const forget = (error: Error) => log(`Delivery listener could not update its workspaces (${error.message}); it will on reconnecting`);
 
   const dispatch = (_channel: string, payload: string) => {
     const notification = parseNotification(payload);
     if (!notification) return;
-    for (const subscriber of byWorkspace.get(notification.workspaceId) ?? []) subscriber.push(notification);
+    for (const subscriber of byWorkspace.get(notification.workspaceId)?.all ?? []) subscriber.push(notification);
   };
 
   const listener = await startNotificationListener(databaseUrl, {
@@ -49,23 +66,54 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
     onNotification: dispatch,
     applicationName: LISTENER_APPLICATION_NAME,
     name: 'Delivery listener',
+    onListening: async (session) => {
+      // A listener that went away (this one before it reconnected, a crashed process) leaves rows behind.
+      await session.query(FORGET_GONE_LISTENERS);
+      if (registered.size > 0) await session.query(REGISTER, [[...registered.keys()]]);
+    },
+    onClosing: async (session) => {
+      await session.query(UNREGISTER_ALL);
+    },
   });
+
+  const register = (workspaceId: string): Promise<void> => {
+    let done = registered.get(workspaceId);
+    if (!done) {
+      // Without a session now, the next one registers it as it starts listening.
+      done = listener.query(REGISTER, [[workspaceId]])?.catch(forget) ?? Promise.resolve();
+      registered.set(workspaceId, done);
+    }
+    return done;
+  };
+  const unregister = (workspaceId: string) => {
+    registered.delete(workspaceId);
+    listener.query(UNREGISTER, [workspaceId])?.catch(forget);
+  };
 
   return {
     subscribe(workspaceId) {
       if (closed) throw new Error('The delivery pub/sub is closed');
-      let subscribers = byWorkspace.get(workspaceId);
-      if (!subscribers) byWorkspace.set(workspaceId, (subscribers = new Set()));
-      const set = subscribers;
+      let members = byWorkspace.get(workspaceId);
+      if (!members) byWorkspace.set(workspaceId, (members = { registered: new Set(), all: new Set() }));
+      const workspace = members;
       const iterator = pushIterator<DeliveryNotification>(maxQueued, () => {
-        set.delete(iterator.subscriber);
-        if (set.size === 0 && byWorkspace.get(workspaceId) === set) byWorkspace.delete(workspaceId);
+        workspace.registered.delete(iterator.subscriber);
+        workspace.all.delete(iterator.subscriber);
+        if (workspace.all.size === 0 && byWorkspace.get(workspaceId) === workspace) {
+          byWorkspace.delete(workspaceId);
+          unregister(workspaceId);
+        }
       });
-      set.add(iterator.subscriber);
+      workspace.all.add(iterator.subscriber);
+      // It hears what arrives at once; writers announce the workspace's changes once it is
+      // registered (a round trip later), from when it counts in `subscriberCount`.
+      void register(workspaceId).then(() => {
+        if (workspace.all.has(iterator.subscriber)) workspace.registered.add(iterator.subscriber);
+      });
       return iterator.iterable;
     },
     subscriberCount(workspaceId) {
-      return byWorkspace.get(workspaceId)?.size ?? 0;
+      return byWorkspace.get(workspaceId)?.registered.size ?? 0;
     },
     isListening: () => listener.isListening(),
     ready() {
@@ -75,8 +123,9 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
     async close() {
       if (closed) return;
       closed = true;
-      for (const subscribers of byWorkspace.values()) for (const subscriber of subscribers) subscriber.end();
+      for (const { all } of byWorkspace.values()) for (const subscriber of all) subscriber.end();
       byWorkspace.clear();
+      registered.clear();
       await listener.close();
     },
   };

@@ -10,8 +10,9 @@ import { Migration20261210000000_portal } from './Migration20261210000000_portal
 import { Migration20261215000000_destination_error_classes } from './Migration20261215000000_destination_error_classes.ts';
 import { Migration20261216000000_secrets_at_rest } from './Migration20261216000000_secrets_at_rest.ts';
 import { Migration20261216010000_tenant_references } from './Migration20261216010000_tenant_references.ts';
-import { Migration20261217010000_routing_and_keys } from './Migration20261217010000_routing_and_keys.ts';
 import { Migration20261220000000_retention } from './Migration20261220000000_retention.ts';
+import { Migration20261221000000_routing_and_keys } from './Migration20261221000000_routing_and_keys.ts';
+import { Migration20261221010000_delivery_listeners } from './Migration20261221010000_delivery_listeners.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -26,6 +27,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261215000000_destination_error_classes', class: Migration20261215000000_destination_error_classes },
   { name: 'Migration20261216000000_secrets_at_rest', class: Migration20261216000000_secrets_at_rest },
   { name: 'Migration20261216010000_tenant_references', class: Migration20261216010000_tenant_references },
-  { name: 'Migration20261217010000_routing_and_keys', class: Migration20261217010000_routing_and_keys },
   { name: 'Migration20261220000000_retention', class: Migration20261220000000_retention },
+  { name: 'Migration20261221000000_routing_and_keys', class: Migration20261221000000_routing_and_keys },
+  { name: 'Migration20261221010000_delivery_listeners', class: Migration20261221010000_delivery_listeners },
 ];

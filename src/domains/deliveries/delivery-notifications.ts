@@ -4,6 +4,16 @@ import type { DeliveryStatus } from './delivery.entity.ts';
 /** The Postgres channel that carries delivery changes to every API process. */
 export const DELIVERY_CHANNEL = 'switchyard_deliveries';
 
+/**
+ * SQL: some API process streams the changes of the workspace `workspaceId` (an SQL expression)
+ * right now (see `delivery_listeners`). A change is announced only then: every transaction that
+ * notifies holds one lock of Postgres's through its commit, so on durable Postgres notifying
+ * commits go one at a time (8 concurrent writers measured 1,170 commits/s plain and 295 with a
+ * notification each), and with nobody streaming there is nobody to tell.
+ */
+export const listenedTo = (workspaceId: string) =>
+  `exists (select 1 from delivery_listeners l where l.workspace_id = ${workspaceId})`;
+
 /** What travels on the channel: ids only (NOTIFY payloads are capped at 8000 bytes). */
 export interface DeliveryNotification {
   workspaceId: string;
@@ -24,7 +34,7 @@ export interface DeliveryPubSub {
    * closes. Registered at once, before the first `next()`.
    */
   subscribe(workspaceId: string): AsyncIterableIterator<DeliveryNotification>;
-  /** Open subscriptions of the workspace in this process, for metrics and tests. */
+  /** Subscriptions of the workspace in this process that hear its changes (registered), for metrics and tests. */
   subscriberCount(workspaceId: string): number;
   /** Resolves once the listener is connected and listening (again, after a lost connection). */
   ready(): Promise<void>;
@@ -35,13 +45,14 @@ export interface DeliveryPubSub {
 }
 
 /**
- * Announces delivery changes, in one round trip however many. Called inside the transaction that makes the change, so Postgres
+ * Announces delivery changes of listened-to workspaces, in one round trip however many. Called inside the transaction that makes the change, so Postgres
  * delivers the notification only if, and when, that transaction commits.
  */
 export async function notifyDeliveryChanges(em: EntityManager, notifications: DeliveryNotification[]): Promise<void> {
   if (notifications.length === 0) return;
-  await em.execute('select pg_notify(?, payload) from json_array_elements_text(?::json) as payload', [
-    DELIVERY_CHANNEL,
-    JSON.stringify(notifications.map((notification) => JSON.stringify(notification))),
-  ]);
+  await em.execute(
+    `select pg_notify(?, n.payload) from json_array_elements_text(?::json) as n(payload)
+     where ${listenedTo("(n.payload::json->>'workspaceId')::uuid")}`,
+    [DELIVERY_CHANNEL, JSON.stringify(notifications.map((notification) => JSON.stringify(notification)))],
+  );
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { newId } from '../../../db/ids.ts';
 import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
 import type { DeliveryStatus } from '../delivery.entity.ts';
-import { DELIVERY_CHANNEL } from '../delivery-notifications.ts';
+import { DELIVERY_CHANNEL, listenedTo } from '../delivery-notifications.ts';
 import type { AttemptPlan } from './attempt-plan.ts';
 import { describeFailure, type AttemptResult } from './attempt-result.ts';
 import { END_LEASE, holdsLease } from './lease.ts';
@@ -43,8 +43,8 @@ interface WriteAttemptParams {
 /**
  * `succeed`, `retry`, `parkOnFailure`, `die`: the attempt row, the delivery's next state and the
  * notification, in one statement. The delivery moves only under the claim's token, so a writer
- * whose claim was taken over adds its attempt and nothing else; the notification carries the
- * state the delivery is left in either way.
+ * whose claim was taken over adds its attempt and nothing else; the notification, sent only
+ * while someone streams the workspace's changes, carries the state the delivery is left in.
  */
 const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attempt', `with inserted as (
        insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
@@ -60,7 +60,7 @@ const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attem
        returning d.status)
      select pg_notify(:channel, json_build_object('workspaceId', d.workspace_id, 'deliveryId', d.id,
               'status', coalesce((select status from moved), d.status), 'attemptId', (select id from inserted))::text)
-     from deliveries d where d.id = :deliveryId`);
+     from deliveries d where d.id = :deliveryId and ${listenedTo('d.workspace_id')}`);
 
 /** Where each end leaves the delivery. */
 function target(end: AttemptEnd): { status: DeliveryStatus; nextAttemptAt: Date | null; parked: boolean } {

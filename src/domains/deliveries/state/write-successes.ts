@@ -2,7 +2,7 @@ import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql'
 import { groupCommit, groupCommitPer } from '../../../db/group-commit.ts';
 import { newId } from '../../../db/ids.ts';
 import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
-import { DELIVERY_CHANNEL } from '../delivery-notifications.ts';
+import { DELIVERY_CHANNEL, listenedTo } from '../delivery-notifications.ts';
 import type { AttemptPlan } from './attempt-plan.ts';
 import type { AttemptResult } from './attempt-result.ts';
 import { END_LEASE, holdsLease } from './lease.ts';
@@ -30,12 +30,14 @@ interface WriteSuccessesParams {
 }
 
 /**
- * `succeed`, for many deliveries at once. Every attempt row goes in; a delivery moves to SUCCEEDED only under its claim's lease, so a
- * success recorded after the claim was taken over joins the history and changes nothing else.
+ * `succeed`, for many deliveries at once. Every attempt row goes in; a delivery moves to
+ * SUCCEEDED only under its claim's lease, so a success recorded after the claim was taken over
+ * joins the history and changes nothing else.
  * A success ends its connection's failure streak ("failures in a row" counts the failures
  * recorded since the last success, in the order their writes commit: the connection row's lock
  * orders this write and a failure's); a healthy connection's row matches no row to update, so the
- * usual case writes nothing there. The notification carries the state each delivery is left in.
+ * usual case writes nothing there. The notification, sent while someone streams the workspace's
+ * changes, carries the state each delivery is left in.
  */
 const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_successes', `with rows as (
        select * from json_to_recordset(:rows::json) as r(
@@ -61,7 +63,7 @@ const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_s
      select count(pg_notify(:channel, json_build_object('workspaceId', r.workspace_id, 'deliveryId', r.delivery_id,
               'status', coalesce(m.status, d.status), 'attemptId', r.id)::text))
      from rows r join deliveries d on d.id = r.delivery_id left join moved m on m.id = r.delivery_id
-     where d.id = any(:deliveryIds::uuid[])`);
+     where d.id = any(:deliveryIds::uuid[]) and ${listenedTo('r.workspace_id')}`);
 
 /**
  * Successes, the usual outcome, are recorded in groups: while one write runs, the successes that finish meanwhile queue and go in the next, one statement and one

@@ -6,8 +6,8 @@ import { Migration } from '@mikro-orm/migrations';
  * pump reads now (both kinds share one pump job), so switching it no longer moves the routing
  * version.
  */
-export class Migration20261217010000_routing_and_keys extends Migration {
-  override name = 'Migration20261217010000_routing_and_keys';
+export class Migration20261221000000_routing_and_keys extends Migration {
+  override name = 'Migration20261221000000_routing_and_keys';
 
   override up(): void {
     this.addSql(`alter table "api_keys" drop column "last_used_at";`);
