@@ -170,10 +170,19 @@ async function runRound(bench: BenchContext, receiver: ReceiverProcess, sender: 
       seconds = (now() - started) / 1000;
       return BATCHES * BATCH;
     };
-    const cpu = profiled
-      ? await cpuPerOperation({ [name]: () => [sender.process.child.pid!], Postgres: bench.postgresPids, receiver: () => [receiver.pid] }, work)
-      : (await work(), []);
-    const profile = profiled ? await sender.process.stopCpuProfile() : [];
+    // The API's listener for subscriptions hears every attempt, subscribers or not: its Postgres
+    // backend is counted apart from the rest of Postgres.
+    const { rows } = await sender.db.query<{ pid: number }>(
+      `select pid from pg_stat_activity where application_name = 'switchyard-delivery-listener' and datname = current_database()`);
+    const listeners = rows.map((row) => row.pid);
+    const groups = {
+      [name]: () => [sender.process.child.pid!],
+      Postgres: () => bench.postgresPids().filter((pid) => !listeners.includes(pid)),
+      receiver: () => [receiver.pid],
+      ...(listeners.length ? { "Postgres: the delivery listener's backend": () => listeners } : {}),
+    };
+    const cpu = profiled ? await cpuPerOperation(groups, work) : (await work(), []);
+    const profile = profiled ? await sender.process.stopCpuProfile(listeners.length ? ['src/server/pubsub.ts'] : []) : [];
     const statements = profiled ? await topStatements(sender.db) : [];
 
     await sleep(500);

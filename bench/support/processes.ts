@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summariseCpuProfile } from './profiles.ts';
+import { inclusiveShare, summariseCpuProfile } from './profiles.ts';
 
 const PROFILER = fileURLToPath(new URL('cpu-profiler.ts', import.meta.url));
 const STARTUP_LIMIT_MS = 60_000;
@@ -18,8 +18,8 @@ export interface BenchProcess {
   peakRss(): number | null;
   /** Starts the CPU profiler in the process. */
   startCpuProfile(): Promise<void>;
-  /** Stops it and says where the time went since `startCpuProfile`. */
-  stopCpuProfile(): Promise<string[]>;
+  /** Stops it and says where the time went since `startCpuProfile`, and what each of `parts` (source files) took with what they called. */
+  stopCpuProfile(parts?: string[]): Promise<string[]>;
   /** SIGTERM, then wait for the exit. */
   stop(): Promise<void>;
 }
@@ -81,9 +81,12 @@ export async function startProcess(
       }
     },
     startCpuProfile: () => signalled(/\[bench\] cpu profile started/),
-    async stopCpuProfile() {
+    async stopCpuProfile(parts = []) {
       await signalled(/\[bench\] cpu profile written/);
-      return summariseCpuProfile(profileFile);
+      return [
+        ...summariseCpuProfile(profileFile),
+        ...parts.map((part) => `\n${part} and what it calls: ${(100 * inclusiveShare(profileFile, part)).toFixed(1)} % of the busy time`),
+      ];
     },
     async stop() {
       if (!exited) child.kill('SIGTERM');

@@ -34,6 +34,7 @@ function oneLine(query: string): string {
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 /**
@@ -62,6 +63,36 @@ export function summariseCpuProfile(file: string, limit = 8): string[] {
     '| --- | --- |',
     ...top(byOwner).map((owner, index) => `| ${owner} | ${top(byFunction)[index] ?? ''} |`),
   ];
+}
+
+/**
+ * The share of a profile's busy time (idle left out) spent in code of `sourceFile` (a path under
+ * the repository) or anything it called: what a part of the process costs with what it uses.
+ */
+export function inclusiveShare(file: string, sourceFile: string): number {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const within = new Map<number, boolean>();
+  const inside = (id: number): boolean => {
+    const known = within.get(id);
+    if (known !== undefined) return known;
+    const url = nodes.get(id)!.callFrame.url;
+    const parent = parents.get(id);
+    const answer = url.endsWith(sourceFile) || (parent !== undefined && inside(parent));
+    within.set(id, answer);
+    return answer;
+  };
+  let busy = 0;
+  let spent = 0;
+  profile.samples.forEach((id, index) => {
+    if (nodes.get(id)!.callFrame.functionName === '(idle)') return;
+    const delta = profile.timeDeltas[index] ?? 0;
+    busy += delta;
+    if (inside(id)) spent += delta;
+  });
+  return busy === 0 ? 0 : spent / busy;
 }
 
 function ownerOf(url: string, functionName: string): string {
