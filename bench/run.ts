@@ -104,6 +104,7 @@ async function measureAll(pass: Pass, cluster: EmbeddedDatabase, dataDir: string
     receiver,
     postgresPids: () => clusterPids(join(dataDir, 'pg')),
     found: {},
+    durable: pass.durable,
     async freshDatabase(name) {
       await cluster.createDatabase(name, 'bench_template');
       used.push(name);

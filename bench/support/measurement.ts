@@ -11,6 +11,8 @@ export interface BenchContext {
   /** The cluster's processes, for CPU accounting. */
   postgresPids(): number[];
   found: { ingestRate?: number; deliveryRate?: number };
+  /** Whether Postgres flushes each commit to disk, as `npm start`'s does (false: fsync off). */
+  durable: boolean;
 }
 
 export interface Evidence {

@@ -65,9 +65,10 @@ export type PumpRunEnd =
  * once, while its success is still being recorded (grouped with others, so one commit, and one
  * wait for the disk, serves many); a failure keeps its slot until it is counted, so the next claim
  * sees a failing streak, and an ordered connection waits for every record, which decides what
- * goes next. It stops taking deliveries when the run's
- * time is up or the worker stops, and returns once every attempt it started is recorded. One
- * pump runs per connection at once, across every worker process.
+ * goes next. With nothing to do it lingers (see `Linger`) rather than end at once. It stops
+ * taking deliveries when the run's time is up or the worker stops, and returns once every
+ * attempt it started is recorded. One pump runs per connection at once, across every worker
+ * process.
  */
 export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, options: PumpOptions): Promise<PumpRunEnd> {
   /** Attempts that hold one of the connection's slots: not answered yet, or failed and not recorded yet. */
