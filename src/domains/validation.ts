@@ -9,7 +9,7 @@ import { ValidationError, type Issue } from './errors.ts';
  */
 export const MAX_INPUT_DEPTH = 100;
 
-/** Most issues one refused input reports; a payload can hold thousands of bad strings. (Default: 20) */
+/** Most issues one refused input reports; a payload can hold thousands of bad strings. */
 const MAX_ISSUES = 20;
 
 /**

@@ -1,7 +1,7 @@
 import { logger } from './logger.ts';
 import { scrapedGauge } from './metrics.ts';
 
-/** Scrapes within this long share one read of Postgres: several scrapers cost one query. (Default: 5000 ms) */
+/** Scrapes within this long share one read of Postgres: several scrapers cost one query. */
 const CACHE_MS = 5000;
 
 /** What the backlog gauges show, as the delivery domain reads it from Postgres. */

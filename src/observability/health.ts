@@ -5,7 +5,7 @@ export type Check = () => Promise<string | null> | string | null;
 
 export type Phase = 'starting' | 'ready' | 'stopping';
 
-/** How long one check may take before it counts as failed. (Default: 2000 ms) */
+/** How long one check may take before it counts as failed. */
 const CHECK_TIMEOUT_MS = 2000;
 
 export interface CheckReport {

@@ -12,7 +12,7 @@ import { runSwitchyard } from '../../main.ts';
 import { startupError, StartupError } from '../../startup-errors.ts';
 import { CliError, paint, print } from '../output.ts';
 
-/** Clock skew between this machine and Postgres beyond which `doctor` fails. (Default: 2000 ms) */
+/** Clock skew between this machine and Postgres beyond which `doctor` fails. */
 const MAX_SKEW_MS = 2000;
 
 function config(overrides: Record<string, string> = {}): Config {

@@ -3,7 +3,7 @@ import { Event } from '../events/event.entity.ts';
 import type { EventType } from './event-type.entity.ts';
 import { compiledSchemaFor } from './payload-schema.ts';
 
-/** Deepest nesting the generated example follows; deeper parts are left out. (Default: 8) */
+/** Deepest nesting the generated example follows; deeper parts are left out. */
 const MAX_DEPTH = 8;
 
 type Schema = Record<string, unknown>;

@@ -8,7 +8,7 @@
  * write the same row.
  */
 
-/** Workspaces whose buckets are kept; the least recently used is forgotten first. (Default: 10000) */
+/** Workspaces whose buckets are kept; the least recently used is forgotten first. */
 const MAX_BUCKETS = 10_000;
 
 interface Bucket {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseInput } from '../validation.ts';
 import { PortalSettings } from './portal-settings.entity.ts';
 
-/** Most origins one workspace may allow to frame its portal. (Default: 20) */
+/** Most origins one workspace may allow to frame its portal. */
 export const MAX_ALLOWED_ORIGINS = 20;
 
 /** A workspace's portal settings as the portal and its frame policy read them. */

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { KeyringError, type Keyring } from './keyring.ts';
 import { isSealed, keyIdOf, open } from './secret-box.ts';
 import { currentKeyring, needsResealing, openSecret, sealSecret, secretBinding, useKeyring } from './secret-store.ts';
+import { addJobs } from '../../db/graphile-worker.ts';
 
 /**
  * Every column that holds sealed secrets, with the row id and the owner its values are bound
@@ -22,7 +23,7 @@ export const SECRET_COLUMNS: readonly SecretColumn[] = [
   { table: 'connections', column: 'sealed_headers', id: 'id', owner: 'id' },
 ];
 
-/** Rows resealed per statement batch. (Default: 500) */
+/** Rows resealed per statement batch. */
 const BATCH = 500;
 
 /** The binding of a value of `place` owned by `ownerId`. */
@@ -110,7 +111,7 @@ declare global {
 
 /** Queues the re-encryption job once, however many processes start with a rotated keyring. */
 export async function queueReencryption(em: EntityManager): Promise<void> {
-  await em.execute(`select graphile_worker.add_job('reencrypt_secrets', '{}'::json, job_key => 'reencrypt_secrets')`);
+  await addJobs(em, [{ identifier: 'reencrypt_secrets', payload: {}, queue_name: null, run_at: null, job_key: 'reencrypt_secrets' }]);
 }
 
 /**

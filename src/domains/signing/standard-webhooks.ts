@@ -13,7 +13,7 @@ export function generateSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
-/** Bytes of key a signing secret may carry, as the Standard Webhooks spec allows. (Default: 24 to 64) */
+/** Bytes of key a signing secret may carry, as the Standard Webhooks spec allows: 24 to 64. */
 export const SECRET_BYTES = { min: 24, max: 64 } as const;
 
 /**
