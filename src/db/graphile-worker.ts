@@ -146,8 +146,12 @@ export async function unlockDeadWorkers(em: EntityManager, staleSeconds: number)
  */
 export function listenForQueueJobs(events: WorkerEvents, onQueues: (queueNames: string[]) => void): void {
   events.on('pool:listen:success', ({ client }) => {
-    client.query(`LISTEN "${QUEUE_JOBS_CHANNEL}"`).catch((error: Error) =>
-      logger.warn({ err: error, component: 'worker' }, 'listening for queued work failed; lingering pumps hear of new work again once graphile-worker reconnects'));
+    // After graphile-worker's own LISTEN, which it sends once this handler returns: a query
+    // queued behind another on a client still connecting makes pg print a deprecation warning.
+    setImmediate(() => {
+      client.query(`LISTEN "${QUEUE_JOBS_CHANNEL}"`).catch((error: Error) =>
+        logger.warn({ err: error, component: 'worker' }, 'listening for queued work failed; lingering pumps hear of new work again once graphile-worker reconnects'));
+    });
   });
   events.on('pool:listen:release', ({ client }) => {
     // The connection goes back to graphile-worker's pool: it must hear nothing more.
