@@ -11,6 +11,10 @@ const positiveInt = z.coerce.number().int().positive();
 export const SLACK_API_URL = 'https://slack.com/api';
 export const SLACK_WEBHOOK_BASE_URL = 'https://hooks.slack.com';
 export const MAILCHIMP_API_URL = 'https://{dc}.api.mailchimp.com/3.0';
+export const HUBSPOT_API_URL = 'https://api.hubapi.com';
+export const HUBSPOT_AUTHORIZE_URL = 'https://app.hubspot.com/oauth/authorize';
+export const SALESFORCE_LOGIN_URL = 'https://login.salesforce.com';
+export const SLACK_AUTHORIZE_URL = 'https://slack.com/oauth/v2/authorize';
 
 /** An absolute http(s) URL without credentials, query or fragment, kept without a trailing slash. */
 const vendorUrl = z.string().transform((raw, context) => {
@@ -27,6 +31,17 @@ const vendorUrl = z.string().transform((raw, context) => {
   }
   return raw.trim().replace(/\/+$/, '');
 });
+
+/** An OAuth app's client id or secret: set by the operator, unset when the provider's OAuth is not offered. */
+const clientCredential = z.string().trim().min(1).max(500).optional();
+
+/** Scopes an OAuth consent asks for, separated by spaces or commas; kept space-separated. */
+const scopes = (defaults: string) =>
+  z
+    .string()
+    .transform((raw) => raw.split(/[\s,]+/).filter(Boolean).join(' '))
+    .pipe(z.string().min(1, 'must name at least one scope'))
+    .default(defaults);
 
 /**
  * Every setting Switchyard reads, with its environment variable and default.
@@ -169,6 +184,60 @@ const schema = z.object({
     .default('')
     .transform((value) => value.split(',').map((id) => id.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^ws_[0-9a-f]{32}$/, 'use workspace ids as the API shows them, e.g. ws_0193...')).max(100)),
+  /**
+   * `SWITCHYARD_HUBSPOT_API_URL`: base of HubSpot's API, where contacts are upserted, events sent
+   * and OAuth tokens issued (`{api}/oauth/v1/token`). (Default: https://api.hubapi.com)
+   */
+  hubspotApiUrl: vendorUrl.default(HUBSPOT_API_URL),
+  /** `SWITCHYARD_HUBSPOT_AUTHORIZE_URL`: HubSpot's OAuth consent page. (Default: https://app.hubspot.com/oauth/authorize) */
+  hubspotAuthorizeUrl: vendorUrl.default(HUBSPOT_AUTHORIZE_URL),
+  /** `SWITCHYARD_HUBSPOT_CLIENT_ID`: the client id of the operator's HubSpot app; HUBSPOT connections without a private app token need it. (Default: unset) */
+  hubspotClientId: clientCredential,
+  /** `SWITCHYARD_HUBSPOT_CLIENT_SECRET`: that app's client secret. (Default: unset) */
+  hubspotClientSecret: clientCredential,
+  /**
+   * `SWITCHYARD_HUBSPOT_SCOPES`: what HubSpot's consent asks for; it must match the app's
+   * required scopes. Add `analytics.behavioral_events.send` for SEND_EVENT.
+   * (Default: oauth crm.objects.contacts.read crm.objects.contacts.write)
+   */
+  hubspotScopes: scopes('oauth crm.objects.contacts.read crm.objects.contacts.write'),
+  /**
+   * `SWITCHYARD_SALESFORCE_LOGIN_URL`: where Salesforce's OAuth lives (`/services/oauth2/authorize`
+   * and `/token`): `https://test.salesforce.com` for sandboxes, or a My Domain login URL. Instance
+   * URLs must be on an official Salesforce domain or on this host. (Default: https://login.salesforce.com)
+   */
+  salesforceLoginUrl: vendorUrl.default(SALESFORCE_LOGIN_URL),
+  /** `SWITCHYARD_SALESFORCE_CLIENT_ID`: the consumer key of the operator's Salesforce connected app. (Default: unset) */
+  salesforceClientId: clientCredential,
+  /** `SWITCHYARD_SALESFORCE_CLIENT_SECRET`: that app's consumer secret. (Default: unset) */
+  salesforceClientSecret: clientCredential,
+  /** `SWITCHYARD_SALESFORCE_SCOPES`: what Salesforce's consent asks for. (Default: api refresh_token) */
+  salesforceScopes: scopes('api refresh_token'),
+  /** `SWITCHYARD_SLACK_AUTHORIZE_URL`: Slack's OAuth consent page; tokens come from `{slack api}/oauth.v2.access`. (Default: https://slack.com/oauth/v2/authorize) */
+  slackAuthorizeUrl: vendorUrl.default(SLACK_AUTHORIZE_URL),
+  /** `SWITCHYARD_SLACK_CLIENT_ID`: the client id of the operator's Slack app, for SLACK connections installed through OAuth. (Default: unset) */
+  slackClientId: clientCredential,
+  /** `SWITCHYARD_SLACK_CLIENT_SECRET`: that app's client secret. (Default: unset) */
+  slackClientSecret: clientCredential,
+  /** `SWITCHYARD_SLACK_SCOPES`: the bot scopes Slack's consent asks for. (Default: chat:write) */
+  slackScopes: scopes('chat:write'),
+  /**
+   * `SWITCHYARD_OAUTH_REFRESH_AHEAD_SECONDS`: how long before an OAuth access token expires it
+   * is refreshed, so no request goes out with a token about to lapse. (Default: 300)
+   */
+  oauthRefreshAheadSeconds: z.coerce.number().int().min(0).max(3600).default(300),
+}).superRefine((config, context) => {
+  // Half an OAuth app is a typo, not a choice: say so at start rather than at the first consent.
+  for (const provider of ['hubspot', 'salesforce', 'slack'] as const) {
+    const hasId = config[`${provider}ClientId`] !== undefined;
+    if (hasId === (config[`${provider}ClientSecret`] !== undefined)) continue;
+    const name = (part: string) => `SWITCHYARD_${provider.toUpperCase()}_CLIENT_${part}`;
+    context.addIssue({
+      code: 'custom',
+      path: [hasId ? `${provider}ClientSecret` : `${provider}ClientId`],
+      message: `must be set with ${name(hasId ? 'ID' : 'SECRET')}`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof schema>;
@@ -212,6 +281,20 @@ export const variables: Record<keyof Config, string> = {
   mailchimpApiUrl: 'SWITCHYARD_MAILCHIMP_API_URL',
   logFormat: 'SWITCHYARD_LOG_FORMAT',
   metricsWorkspaces: 'SWITCHYARD_METRICS_WORKSPACES',
+  hubspotApiUrl: 'SWITCHYARD_HUBSPOT_API_URL',
+  hubspotAuthorizeUrl: 'SWITCHYARD_HUBSPOT_AUTHORIZE_URL',
+  hubspotClientId: 'SWITCHYARD_HUBSPOT_CLIENT_ID',
+  hubspotClientSecret: 'SWITCHYARD_HUBSPOT_CLIENT_SECRET',
+  hubspotScopes: 'SWITCHYARD_HUBSPOT_SCOPES',
+  salesforceLoginUrl: 'SWITCHYARD_SALESFORCE_LOGIN_URL',
+  salesforceClientId: 'SWITCHYARD_SALESFORCE_CLIENT_ID',
+  salesforceClientSecret: 'SWITCHYARD_SALESFORCE_CLIENT_SECRET',
+  salesforceScopes: 'SWITCHYARD_SALESFORCE_SCOPES',
+  slackAuthorizeUrl: 'SWITCHYARD_SLACK_AUTHORIZE_URL',
+  slackClientId: 'SWITCHYARD_SLACK_CLIENT_ID',
+  slackClientSecret: 'SWITCHYARD_SLACK_CLIENT_SECRET',
+  slackScopes: 'SWITCHYARD_SLACK_SCOPES',
+  oauthRefreshAheadSeconds: 'SWITCHYARD_OAUTH_REFRESH_AHEAD_SECONDS',
 };
 
 export class ConfigError extends Error {

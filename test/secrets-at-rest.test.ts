@@ -10,6 +10,7 @@ import { ADMIN_KEY, startTestServer, TEST_ENCRYPTION_KEYS, type SeededWorkspace 
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
 import { spawnSwitchyard } from './helpers/child-process.ts';
 import { createRule, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+import { dumpAllRows } from './helpers/database-dump.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
 
@@ -43,27 +44,6 @@ beforeAll(async () => {
   await createRule(ws.secret, connectionId, ['*']);
   return () => receiver.close();
 });
-
-/** Every row of every table Switchyard and graphile-worker keep, as text: what a data dump holds. */
-async function dumpAllRows(databaseUrl: string): Promise<string> {
-  const db = new pg.Client(databaseUrl);
-  await db.connect();
-  try {
-    const { rows: tables } = await db.query<{ schema: string; name: string }>(
-      `select table_schema as schema, table_name as name from information_schema.tables
-       where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`,
-    );
-    expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['connection_secrets', 'connections', 'attempts', '_private_jobs']));
-    let dump = '';
-    for (const table of tables) {
-      const { rows } = await db.query(`select t::text as row from "${table.schema}"."${table.name}" t`);
-      dump += rows.map((row) => row.row).join('\n');
-    }
-    return dump;
-  } finally {
-    await db.end();
-  }
-}
 
 describe('the secret box', () => {
   const keyring = parseKeyring(`${generateKeyringText('new')},${generateKeyringText('old')}`);
@@ -103,7 +83,8 @@ describe('secrets at rest', () => {
       expect(() => new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>)).not.toThrow();
     }
 
-    const dump = await dumpAllRows(server.databaseUrl);
+    const { dump, tables } = await dumpAllRows(server.databaseUrl);
+    expect(tables).toEqual(expect.arrayContaining(['connection_secrets', 'connections', 'attempts', '_private_jobs']));
     for (const secret of [...signingSecrets, ...signingSecrets.map((secret) => secret.slice('whsec_'.length)), HEADER_TOKEN, 'hdr-0123456789', ws.secretKey, ws.publishableKey]) {
       expect(dump).not.toContain(secret);
     }

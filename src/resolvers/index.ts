@@ -12,6 +12,7 @@ import './test-events.ts';
 import './subscriptions.ts';
 import './portal.ts';
 import './erasure.ts';
+import './oauth.ts';
 
 /** The whole schema; each domain's file registers its types and fields on import. */
 export const schema = builder.toSchema({ sortSchema: true });

@@ -31,6 +31,7 @@ const yogaLogger = {
     log.error(error ? { err: error } : {}, error ? 'a GraphQL operation failed unexpectedly' : args.map(String).join(' '));
   },
 };
+import { handleOAuthCallback } from './oauth/route.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -104,6 +105,7 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
     res.setHeader('x-request-id', requestId);
     withLogContext({ requestId }, () => {
       if (handlePortal(services, req, res)) return;
+      if (handleOAuthCallback(services, req, res)) return;
       // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
       // A key this process knows starts from what it found last; the context looks it up unless the request only emits.
       const { authorization } = req.headers;

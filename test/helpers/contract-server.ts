@@ -150,3 +150,24 @@ export function tokenBucket(perSecond: number, burst: number): () => number {
     return Math.max(1, Math.ceil((1 - tokens) / perSecond));
   };
 }
+
+/** Replies a test injects in place of the next requests' real answers (an outage, a limit hit). */
+export interface InjectedFaults {
+  /** Answers the next `count` requests it is asked about with `reply`. */
+  failNext(count: number, reply: ContractReply): void;
+  /** The injected reply for this request, if one is due. */
+  next(): ContractReply | undefined;
+}
+
+export function injectedFaults(): InjectedFaults {
+  const queue: { count: number; reply: ContractReply }[] = [];
+  return {
+    failNext: (count, reply) => void queue.push({ count, reply }),
+    next() {
+      const fault = queue[0];
+      if (!fault) return undefined;
+      if (--fault.count <= 0) queue.shift();
+      return fault.reply;
+    },
+  };
+}

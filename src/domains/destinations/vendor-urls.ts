@@ -1,4 +1,4 @@
-import { MAILCHIMP_API_URL, SLACK_API_URL, SLACK_WEBHOOK_BASE_URL, type Config } from '../../config.ts';
+import { HUBSPOT_API_URL, MAILCHIMP_API_URL, SALESFORCE_LOGIN_URL, SLACK_API_URL, SLACK_WEBHOOK_BASE_URL, type Config } from '../../config.ts';
 
 /** One vendor's base URL, and whether the operator chose it instead of the vendor's own. */
 export interface VendorBase {
@@ -19,15 +19,26 @@ export interface VendorUrls {
   slackWebhooks: VendorBase;
   /** `SWITCHYARD_MAILCHIMP_API_URL`, where `{dc}` stands for the API key's data center. */
   mailchimpApi: VendorBase;
+  /** `SWITCHYARD_HUBSPOT_API_URL`: the CRM and events APIs, and HubSpot's OAuth token endpoint. */
+  hubspotApi: VendorBase;
+  /**
+   * `SWITCHYARD_SALESFORCE_LOGIN_URL`: Salesforce's OAuth endpoints. Data calls go to each
+   * grant's own instance URL instead (salesforce-instance.ts).
+   */
+  salesforceLogin: VendorBase;
 }
 
 /** The vendor URLs of a configuration. */
-export function vendorUrls(config: Pick<Config, 'slackApiUrl' | 'slackWebhookBaseUrl' | 'mailchimpApiUrl'>): VendorUrls {
+export function vendorUrls(
+  config: Pick<Config, 'slackApiUrl' | 'slackWebhookBaseUrl' | 'mailchimpApiUrl' | 'hubspotApiUrl' | 'salesforceLoginUrl'>,
+): VendorUrls {
   const base = (url: string, official: string): VendorBase => ({ url, operatorChosen: url !== official });
   return {
     slackApi: base(config.slackApiUrl, SLACK_API_URL),
     slackWebhooks: base(config.slackWebhookBaseUrl, SLACK_WEBHOOK_BASE_URL),
     mailchimpApi: base(config.mailchimpApiUrl, MAILCHIMP_API_URL),
+    hubspotApi: base(config.hubspotApiUrl, HUBSPOT_API_URL),
+    salesforceLogin: base(config.salesforceLoginUrl, SALESFORCE_LOGIN_URL),
   };
 }
 

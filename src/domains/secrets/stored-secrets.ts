@@ -21,6 +21,9 @@ export interface SecretColumn {
 export const SECRET_COLUMNS: readonly SecretColumn[] = [
   { table: 'connection_secrets', column: 'secret', id: 'id', owner: 'connection_id' },
   { table: 'connections', column: 'sealed_headers', id: 'id', owner: 'id' },
+  { table: 'oauth_grants', column: 'sealed_access_token', id: 'id', owner: 'connection_id' },
+  { table: 'oauth_grants', column: 'sealed_refresh_token', id: 'id', owner: 'connection_id' },
+  { table: 'oauth_states', column: 'sealed_verifier', id: 'id', owner: 'id' },
 ];
 
 /** Rows resealed per statement batch. */
