@@ -1,70 +1,31 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { closeHttp } from '../src/domains/deliveries/http/send-webhook.ts';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { vendorClient } from '../src/domains/destinations/http/vendor-client.ts';
 import { accessTokens } from '../src/domains/oauth/access-tokens.ts';
 import { oauthProvider } from '../src/domains/oauth/oauth-providers.ts';
-import { decodeId, encodeId } from '../src/domains/public-ids.ts';
 import { dumpAllRows } from './helpers/database-dump.ts';
 import { followConsent, visitCallback } from './helpers/oauth-contract.ts';
+import { authorize as authorizeOn, waitingConnection as waitingOn, startOAuthTestServer } from './helpers/oauth-connections.ts';
 import { startHubSpotContract } from './helpers/hubspot-contract.ts';
 import { startSalesforceContract } from './helpers/salesforce-contract.ts';
-import { startTestServer, TEST_ENCRYPTION_KEYS, type SeededWorkspace } from './helpers/server.ts';
+import { spawnSwitchyard } from './helpers/child-process.ts';
+import { graphqlClient } from './helpers/graphql.ts';
+import { ADMIN_KEY, TEST_ENCRYPTION_KEYS, type SeededWorkspace } from './helpers/server.ts';
 
 const hubspot = await startHubSpotContract({ rotateRefreshTokens: true });
 const salesforce = await startSalesforceContract();
-const server = await startTestServer({
-  hubspotApiUrl: hubspot.apiUrl,
-  hubspotAuthorizeUrl: hubspot.authorizeUrl,
-  hubspotClientId: hubspot.oauth.clientId,
-  hubspotClientSecret: hubspot.oauth.clientSecret,
-  salesforceLoginUrl: salesforce.loginUrl,
-  salesforceClientId: salesforce.oauth.clientId,
-  salesforceClientSecret: salesforce.oauth.clientSecret,
-});
-const config = server.switchyard.services.config;
-const db = new pg.Client(server.databaseUrl);
+const { server, config, db } = await startOAuthTestServer({ hubspot, salesforce });
 let ws: SeededWorkspace;
 
 beforeAll(async () => {
-  await db.connect();
   ws = await server.seedWorkspace();
-});
-afterAll(async () => {
-  await db.end();
-  await closeHttp();
-  await hubspot.close();
-  await salesforce.close();
 });
 
 const RETURN_URL = 'https://app.example.com/integrations/done?tab=crm';
 
-/** A connection of `kind` waiting for its first authorization, as one created without credentials is. */
-async function waitingConnection(kind: 'HUBSPOT' | 'SALESFORCE' | 'WEBHOOK', workspaceId = ws.id): Promise<{ id: string; publicId: string }> {
-  const id = randomUUID();
-  await db.query(
-    `insert into connections (id, workspace_id, name, kind, status, status_reason, config, created_at, updated_at)
-     values ($1, $2, $3, $4, 'NEEDS_REAUTH', 'not authorized yet', '{}', now(), now())`,
-    [id, decodeId('Workspace', workspaceId), `${kind.toLowerCase()}-${id.slice(0, 8)}`, kind],
-  );
-  return { id, publicId: encodeId('Connection', id) };
-}
-
-const AUTHORIZE = `mutation ($input: AuthorizeConnectionInput!) { authorizeConnection(input: $input) {
-  ... on AuthorizeConnectionPayload { authorizationUrl expiresAt }
-  ... on ValidationError { message issues { path message } }
-  ... on Error { __typename message } } }`;
-
-async function authorize(connectionId: string, returnUrl = RETURN_URL, client = ws.secret) {
-  const { authorizeConnection } = await client.request<{ authorizeConnection: { authorizationUrl?: string; expiresAt?: string; message?: string; __typename?: string; issues?: unknown[] } }>(
-    AUTHORIZE,
-    { input: { connectionId, returnUrl } },
-  );
-  return authorizeConnection;
-}
+const waitingConnection = (kind: 'HUBSPOT' | 'SALESFORCE' | 'WEBHOOK', workspaceId = ws.id) => waitingOn(db, workspaceId, kind);
+const authorize = (connectionId: string, returnUrl = RETURN_URL, client = ws.secret) => authorizeOn(client, connectionId, returnUrl);
 
 async function connectionRow(id: string) {
   const { rows } = await db.query<{ status: string }>(`select status from connections where id = $1`, [id]);
@@ -272,3 +233,35 @@ describe('access tokens', () => {
     expect(await tokensOf(connection.id).current()).toMatchObject({ kind: 'token', generation: 2 });
   });
 });
+
+describe('tokens in logs', () => {
+  it('writes no token, code or client secret to a log line, even at debug level', async () => {
+    const child = await spawnSwitchyard({
+      DATABASE_URL: server.databaseUrl,
+      SWITCHYARD_ADMIN_KEY: ADMIN_KEY,
+      SWITCHYARD_LOG_LEVEL: 'debug',
+      SWITCHYARD_HUBSPOT_API_URL: hubspot.apiUrl,
+      SWITCHYARD_HUBSPOT_AUTHORIZE_URL: hubspot.authorizeUrl,
+      SWITCHYARD_HUBSPOT_CLIENT_ID: hubspot.oauth.clientId,
+      SWITCHYARD_HUBSPOT_CLIENT_SECRET: hubspot.oauth.clientSecret,
+    });
+    try {
+      const client = graphqlClient(`${child.url}/graphql`, ws.secretKey);
+      const connection = await waitingConnection('HUBSPOT');
+      const { authorizationUrl } = await authorizeOn(client, connection.publicId);
+      const consent = await followConsent(authorizationUrl!);
+      expect(new URL(consent.location).searchParams.get('outcome')).toBe('authorized');
+      const forged = await visitCallback(`${child.url}/oauth/callback?code=leaked-code-value&state=forged`);
+      expect(forged.status).toBe(400);
+      const output = child.output();
+      expect(output.length).toBeGreaterThan(0);
+      const state = new URL(authorizationUrl!).searchParams.get('state')!;
+      for (const secret of [hubspot.oauth.accessTokens.at(-1)!, hubspot.oauth.clientSecret, state, 'leaked-code-value', ws.secretKey]) {
+        expect(output).not.toContain(secret);
+      }
+    } finally {
+      await child.stop();
+    }
+  }, 60_000);
+});
+

@@ -6,7 +6,7 @@ import { vendorUrls, type VendorUrls } from '../../src/domains/destinations/vend
 import { encodeId } from '../../src/domains/public-ids.ts';
 
 /** Vendor URLs pointing at local contract servers. */
-export function localVendors(urls: { slackApiUrl?: string; slackWebhookBaseUrl?: string; mailchimpApiUrl?: string }): VendorUrls {
+export function localVendors(urls: { slackApiUrl?: string; slackWebhookBaseUrl?: string; mailchimpApiUrl?: string; hubspotApiUrl?: string; salesforceLoginUrl?: string }): VendorUrls {
   return vendorUrls(defaultConfig(urls));
 }
 

@@ -23,11 +23,17 @@ import type { AttemptErrorClass } from '../deliveries/attempt.entity.ts';
 import type { EventRecord } from '../events/event-record.ts';
 import type { VendorClient } from './http/vendor-client.ts';
 import type { VendorUrls } from './vendor-urls.ts';
+import type { AccessTokens } from '../oauth/access-tokens.ts';
 
 export type Verdict =
   | { kind: 'success' }
-  /** Try again on the connection's schedule, or after `retryAfterSeconds` when that is later. */
-  | { kind: 'retry'; retryAfterSeconds?: number }
+  /**
+   * Try again on the connection's schedule, or after `retryAfterSeconds` when that is later.
+   * `throttled`: the vendor's quota for the account is spent (HubSpot's 429s, Salesforce's
+   * `REQUEST_LIMIT_EXCEEDED`); the delivery is fine and should wait `retryAfterSeconds` without
+   * spending one of the schedule's attempts.
+   */
+  | { kind: 'retry'; retryAfterSeconds?: number; throttled?: boolean }
   /** The vendor refused this action for good: retrying the same input cannot help. */
   | { kind: 'rejected' }
   /** Nothing is wrong with the delivery; it waits until its connection can deliver again. */
@@ -91,6 +97,8 @@ export interface ActionTarget<Config, Credentials> {
   timeoutMs: number;
   http: VendorClient;
   vendors: VendorUrls;
+  /** The connection's OAuth access tokens, kept fresh, for a kind with `oauth`; absent otherwise. */
+  tokens?: AccessTokens;
 }
 
 /** Limits a kind applies when a connection sets none; a connection may set lower ones only. */
@@ -110,7 +118,8 @@ export interface BatchAction<Config, Credentials, Input> {
   maxItems: number;
   /** Whether two items may not share a call (the same email twice, say). */
   key(input: Input): string;
-  perform(inputs: readonly Input[], target: ActionTarget<Config, Credentials>): Promise<(AttemptReport | 'unbatched')[]>;
+  /** `deliveryIds` are the items' deliveries' public ids, in order, for vendors that trace each item. */
+  perform(inputs: readonly Input[], target: ActionTarget<Config, Credentials>, deliveryIds?: readonly string[]): Promise<(AttemptReport | 'unbatched')[]>;
 }
 
 /**
@@ -122,6 +131,12 @@ export interface DestinationKind<Config, Credentials, Input> {
   /** The field of `createConnection`'s and `updateConnection`'s input that carries the settings. */
   readonly inputField: string;
   readonly policy: VendorPolicy;
+  /**
+   * Whether the kind authenticates through OAuth (Switchyard's consent or the product's own
+   * tokens): such a connection's actions get `tokens`, and `needsAuthorization` says whether a
+   * connection with these settings starts `NEEDS_REAUTH` until it is authorized. (Default: no OAuth)
+   */
+  readonly oauth?: { needsAuthorization(settings: StoredSettings<Config, Credentials>): boolean };
   /** The settings' schema; `previous` when updating, so left-out and masked fields keep theirs. */
   settingsSchema(
     context: SettingsContext,
