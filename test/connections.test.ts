@@ -111,10 +111,10 @@ describe('createConnection', () => {
 
   it('refuses kinds that are not available yet at input.kind, and unknown kinds as GraphQL errors', async () => {
     const { id, secret } = await server.seedWorkspace();
-    const slack = await create(secret, { name: 'slack', kind: 'SLACK', webhook: null });
-    expect(slack.__typename).toBe('ValidationError');
-    expect(slack.issues).toEqual([
-      { path: ['input', 'kind'], message: 'SLACK connections are not available yet; only WEBHOOK can be delivered for now' },
+    const hubspot = await create(secret, { name: 'hubspot', kind: 'HUBSPOT', webhook: null });
+    expect(hubspot.__typename).toBe('ValidationError');
+    expect(hubspot.issues).toEqual([
+      { path: ['input', 'kind'], message: 'HUBSPOT connections are not available yet; WEBHOOK, SLACK, MAILCHIMP can be delivered to' },
     ]);
     const unknown = await secret.raw(CREATE, { input: { name: 'pigeon', kind: 'PIGEON', webhook: webhook() } });
     expect(unknown.errors?.[0]?.message).toContain('PIGEON');

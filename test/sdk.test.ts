@@ -99,8 +99,8 @@ describe('the SDK against a running Switchyard', () => {
     const received = receiver.requests.filter((request) => request.path === path);
     expect(received.map((request) => request.headers['webhook-id'])).toEqual([deliveryId, deliveryId]);
     for (const request of received) {
-      expect(verifyWebhook(request.body, request.headers, signingSecret)).toMatchObject({ id: event.id, data: { total: 42 } });
-      expect(new Webhook(signingSecret).verify(request.body, request.headers as Record<string, string>)).toBeTruthy();
+      expect(verifyWebhook(request.body, request.headers, signingSecret!)).toMatchObject({ id: event.id, data: { total: 42 } });
+      expect(new Webhook(signingSecret!).verify(request.body, request.headers as Record<string, string>)).toBeTruthy();
     }
     await Promise.all([attempts.close(), updates.close()]);
   });
@@ -150,7 +150,7 @@ describe('the SDK against a running Switchyard', () => {
     const { client } = await newWorkspace();
     const created = await client.connections.create({ name: 'crm', kind: 'WEBHOOK', webhook: { url: receiver.url('/crm') } });
     expect(created.signingSecret).toMatch(/^whsec_/);
-    expect(created.connection.signingSecretHint).not.toContain(created.signingSecret.slice(6));
+    expect(created.connection.signingSecretHint).not.toContain(created.signingSecret!.slice(6));
 
     const id = created.connection.id;
     expect(await client.connections.get(id)).toMatchObject({ id, name: 'crm', status: 'ACTIVE' });

@@ -50,8 +50,8 @@ describe('sendTestEvent', () => {
     const [request] = received(`/${id}/target`);
     expect(request!.headers['webhook-id']).toBe(sent.delivery.id);
     const body = { id: sent.event.id, type: 'order.completed', timestamp: expect.any(String), resource: null, resourceId: null, sequence: 0, data: { total: 42 }, test: true };
-    expect(verifyWebhook(request!.body, request!.headers, target.signingSecret)).toEqual(body);
-    expect(new Webhook(target.signingSecret).verify(request!.body, request!.headers as Record<string, string>)).toEqual(body);
+    expect(verifyWebhook(request!.body, request!.headers, target.signingSecret!)).toEqual(body);
+    expect(new Webhook(target.signingSecret!).verify(request!.body, request!.headers as Record<string, string>)).toEqual(body);
     expect(received(`/${id}/bystander`)).toEqual([]);
 
     // Real traffic is unmarked and numbered from 1: the test took no number.

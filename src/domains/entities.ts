@@ -3,6 +3,7 @@ import { ApiKey } from './auth/api-key.entity.ts';
 import { EventType } from './event-types/event-type.entity.ts';
 import { Connection } from './connections/connection.entity.ts';
 import { ConnectionSecret } from './connections/connection-secret.entity.ts';
+import { ConnectionCredentials } from './connections/connection-credentials.entity.ts';
 import { Rule } from './rules/rule.entity.ts';
 import { Event } from './events/event.entity.ts';
 import { Delivery } from './deliveries/delivery.entity.ts';
@@ -15,5 +16,6 @@ import { PortalSettings } from './portal/portal-settings.entity.ts';
  * sits above the domains it names; `db/` takes it as a parameter rather than importing it.
  */
 export const entities = [
-  Workspace, ApiKey, EventType, Connection, ConnectionSecret, Rule, Event, Delivery, Attempt, PortalSession, PortalSettings,
+  Workspace, ApiKey, EventType, Connection, ConnectionSecret, ConnectionCredentials, Rule, Event, Delivery, Attempt,
+  PortalSession, PortalSettings,
 ];

@@ -1,5 +1,6 @@
 import { builder } from './builder.ts';
 import { ConnectionKindRef, ConnectionRef } from './connections.ts';
+import { MailchimpConfigInput, SlackConfigInput } from './destination-settings.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { changeScopes, workspaceOf } from './scope.ts';
@@ -14,6 +15,7 @@ import {
   resumeConnection,
   updateConnection,
 } from '../domains/connections/connection.service.ts';
+import { vendorUrls } from '../domains/destinations/vendor-urls.ts';
 import type { Context } from '../server/context.ts';
 
 const WebhookConfigInput = builder.inputType('WebhookConfigInput', {
@@ -38,11 +40,13 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
     description: t.string({ description: 'What it is for, for people; at most 500 characters. (Default: "")' }),
-    kind: t.field({ type: ConnectionKindRef, required: true, description: 'Only WEBHOOK is available for now.' }),
+    kind: t.field({ type: ConnectionKindRef, required: true, description: 'WEBHOOK, SLACK or MAILCHIMP; fixed once created.' }),
     webhook: t.field({ type: WebhookConfigInput, description: 'Required for a WEBHOOK connection.' }),
+    slack: t.field({ type: SlackConfigInput, description: 'Required for a SLACK connection.' }),
+    mailchimp: t.field({ type: MailchimpConfigInput, description: 'Required for a MAILCHIMP connection.' }),
     signingSecret: t.string({
       description:
-        'A signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. ' +
+        'For a WEBHOOK connection, a signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. ' +
         '(Default: a generated one, returned this once)',
     }),
     eventTypes: t.stringList({
@@ -56,8 +60,12 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
         `from the previous failure. (Default: ${DEFAULT_RETRY_SCHEDULE_SECONDS.join(', ')})`,
     }),
     timeoutSeconds: t.float({ description: `Time limit of one request, 1 to 60 seconds. (Default: ${DEFAULT_TIMEOUT_SECONDS})` }),
-    rateLimitPerSecond: t.float({ description: 'Most requests per second, more than 0 and at most 10000. (Default: no limit)' }),
-    maxConcurrency: t.int({ description: 'Most requests in flight at once, 1 to 1000. (Default: the server default)' }),
+    rateLimitPerSecond: t.float({
+      description: 'Most requests per second, more than 0 and at most 10000, or the vendor\'s limit. (Default: no limit; 1 for SLACK)',
+    }),
+    maxConcurrency: t.int({
+      description: 'Most requests in flight at once, 1 to 1000, or the vendor\'s limit. (Default: the server default; 10 for MAILCHIMP)',
+    }),
     ordered: t.boolean({ description: 'Deliver one at a time, in emit order. (Default: false)' }),
   }),
 });
@@ -72,10 +80,12 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
     eventTypes: t.stringList({
       description: 'The patterns routed to it: changes its one rule, or creates one when it has none. Refused when several rules deliver to it.',
     }),
+    slack: t.field({ type: SlackConfigInput, description: 'New settings of a SLACK connection; new credentials release a NEEDS_REAUTH connection.' }),
+    mailchimp: t.field({ type: MailchimpConfigInput, description: 'New settings of a MAILCHIMP connection; a new key releases a NEEDS_REAUTH connection.' }),
     retryScheduleSeconds: t.floatList({ description: 'As on create; null restores the default schedule.' }),
     timeoutSeconds: t.float({ description: `As on create; null restores ${DEFAULT_TIMEOUT_SECONDS}.` }),
-    rateLimitPerSecond: t.float({ description: 'As on create; null removes the limit.' }),
-    maxConcurrency: t.int({ description: 'As on create; null restores the server default.' }),
+    rateLimitPerSecond: t.float({ description: 'As on create; null restores the default (no limit, or the vendor\'s).' }),
+    maxConcurrency: t.int({ description: 'As on create; null restores the default (the server\'s, or the vendor\'s).' }),
     ordered: t.boolean({ description: 'As on create; null restores false.' }),
   }),
 });
@@ -103,15 +113,26 @@ const ConnectionPayload = (name: string) =>
     }),
   });
 
-const WithSecretPayload = (name: string) =>
-  builder.objectRef<{ connection: Connection; signingSecret: string }>(name).implement({
-    fields: (t) => ({
-      connection: t.field({ type: ConnectionRef, description: 'The connection as it is now.', resolve: (payload) => payload.connection }),
-      signingSecret: t.exposeString('signingSecret', {
-        description: 'The new signing secret (`whsec_...`), shown this once: receivers verify requests with it.',
-      }),
+const CreateConnectionPayload = builder.objectRef<{ connection: Connection; signingSecret: string | null }>('CreateConnectionPayload').implement({
+  fields: (t) => ({
+    connection: t.field({ type: ConnectionRef, description: 'The connection as it is now.', resolve: (payload) => payload.connection }),
+    signingSecret: t.exposeString('signingSecret', {
+      nullable: true,
+      description:
+        'The signing secret (`whsec_...`) of a WEBHOOK connection, shown this once: receivers verify requests with it. ' +
+        'Null for kinds whose requests are not signed (SLACK, MAILCHIMP).',
     }),
-  });
+  }),
+});
+
+const RotateConnectionSecretPayload = builder.objectRef<{ connection: Connection; signingSecret: string }>('RotateConnectionSecretPayload').implement({
+  fields: (t) => ({
+    connection: t.field({ type: ConnectionRef, description: 'The connection as it is now.', resolve: (payload) => payload.connection }),
+    signingSecret: t.exposeString('signingSecret', {
+      description: 'The new signing secret (`whsec_...`), shown this once: receivers verify requests with it.',
+    }),
+  }),
+});
 
 const RevealConnectionSecretInput = builder.inputType('RevealConnectionSecretInput', {
   fields: (t) => ({ connectionId: t.id({ required: true, description: 'The connection whose current secret to show.' }) }),
@@ -133,14 +154,15 @@ const DeleteConnectionPayload = builder.objectRef<{ deletedId: string }>('Delete
 
 const targets = (context: Context) => ({
   allowPrivateTargets: context.config.allowPrivateTargets,
+  vendors: vendorUrls(context.config),
   fromPortal: context.principal?.kind === 'PORTAL',
 });
 const connectionId = (id: string | number) => decodeId('Connection', String(id));
 
 builder.mutationFields((t) => ({
   createConnection: t.field({
-    type: WithSecretPayload('CreateConnectionPayload'),
-    description: 'Creates a connection; its signing secret is returned this once.',
+    type: CreateConnectionPayload,
+    description: 'Creates a connection; a WEBHOOK connection\'s signing secret is returned this once.',
     authScopes: changeScopes('MANAGE_ENDPOINTS'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: CreateConnectionInput, required: true }) },
@@ -183,7 +205,7 @@ builder.mutationFields((t) => ({
     },
   }),
   rotateConnectionSecret: t.field({
-    type: WithSecretPayload('RotateConnectionSecretPayload'),
+    type: RotateConnectionSecretPayload,
     description: 'Issues a new signing secret, returned this once; the current one keeps signing until it expires.',
     authScopes: changeScopes('MANAGE_SECRETS'),
     errors: { types: expectedErrors },

@@ -11,13 +11,13 @@ import { DEFAULT_RETRY_SCHEDULE_SECONDS, effectiveRetrySchedule } from '../domai
 import { eventTypesOf } from '../domains/rules/connection-event-types.ts';
 
 export const ConnectionKindRef = builder.enumType('ConnectionKind', {
-  description: 'What a connection delivers to. Only WEBHOOK can be created for now; the others are on the way.',
+  description: 'What a connection delivers to. WEBHOOK, SLACK and MAILCHIMP can be created; HUBSPOT and SALESFORCE are on the way.',
   values: {
     WEBHOOK: { description: 'An HTTP endpoint that receives signed Standard Webhooks requests.' },
-    SLACK: { description: 'A Slack channel (not available yet).' },
+    SLACK: { description: 'A Slack channel, through an incoming webhook or chat.postMessage with a bot token.' },
     HUBSPOT: { description: 'A HubSpot account (not available yet).' },
     SALESFORCE: { description: 'A Salesforce org (not available yet).' },
-    MAILCHIMP: { description: 'A Mailchimp audience (not available yet).' },
+    MAILCHIMP: { description: 'A Mailchimp audience, whose members are added or updated by email.' },
   } as const,
 });
 
@@ -27,7 +27,9 @@ export const ConnectionStatusRef = builder.enumType('ConnectionStatus', {
     ACTIVE: { description: 'Receives deliveries.' },
     PAUSED: { description: 'Paused through the API; resume it to deliver again.' },
     DISABLED: { description: 'Disabled by Switchyard after failing too long, or after answering 410 Gone; see `statusReason`.' },
-    NEEDS_REAUTH: { description: 'Its credentials were refused; reconnect it.' },
+    NEEDS_REAUTH: {
+      description: 'The vendor refused its credentials (see `statusReason`); its deliveries wait until updateConnection gives new ones.',
+    },
   } as const,
 });
 
@@ -63,7 +65,7 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
       type: WebhookConfigRef,
       nullable: true,
       description: 'Settings of a WEBHOOK connection; null for other kinds.',
-      resolve: (connection) => (connection.kind === 'WEBHOOK' ? connection.config : null),
+      resolve: (connection) => (connection.kind === 'WEBHOOK' ? (connection.config as WebhookConfig) : null),
     }),
     retryScheduleSeconds: t.floatList({
       description:
@@ -85,7 +87,7 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
     lastFailureReason: t.exposeString('lastFailureReason', { nullable: true, description: 'What went wrong the last time an attempt failed.' }),
     signingSecretHint: t.string({
       nullable: true,
-      description: 'The masked current signing secret, e.g. "whsec_…Xk9=".',
+      description: 'The masked current signing secret, e.g. "whsec_…Xk9="; null for kinds that do not sign (SLACK, MAILCHIMP).',
       resolve: async (connection, _args, context) => (await loadBatched(context.em, signingSecretHints, connection.id)) ?? null,
     }),
     eventTypes: t.stringList({

@@ -4,6 +4,7 @@ import './workspaces.ts';
 import './api-keys.ts';
 import './event-types.ts';
 import './connections.ts';
+import './destination-settings.ts';
 import './connection-mutations.ts';
 import './rules.ts';
 import './events.ts';

@@ -24,15 +24,15 @@ export type AttemptStatus =
   | 'FAILED'
   | 'SUCCEEDED';
 
-/** What a connection delivers to. Only WEBHOOK can be created for now; the others are on the way. */
+/** What a connection delivers to. WEBHOOK, SLACK and MAILCHIMP can be created; HUBSPOT and SALESFORCE are on the way. */
 export type ConnectionKind =
   /** A HubSpot account (not available yet). */
   | 'HUBSPOT'
-  /** A Mailchimp audience (not available yet). */
+  /** A Mailchimp audience, whose members are added or updated by email. */
   | 'MAILCHIMP'
   /** A Salesforce org (not available yet). */
   | 'SALESFORCE'
-  /** A Slack channel (not available yet). */
+  /** A Slack channel, through an incoming webhook or chat.postMessage with a bot token. */
   | 'SLACK'
   /** An HTTP endpoint that receives signed Standard Webhooks requests. */
   | 'WEBHOOK';
@@ -43,7 +43,7 @@ export type ConnectionStatus =
   | 'ACTIVE'
   /** Disabled by Switchyard after failing too long, or after answering 410 Gone; see `statusReason`. */
   | 'DISABLED'
-  /** Its credentials were refused; reconnect it. */
+  /** The vendor refused its credentials (see `statusReason`); its deliveries wait until updateConnection gives new ones. */
   | 'NEEDS_REAUTH'
   /** Paused through the API; resume it to deliver again. */
   | 'PAUSED';
@@ -53,20 +53,24 @@ export type CreateConnectionInput = {
   description?: string | null | undefined;
   /** Event-type patterns to deliver to it: a rule without condition or transform, named after the connection, is created with it in one transaction. (Default: none; create rules for it yourself) */
   eventTypes?: Array<string> | null | undefined;
-  /** Only WEBHOOK is available for now. */
+  /** WEBHOOK, SLACK or MAILCHIMP; fixed once created. */
   kind: ConnectionKind;
-  /** Most requests in flight at once, 1 to 1000. (Default: the server default) */
+  /** Required for a MAILCHIMP connection. */
+  mailchimp?: MailchimpConfigInput | null | undefined;
+  /** Most requests in flight at once, 1 to 1000, or the vendor's limit. (Default: the server default; 10 for MAILCHIMP) */
   maxConcurrency?: number | null | undefined;
   /** Unique in the workspace, 1 to 100 characters. */
   name: string;
   /** Deliver one at a time, in emit order. (Default: false) */
   ordered?: boolean | null | undefined;
-  /** Most requests per second, more than 0 and at most 10000. (Default: no limit) */
+  /** Most requests per second, more than 0 and at most 10000, or the vendor's limit. (Default: no limit; 1 for SLACK) */
   rateLimitPerSecond?: number | null | undefined;
   /** Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one from the previous failure. (Default: 0, 5, 300, 1800, 7200, 18000, 36000, 36000) */
   retryScheduleSeconds?: Array<number> | null | undefined;
-  /** A signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. (Default: a generated one, returned this once) */
+  /** For a WEBHOOK connection, a signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. (Default: a generated one, returned this once) */
   signingSecret?: string | null | undefined;
+  /** Required for a SLACK connection. */
+  slack?: SlackConfigInput | null | undefined;
   /** Time limit of one request, 1 to 60 seconds. (Default: 15) */
   timeoutSeconds?: number | null | undefined;
   /** Required for a WEBHOOK connection. */
@@ -94,6 +98,24 @@ export type DeliveryStatus =
   | 'RETRYING'
   | 'SUCCEEDED';
 
+/** Settings of a MAILCHIMP connection. On update, fields left out keep their values and the masked key sent back keeps the stored one. */
+export type MailchimpConfigInput = {
+  /** A Marketing API key such as "0123...-us21": the part after the dash is the data center. */
+  apiKey?: string | null | undefined;
+  /** The audience (list) id, under Audience > Settings. */
+  listId?: string | null | undefined;
+  /** The status of members new to the audience. (Default: SUBSCRIBED) */
+  statusIfNew?: MailchimpStatusIfNew | null | undefined;
+  /** Tags every member is given, at most 50 of at most 100 characters. (Default: none; null removes them) */
+  tags?: Array<string> | null | undefined;
+};
+
+/** The status a member gets when Mailchimp does not know the address yet. */
+export type MailchimpStatusIfNew =
+  | 'PENDING'
+  | 'SUBSCRIBED'
+  | 'TRANSACTIONAL';
+
 /** What a portal session may do. Every session may VIEW; a read-only session is [VIEW]. */
 export type PortalCapability =
   /** Add, edit, pause, resume and delete endpoints. */
@@ -118,6 +140,16 @@ export type SendTestEventInput = {
   type: string;
 };
 
+/** Settings of a SLACK connection: `webhookUrl` for an incoming webhook, or `botToken` and `channel` for chat.postMessage. On update, fields left out keep their values, a masked value sent back keeps the stored one, and the other mode's fields switch mode. */
+export type SlackConfigInput = {
+  /** A bot token, "xoxb-...", with the chat:write scope. */
+  botToken?: string | null | undefined;
+  /** The channel a bot posts to: an id such as "C0123456789" or a name such as "#alerts". */
+  channel?: string | null | undefined;
+  /** An incoming webhook URL; it must start with SWITCHYARD_SLACK_WEBHOOK_BASE_URL (https://hooks.slack.com). */
+  webhookUrl?: string | null | undefined;
+};
+
 /** Fields left out stay as they are; null on a policy field restores its default. */
 export type UpdateConnectionInput = {
   /** What it is for, at most 500 characters. */
@@ -126,16 +158,20 @@ export type UpdateConnectionInput = {
   eventTypes?: Array<string> | null | undefined;
   /** The connection to change. */
   id: string | number;
-  /** As on create; null restores the server default. */
+  /** New settings of a MAILCHIMP connection; a new key releases a NEEDS_REAUTH connection. */
+  mailchimp?: MailchimpConfigInput | null | undefined;
+  /** As on create; null restores the default (the server's, or the vendor's). */
   maxConcurrency?: number | null | undefined;
   /** Unique in the workspace, 1 to 100 characters. */
   name?: string | null | undefined;
   /** As on create; null restores false. */
   ordered?: boolean | null | undefined;
-  /** As on create; null removes the limit. */
+  /** As on create; null restores the default (no limit, or the vendor's). */
   rateLimitPerSecond?: number | null | undefined;
   /** As on create; null restores the default schedule. */
   retryScheduleSeconds?: Array<number> | null | undefined;
+  /** New settings of a SLACK connection; new credentials release a NEEDS_REAUTH connection. */
+  slack?: SlackConfigInput | null | undefined;
   /** As on create; null restores 15. */
   timeoutSeconds?: number | null | undefined;
   /** New settings; `headers` left out keeps the current ones. */
@@ -252,7 +288,7 @@ export type AddEndpointMutationVariables = Exact<{
 
 export type AddEndpointMutation = { createConnection:
     | { __typename: 'ConflictError', message: string }
-    | { __typename: 'CreateConnectionPayload', signingSecret: string, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'CreateConnectionPayload', signingSecret: string | null, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, issues: Array<{ path: Array<string>, message: string }> }
    };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { Connection } from './connection.entity.ts';
 import { ConnectionSecret } from './connection-secret.entity.ts';
 import { generateSecret, secretHint } from '../signing/standard-webhooks.ts';
-import { NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { destinationKind } from '../destinations/destination-kinds.ts';
 import { parseInput } from '../validation.ts';
 import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
 
@@ -89,6 +90,9 @@ export async function rotateConnectionSecret(
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     );
     if (!connection) throw new NotFoundError('Connection', connectionId);
+    if (!destinationKind(connection.kind)?.signsRequests) {
+      throw new ConflictError(['input', 'connectionId'], `${connection.kind} connections do not sign their requests, so they have no signing secret`);
+    }
     const now = new Date();
     const expiresAt = new Date(now.getTime() + expireCurrentInSeconds * 1000);
     await tx.nativeDelete(ConnectionSecret, { connection: connectionId, expiresAt: { $lte: now } });

@@ -21,6 +21,12 @@ export interface WebhookConfig {
   headers: Record<string, string>;
 }
 
+/**
+ * A connection's visible settings, in the shape its kind defines (`WebhookConfig`, `SlackConfig`,
+ * `MailchimpConfig` ...); its credentials are kept apart, in `connection_credentials`.
+ */
+export type ConnectionConfig = WebhookConfig | Record<string, unknown>;
+
 /** A destination with its credentials and its delivery policy. */
 export const Connection = defineEntity({
   name: 'Connection',
@@ -33,8 +39,8 @@ export const Connection = defineEntity({
     description: p.text().default(''),
     kind: p.enum(CONNECTION_KINDS).nativeEnumName('connection_kind'),
     status: p.enum(CONNECTION_STATUSES).nativeEnumName('connection_status').default('ACTIVE'),
-    config: p.json<WebhookConfig>(),
-    /** The custom headers with their real values, sealed by the secret store; null without headers. */
+    config: p.json<ConnectionConfig>(),
+    /** A webhook's custom headers with their real values, sealed by the secret store; null without headers. */
     sealedHeaders: p.text().nullable(),
     retryScheduleSeconds: p.array<number>(Number).columnType('double precision[]').nullable(),
     timeoutSeconds: p.double().default(DEFAULT_TIMEOUT_SECONDS),

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import type { WebhookConfig } from './connection.entity.ts';
+import type { ConnectionConfig, WebhookConfig } from './connection.entity.ts';
 import { checkTargetUrl } from './target-url.ts';
 import { isSensitiveName, maskedHeaders, maskedValue } from '../secrets/masking.ts';
 import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
@@ -110,7 +110,7 @@ export function webhookHeaders(connection: { id: string; sealedHeaders?: string 
  * headers in `config`, the real headers sealed in `sealedHeaders`. Headers left out keep theirs.
  */
 export function storeWebhookConfig(
-  connection: { id: string; config: WebhookConfig; sealedHeaders?: string | null },
+  connection: { id: string; config: ConnectionConfig; sealedHeaders?: string | null },
   parsed: { url: string; headers?: Record<string, string> | undefined },
 ): void {
   const headers = parsed.headers ?? webhookHeaders(connection);

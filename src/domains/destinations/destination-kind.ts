@@ -137,6 +137,8 @@ export interface DestinationKind<Config, Credentials, Input> {
    * connection with these settings starts `NEEDS_REAUTH` until it is authorized. (Default: no OAuth)
    */
   readonly oauth?: { needsAuthorization(settings: StoredSettings<Config, Credentials>): boolean };
+  /** Whether its requests carry Standard Webhooks signatures, so the connection has signing secrets. */
+  readonly signsRequests: boolean;
   /** The settings' schema; `previous` when updating, so left-out and masked fields keep theirs. */
   settingsSchema(
     context: SettingsContext,

@@ -24,6 +24,7 @@ export const SECRET_COLUMNS: readonly SecretColumn[] = [
   { table: 'oauth_grants', column: 'sealed_access_token', id: 'id', owner: 'connection_id' },
   { table: 'oauth_grants', column: 'sealed_refresh_token', id: 'id', owner: 'connection_id' },
   { table: 'oauth_states', column: 'sealed_verifier', id: 'id', owner: 'id' },
+  { table: 'connection_credentials', column: 'secret', id: 'id', owner: 'connection_id' },
 ];
 
 /** Rows resealed per statement batch. */

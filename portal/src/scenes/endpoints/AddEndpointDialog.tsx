@@ -18,7 +18,8 @@ interface Props {
 
 /** "Add endpoint": a kind, its fields, a name, a description and the event types; then the secret, once. */
 export function AddEndpointDialog({ open, onClose, onAdded }: Props) {
-  const [created, setCreated] = useState<{ id: string; secret: string } | null>(null);
+  // Only endpoints that sign their requests (webhooks) come with a secret.
+  const [created, setCreated] = useState<{ id: string; secret: string | null } | null>(null);
   const close = () => {
     const id = created?.id;
     setCreated(null);
@@ -29,11 +30,17 @@ export function AddEndpointDialog({ open, onClose, onAdded }: Props) {
     <Dialog title={created ? 'Endpoint added' : 'Add endpoint'} open={open} onClose={close}>
       {created ? (
         <div className="stack">
-          <p>Requests to this endpoint are signed with this secret. Verify them with it (any Standard Webhooks library does).</p>
-          <div className="secret-box">
-            <code className="mono">{created.secret}</code>
-            <CopyButton value={created.secret} what="signing secret" />
-          </div>
+          {created.secret ? (
+            <>
+              <p>Requests to this endpoint are signed with this secret. Verify them with it (any Standard Webhooks library does).</p>
+              <div className="secret-box">
+                <code className="mono">{created.secret}</code>
+                <CopyButton value={created.secret} what="signing secret" />
+              </div>
+            </>
+          ) : (
+            <p>The endpoint is ready: matching events are delivered to it from now on.</p>
+          )}
           <Button variant="primary" onClick={close}>
             Done
           </Button>
@@ -45,7 +52,7 @@ export function AddEndpointDialog({ open, onClose, onAdded }: Props) {
   );
 }
 
-function AddEndpointForm({ onCreated, onCancel }: { onCreated(id: string, secret: string): void; onCancel(): void }) {
+function AddEndpointForm({ onCreated, onCancel }: { onCreated(id: string, secret: string | null): void; onCancel(): void }) {
   const [kind, setKind] = useState<SomeDestination>(DESTINATIONS[0]);
   return (
     <div className="stack">
@@ -65,7 +72,7 @@ function AddEndpointForm({ onCreated, onCancel }: { onCreated(id: string, secret
   );
 }
 
-function KindForm<V>({ kind, onCreated, onCancel }: { kind: DestinationKind<V>; onCreated(id: string, secret: string): void; onCancel(): void }) {
+function KindForm<V>({ kind, onCreated, onCancel }: { kind: DestinationKind<V>; onCreated(id: string, secret: string | null): void; onCancel(): void }) {
   const { api } = usePortal();
   const [values, setValues] = useState<V>(kind.initial);
   const [name, setName] = useState('');

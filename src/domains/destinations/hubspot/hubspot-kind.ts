@@ -15,6 +15,7 @@ export const hubspotKind: DestinationKind<HubSpotConfig, HubSpotCredentials, Hub
   kind: 'HUBSPOT',
   inputField: 'hubspot',
   policy: { rateLimitPerSecond: 10, reason: 'HubSpot allows 100 to 190 requests per 10 seconds per app and account' },
+  signsRequests: false,
   oauth: { needsAuthorization: ({ config }) => config.auth === 'OAUTH' },
 
   settingsSchema: hubspotSettingsSchema,

@@ -14,6 +14,7 @@ export const mailchimpKind: DestinationKind<MailchimpConfig, MailchimpCredential
   kind: 'MAILCHIMP',
   inputField: 'mailchimp',
   policy: { maxConcurrency: 10, reason: 'Mailchimp allows 10 simultaneous connections per API key' },
+  signsRequests: false,
 
   settingsSchema: mailchimpSettingsSchema,
   credentialHints: mailchimpHints,

@@ -20,6 +20,7 @@ export const salesforceKind: DestinationKind<SalesforceConfig, SalesforceCredent
   kind: 'SALESFORCE',
   inputField: 'salesforce',
   policy: {},
+  signsRequests: false,
   oauth: { needsAuthorization: () => true },
 
   settingsSchema: salesforceSettingsSchema,

@@ -15,6 +15,7 @@ export const slackKind: DestinationKind<SlackConfig, SlackCredentials, SlackMess
   kind: 'SLACK',
   inputField: 'slack',
   policy: { rateLimitPerSecond: 1, reason: 'Slack allows about one message per second per webhook and per channel' },
+  signsRequests: false,
 
   settingsSchema: slackSettingsSchema,
   credentialHints: slackHints,

@@ -2,8 +2,14 @@ import type { WebhookConfig } from '../../connections/connection.entity.ts';
 import { webhookConfigSchema } from '../../connections/webhook-config.ts';
 import { sendWebhook } from '../../deliveries/http/send-webhook.ts';
 import { defaultBody } from '../../deliveries/engine/webhook-body.ts';
+import { maskedHeaders } from '../../secrets/masking.ts';
 import { signedHeaders } from '../../signing/standard-webhooks.ts';
 import type { DestinationKind, Verdict } from '../destination-kind.ts';
+
+/** A webhook's credentials: its custom headers with their real values (an `authorization`, say). */
+export interface WebhookCredentials {
+  headers: Record<string, string>;
+}
 
 /** A webhook's action input: the exact JSON text that is signed and sent. */
 export interface WebhookInput {
@@ -12,23 +18,25 @@ export interface WebhookInput {
 
 /**
  * WEBHOOK: an HTTP endpoint that receives signed Standard Webhooks requests. Its settings are the
- * URL and custom headers; its credentials are the signing secrets, issued by Switchyard itself.
+ * URL and custom headers, shown masked where they carry credentials; it signs with its signing
+ * secrets, issued by Switchyard or given by its owner.
  * The action input is the rule's transform result as it is, or the default body. 2xx succeeds;
  * 410 Gone disables the connection and the delivery waits for it; anything else is retried,
  * after `Retry-After` on 429 and 503.
  */
-export const webhookKind: DestinationKind<WebhookConfig, null, WebhookInput> = {
+export const webhookKind: DestinationKind<WebhookConfig, WebhookCredentials, WebhookInput> = {
   kind: 'WEBHOOK',
   inputField: 'webhook',
   policy: {},
+  signsRequests: true,
 
   settingsSchema(context, previous) {
-    // Headers left out keep the previous ones. As stored, a connection's headers are masked and
-    // their real values sealed apart (webhook-config.ts `storeWebhookConfig`).
-    return webhookConfigSchema(context, previous?.config.headers).transform((parsed) => ({
-      config: { url: parsed.url, headers: parsed.headers ?? previous?.config.headers ?? {} },
-      credentials: null,
-    }));
+    return webhookConfigSchema(context, previous?.credentials.headers).transform((parsed) => {
+      // Headers left out keep theirs. Stored, the config holds them masked and their real values
+      // are sealed apart (webhook-config.ts `storeWebhookConfig`).
+      const headers = parsed.headers ?? previous?.credentials.headers ?? {};
+      return { config: { url: parsed.url, headers: maskedHeaders(headers) }, credentials: { headers } };
+    });
   },
 
   credentialHints: () => ({}),
@@ -41,7 +49,7 @@ export const webhookKind: DestinationKind<WebhookConfig, null, WebhookInput> = {
     const startedAt = new Date();
     const { url } = target.config;
     const timestamp = Math.floor(startedAt.getTime() / 1000);
-    const headers = { ...target.config.headers, ...signedHeaders(target.signingSecrets, target.deliveryId, timestamp, input.body) };
+    const headers = { ...target.credentials.headers, ...signedHeaders(target.signingSecrets, target.deliveryId, timestamp, input.body) };
     const sent = await sendWebhook(
       { url, headers, body: input.body },
       { timeoutMs: target.timeoutMs, maxResponseBytes: target.http.maxResponseBytes, allowPrivateTargets: target.http.allowPrivateTargets },
