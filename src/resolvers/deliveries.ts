@@ -85,19 +85,24 @@ DeliveryRef.implement({
 });
 
 DeliveryAttemptRef.implement({
-  description: 'One HTTP try of a delivery.',
+  description: 'One try of a delivery: the request made to its destination and what came back.',
   authScopes: readScopes,
   fields: (t) => ({
     id: t.id({ resolve: (attempt) => encodeId('DeliveryAttempt', attempt.id) }),
     attempt: t.exposeInt('attempt', { description: 'Number of the attempt within its chain, from 1; a replay starts a new chain.' }),
     replay: t.exposeInt('chain', { description: 'Which chain: 0 for the original, 1 after the first replay ...' }),
     status: t.field({ type: AttemptStatusRef, resolve: (attempt) => attempt.status }),
-    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status the receiver answered, if it answered.' }),
+    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status the receiver or vendor answered, if it answered.' }),
     durationMs: t.exposeInt('durationMs'),
-    url: t.exposeString('requestUrl', { description: 'Where the request went.' }),
+    method: t.exposeString('requestMethod', { description: 'The request\'s method: POST, or PUT for a Mailchimp upsert.' }),
+    url: t.exposeString('requestUrl', { description: 'Where the request went, credentials masked.' }),
     responseExcerpt: t.exposeString('responseExcerpt', { nullable: true, description: 'The first 4 KB of the response body.' }),
     errorClass: t.field({ type: AttemptErrorClassRef, nullable: true, resolve: (attempt) => attempt.errorClass ?? null }),
     error: t.exposeString('error', { nullable: true, description: 'Why it failed, for people.' }),
+    vendorCode: t.exposeString('vendorCode', {
+      nullable: true,
+      description: 'The vendor\'s own error code or title, e.g. "channel_not_found" or "Member In Compliance State".',
+    }),
     startedAt: t.expose('startedAt', { type: 'DateTime' }),
     requestHeaders: t.field({
       type: 'JSON',

@@ -14,6 +14,7 @@ import { Migration20261220000000_retention } from './Migration20261220000000_ret
 import { Migration20261221000000_routing_and_keys } from './Migration20261221000000_routing_and_keys.ts';
 import { Migration20261221010000_delivery_listeners } from './Migration20261221010000_delivery_listeners.ts';
 import { Migration20261223000000_connection_credentials } from './Migration20261223000000_connection_credentials.ts';
+import { Migration20261223000100_attempt_requests } from './Migration20261223000100_attempt_requests.ts';
 import { Migration20261224000000_oauth } from './Migration20261224000000_oauth.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
@@ -33,5 +34,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261221000000_routing_and_keys', class: Migration20261221000000_routing_and_keys },
   { name: 'Migration20261221010000_delivery_listeners', class: Migration20261221010000_delivery_listeners },
   { name: 'Migration20261223000000_connection_credentials', class: Migration20261223000000_connection_credentials },
+  { name: 'Migration20261223000100_attempt_requests', class: Migration20261223000100_attempt_requests },
   { name: 'Migration20261224000000_oauth', class: Migration20261224000000_oauth },
 ];

@@ -65,3 +65,24 @@ export async function disableConnection(em: EntityManager, config: Config, works
     reason,
   });
 }
+
+/**
+ * Holds a connection whose vendor refused its credentials: `NEEDS_REAUTH` with the vendor's
+ * reason, and `switchyard.connection.needs_reauth` once per refusal streak, so a rule can alert
+ * someone who can reconnect it. Its deliveries wait, like a paused connection's, until
+ * `updateConnection` gives it new credentials. A connection paused or disabled meanwhile stays so.
+ */
+export async function requireReauth(em: EntityManager, config: Config, workspaceId: string, connectionId: string, reason: string): Promise<void> {
+  const [row] = await em.execute<{ name: string; kind: string }[]>(
+    `update connections set status = 'NEEDS_REAUTH', status_reason = ?, updated_at = now()
+     where id = ? and status = 'ACTIVE' returning name, kind`,
+    [reason, connectionId],
+  );
+  if (!row) return;
+  await emitOperationalEvent(em, config, workspaceId, 'switchyard.connection.needs_reauth', { connectionId }, {
+    connectionId: encodeId('Connection', connectionId),
+    connectionName: row.name,
+    kind: row.kind,
+    reason,
+  });
+}

@@ -18,7 +18,7 @@ export const ATTEMPT_ERROR_CLASSES = [
 ] as const;
 export type AttemptErrorClass = (typeof ATTEMPT_ERROR_CLASSES)[number];
 
-/** One HTTP try of a delivery, kept outside the jobs table as the delivery's history. */
+/** One try of a delivery (one request to its destination), kept outside the jobs table as the delivery's history. */
 export const Attempt = defineEntity({
   name: 'Attempt',
   tableName: 'attempts',
@@ -31,9 +31,14 @@ export const Attempt = defineEntity({
     status: p.enum(ATTEMPT_STATUSES).nativeEnumName('attempt_status'),
     statusCode: p.integer().nullable(),
     durationMs: p.integer(),
+    /** The request's method: POST for webhooks, PUT for a Mailchimp upsert ... */
+    requestMethod: p.text().default('POST'),
+    /** Where the request went, credentials masked. */
     requestUrl: p.text(),
     responseExcerpt: p.text().nullable(),
     errorClass: p.enum(ATTEMPT_ERROR_CLASSES).nativeEnumName('attempt_error_class').nullable(),
+    /** The vendor's own error code or title, e.g. `channel_not_found` or `Member In Compliance State`. */
+    vendorCode: p.text().nullable(),
     error: p.text().nullable(),
     startedAt: p.datetime(),
     /** The headers sent, credentials masked; null when no request was made. */

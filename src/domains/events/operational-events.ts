@@ -8,6 +8,7 @@ export type OperationalEventType =
   | 'switchyard.delivery.exhausted'
   | 'switchyard.connection.failing'
   | 'switchyard.connection.disabled'
+  | 'switchyard.connection.needs_reauth'
   | 'switchyard.resource.erased';
 
 /** What an operational event is about: a connection (never delivered to it), or a resource of the product. */
