@@ -57,7 +57,14 @@ async function deliveryIn(status: DeliveryStatus, options: { retryScheduleSecond
 
 const answered = (statusCode: number) => ({
   ok: statusCode < 300, url: 'http://127.0.0.1:9/', startedAt: new Date(), durationMs: 3, statusCode,
-  ...(statusCode >= 300 ? { errorClass: 'HTTP' as const, error: `the receiver answered HTTP ${statusCode}` } : {}),
+  ...(statusCode >= 300 ? { errorClass: 'HTTP' as const, error: `the receiver answered HTTP ${statusCode}`, failure: 'retry' as const } : {}),
+});
+
+/** What the webhook kind reports of a 410 Gone: the delivery waits, and the connection is disabled. */
+const gone = () => ({
+  ...answered(410),
+  failure: 'wait' as const,
+  connection: { kind: 'disable' as const, reason: 'the receiver answered 410 Gone at http://127.0.0.1:9/' },
 });
 
 /** How the test makes each change happen, through the code that makes it in Switchyard. */
@@ -71,7 +78,7 @@ const events: Record<Exclude<DeliveryEvent, 'create' | 'createDead'>, {
   },
   succeed: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(200)) },
   retry: { setUp: { retryScheduleSeconds: [0, 60] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(500)) },
-  parkOnFailure: { setUp: { retryScheduleSeconds: [0, 60] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(410)) },
+  parkOnFailure: { setUp: { retryScheduleSeconds: [0, 60] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, gone()) },
   die: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(500)) },
   recover: { setUp: { retryScheduleSeconds: [0], leaseRanOut: true }, make: () => recoverStalled(orm.em.fork(), config) },
   replay: {

@@ -45,7 +45,7 @@ describe('the WEBHOOK kind', () => {
 
   it('waits and disables the connection on 410 Gone; retries anything else, after Retry-After', async () => {
     receiver.script({ '/gone': { status: 410 }, '/busy': { status: 429, headers: { 'retry-after': '9' } }, '/bad': { status: 400 } });
-    const body = { body: '{}' };
+    const body = { body: '{}', rebuildable: true };
     expect(await webhookKind.perform(body, target('/gone'))).toMatchObject({
       verdict: { kind: 'wait' },
       connection: { kind: 'disable', reason: `the receiver answered 410 Gone at ${receiver.url('/gone')}` },

@@ -4,7 +4,7 @@ import type { SettingsContext, StoredSettings } from '../destinations/destinatio
 import type { Issue } from '../errors.ts';
 import { openSecret, sealSecret, secretBinding } from '../secrets/secret-store.ts';
 import { ConnectionCredentials } from './connection-credentials.entity.ts';
-import type { Connection, ConnectionConfig, WebhookConfig } from './connection.entity.ts';
+import type { Connection, ConnectionConfig, ConnectionKind, WebhookConfig } from './connection.entity.ts';
 import { storeWebhookConfig, webhookHeaders } from './webhook-config.ts';
 
 /** The input fields that carry a kind's settings, one per kind that has any. */
@@ -52,13 +52,24 @@ export function openCredentials(connectionId: string, sealed: string | null): un
 }
 
 /**
+ * A connection's credentials opened, as an attempt's plan reads them from its row: a webhook's
+ * real headers (sealed on the connection), another kind's credentials row; null when it has none.
+ */
+export function planCredentials(kind: ConnectionKind, connectionId: string, sealed: { headers: string | null; credentials: string | null }): unknown {
+  if (kind === 'WEBHOOK') return { headers: webhookHeaders({ id: connectionId, sealedHeaders: sealed.headers }) };
+  return openCredentials(connectionId, sealed.credentials);
+}
+
+/**
  * A connection's settings as stored, its credentials opened, for an update to start from: a
  * webhook's real headers (sealed on the connection), or another kind's credentials row.
  */
 export async function storedSettings(em: EntityManager, connection: Connection): Promise<StoredSettings<unknown, unknown>> {
-  if (connection.kind === 'WEBHOOK') return { config: connection.config, credentials: { headers: webhookHeaders(connection) } };
-  const row = await em.findOne(ConnectionCredentials, { connection: connection.id }, { fields: ['secret'], disableIdentityMap: true });
-  return { config: connection.config, credentials: openCredentials(connection.id, row?.secret ?? null) };
+  const row = connection.kind === 'WEBHOOK'
+    ? null
+    : await em.findOne(ConnectionCredentials, { connection: connection.id }, { fields: ['secret'], disableIdentityMap: true });
+  const credentials = planCredentials(connection.kind, connection.id, { headers: connection.sealedHeaders ?? null, credentials: row?.secret ?? null });
+  return { config: connection.config, credentials };
 }
 
 /**

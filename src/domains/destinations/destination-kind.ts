@@ -65,6 +65,10 @@ export interface AttemptReport {
   errorClass?: AttemptErrorClass;
   /** One line for people saying what went wrong; set with `errorClass`. */
   error?: string;
+  /** The headers sent, credentials masked; absent when no request was made. */
+  requestHeaders?: Record<string, string>;
+  /** The body sent, when it cannot be rebuilt from the event (a transform's result, a vendor's request). */
+  requestBody?: string;
 }
 
 /** What saving settings may look at beside the input. */

@@ -20,6 +20,8 @@ export function reportOf(exchange: VendorExchange, classification: Classificatio
     url: exchange.url,
     startedAt: exchange.startedAt,
     durationMs: exchange.durationMs,
+    requestHeaders: exchange.requestHeaders,
+    ...(exchange.requestBody !== undefined && { requestBody: exchange.requestBody }),
     ...(exchange.statusCode !== undefined && { statusCode: exchange.statusCode }),
     ...(exchange.body !== undefined && { responseExcerpt: excerptOf(exchange.body) }),
   };

@@ -1,57 +1,59 @@
 import type { Config } from '../../../config.ts';
-import { storedExpression } from '../../expressions/expression.ts';
-import { evaluateTransform, expressionInput } from '../../expressions/rule-expressions.ts';
-import { encodeId } from '../../public-ids.ts';
-import { signedHeaders } from '../../signing/standard-webhooks.ts';
-import { maskedHeaders, maskUrlCredentials, maskUrlsIn } from '../../secrets/masking.ts';
-import { sendWebhook } from '../http/send-webhook.ts';
+import type { AttemptReport } from '../../destinations/destination-kind.ts';
+import { batches, performAction, performBatch, type ActionPlan } from '../../destinations/perform-action.ts';
+import { maskUrlsIn } from '../../secrets/masking.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import type { AttemptResult } from '../state/attempt-result.ts';
-import { defaultBody } from './webhook-body.ts';
+
+/** What the connection's destination kind needs of a claimed delivery to perform its action. */
+function actionPlan(plan: AttemptPlan): ActionPlan {
+  return {
+    deliveryId: plan.deliveryId,
+    kind: plan.connection.kind,
+    config: plan.connection.config,
+    credentials: plan.connection.credentials,
+    signingSecrets: plan.secrets,
+    timeoutSeconds: plan.connection.timeoutSeconds,
+    event: plan.event,
+    transform: plan.transform,
+  };
+}
+
+/** A kind's report as the engine records it: the verdict becomes what the failure means. */
+function resultOf(report: AttemptReport): AttemptResult {
+  const { verdict, connection, error, ...request } = report;
+  return {
+    ...request,
+    ok: verdict.kind === 'success',
+    ...(verdict.kind !== 'success' && { failure: verdict.kind }),
+    ...(verdict.kind === 'retry' && verdict.retryAfterSeconds !== undefined && { retryAfterSeconds: verdict.retryAfterSeconds }),
+    ...(connection && { connection }),
+    // Kinds mask the credentials they know of; an error may quote a URL the receiver sent back.
+    ...(error !== undefined && { error: maskUrlsIn(error) }),
+  };
+}
 
 /**
- * One try of a delivery already claimed: shape and sign the body and send it. Never throws for
- * the receiver's or the rule's failures: they come back as the result, for `recordAttempt`, with
- * credentials in its URL and error (a `?token=`, a user:password) masked.
+ * One try of a delivery already claimed: its connection's destination kind makes the action
+ * input (the rule's transform, or the kind's default mapping), performs it and classifies the
+ * answer. Never throws for the receiver's, the vendor's or the rule's failures: they come back
+ * as the result, for `recordAttempt`, with credentials masked.
  */
-export async function sendAttempt(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
-  const startedAt = new Date();
-  const url = plan.connection.webhook.url;
-  let body: string;
-  try {
-    body = plan.transform
-      ? await evaluateTransform(storedExpression(plan.transform), expressionInput(plan.event), {
-          timeoutMs: config.expressionTimeoutMs,
-          maxBytes: config.maxTransformBytes,
-        })
-      : JSON.stringify(defaultBody(plan.event, encodeId('Event', plan.event.id)));
-  } catch (error) {
-    return { ok: false, url: maskUrlCredentials(url), startedAt, durationMs: Date.now() - startedAt.getTime(), errorClass: 'EXPRESSION', error: (error as Error).message };
-  }
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signed = signedHeaders(plan.secrets, encodeId('Delivery', plan.deliveryId), timestamp, body);
-  const headers = { ...plan.connection.webhook.headers, ...signed };
-  const response = await sendWebhook(
-    { url, headers, body },
-    {
-      timeoutMs: plan.connection.timeoutSeconds * 1000,
-      maxResponseBytes: config.maxResponseBytes,
-      allowPrivateTargets: config.allowPrivateTargets,
-    },
-  );
-  return {
-    ok: response.ok,
-    url: maskUrlCredentials(url),
-    startedAt,
-    durationMs: response.durationMs,
-    statusCode: response.statusCode,
-    responseExcerpt: response.responseExcerpt,
-    retryAfterSeconds: response.retryAfterSeconds,
-    errorClass: response.errorClass,
-    error: response.error && maskUrlsIn(response.error),
-    // The signature is no secret (receivers get it, and it proves nothing about other bodies):
-    // shown whole, it lets a customer debug their verification.
-    requestHeaders: { ...maskedHeaders(response.requestHeaders), ...signed },
-    ...(plan.transform ? { requestBody: body } : {}),
-  };
+async function sendAttempt(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
+  return resultOf(await performAction(config, actionPlan(plan)));
+}
+
+/**
+ * Tries of deliveries claimed together, one promise each: one connection's, so of one kind.
+ * A kind that takes batches (Mailchimp) gets them in as few calls as it allows, and each
+ * delivery its own result; an item the batch hands back goes on its own. Others go one by one.
+ */
+export function sendAttempts(config: Config, plans: readonly AttemptPlan[]): Promise<AttemptResult>[] {
+  const actions = plans.map(actionPlan);
+  if (!batches(actions)) return plans.map((plan) => sendAttempt(config, plan));
+  const batch = performBatch(config, actions);
+  return plans.map(async (plan, index) => {
+    const report = (await batch)[index]!;
+    return report === 'unbatched' ? sendAttempt(config, plan) : resultOf(report);
+  });
 }

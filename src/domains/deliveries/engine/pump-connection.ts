@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
 import type { Queryable } from '../../../db/prepared-statement.ts';
-import { sendAttempt } from './attempt-delivery.ts';
+import { sendAttempts } from './attempt-delivery.ts';
 import { recordAttempt } from './record-outcome.ts';
 import { connectionPumpJob } from '../delivery-jobs.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
+import type { AttemptResult } from '../state/attempt-result.ts';
 import { claimDue, type NextLook } from '../state/claim-due.ts';
 import { parkWaiting } from '../state/park-waiting.ts';
 import { logger } from '../../../observability/logger.ts';
@@ -75,8 +76,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
   const sending = new Map<string, Promise<unknown>>();
   /** Successes being recorded: leased still, but their requests are over. */
   const recording = new Map<string, Promise<unknown>>();
-  const start = (plan: AttemptPlan) => {
-    const sent = sendAttempt(config, plan);
+  const start = (plan: AttemptPlan, sent: Promise<AttemptResult>) => {
     const recorded = sent
       .then((result) => {
         // A failure keeps its slot until it is counted: the next claim must see the streak.
@@ -120,7 +120,9 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       if (!connection) return { kind: 'stopped' };
       if (connection.status !== 'ACTIVE') return 'inactive';
       cap = connection.maxConcurrency;
-      claim.plans.forEach(start);
+      // Sent together, so a kind that takes batches can send the claim as one call.
+      const sent = sendAttempts(config, claim.plans);
+      claim.plans.forEach((plan, index) => start(plan, sent[index]!));
       if (claim.plans.length > 0) continue;
       if (connection.rateLimitWaitSeconds !== null) {
         return { kind: 'rate-limited', at: new Date(Date.now() + connection.rateLimitWaitSeconds * 1000) };

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
-import { disableConnection, recordConnectionFailure } from '../../connections/connection-health.ts';
+import { disableConnection, recordConnectionFailure, requireReauth } from '../../connections/connection-health.ts';
 import { emitOperationalEvent } from '../../events/operational-events.ts';
 import { encodeId } from '../../public-ids.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
@@ -65,21 +65,26 @@ const OUTCOME_LABELS: Record<AttemptEnd['event'], string> = {
   late: 'late',
 };
 
-/** How a failed attempt ends its claim, counting it against the connection's health. */
+/**
+ * How a failed attempt ends its claim. What the answer says about the connection comes first:
+ * refused credentials hold the connection (`NEEDS_REAUTH`) and the delivery waits with it; a
+ * destination that is gone disables it. A rejection (the vendor refused this input for good, the
+ * transform failed, its result did not fit) is dead at once, without pointless retries, and does
+ * not count against the connection's health; anything else is retried on its schedule, counting.
+ */
 async function failureEnd(tx: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<AttemptEnd> {
   const { connection, workspaceId } = plan;
   const reason = describeFailure(result);
-  if (result.errorClass === 'EXPRESSION') {
-    // The rule's transform failed on this event: the receiver is not at fault and retrying the
-    // same event cannot help. Dead-letter it; replay once the rule is fixed.
+  if (result.connection?.kind === 'needs-reauth') {
+    await requireReauth(tx, config, workspaceId, connection.id, result.connection.reason);
+    return { event: 'parkOnFailure' };
+  }
+  if (result.connection?.kind === 'disable') await disableConnection(tx, config, workspaceId, connection.id, result.connection.reason);
+  if (result.failure === 'rejected') {
     await emitExhausted(tx, config, plan, result, attempt);
     return { event: 'die' };
   }
-  if (result.statusCode === 410) {
-    // 410 Gone: the receiver says the endpoint is gone for good. Park rather than burn retries.
-    await disableConnection(tx, config, workspaceId, connection.id, `the receiver answered 410 Gone at ${result.url}`);
-    return { event: 'parkOnFailure' };
-  }
+  if (result.connection || result.failure === 'wait') return { event: 'parkOnFailure' };
   if (await recordConnectionFailure(tx, config, workspaceId, connection.id, reason)) return { event: 'parkOnFailure' };
 
   const schedule = effectiveRetrySchedule(connection.retryScheduleSeconds);

@@ -1,8 +1,8 @@
 import type { EventRecord } from '../../events/event-record.ts';
 import { toRecord, type EventRow } from '../../events/event-record.ts';
-import type { ConnectionKind, WebhookConfig } from '../../connections/connection.entity.ts';
+import type { ConnectionKind } from '../../connections/connection.entity.ts';
 import { signingSecretBinding } from '../../connections/connection-secrets.ts';
-import { webhookHeaders } from '../../connections/webhook-config.ts';
+import { planCredentials } from '../../connections/connection-settings.ts';
 import { openSecret } from '../../secrets/secret-store.ts';
 
 /** Everything one attempt needs, read in one query after the claim. */
@@ -19,11 +19,13 @@ export interface AttemptPlan {
   connection: {
     id: string;
     name: string;
-    /** Its destination kind (src/domains/destinations/), for metrics and logs. */
+    /** Its destination kind (src/domains/destinations/): what performs the attempt. */
     kind: ConnectionKind;
     ordered: boolean;
     maxConcurrency: number | null;
-    webhook: WebhookConfig;
+    /** Its settings in its kind's shape, and its credentials opened (see `planCredentials`). */
+    config: unknown;
+    credentials: unknown;
     timeoutSeconds: number;
     retryScheduleSeconds: number[] | null;
   };
@@ -45,8 +47,9 @@ export interface PlanRow {
   connection_kind: ConnectionKind;
   ordered: boolean;
   max_concurrency: number | null;
-  config: WebhookConfig;
+  config: unknown;
   sealed_headers: string | null;
+  sealed_credentials: string | null;
   timeout_seconds: number;
   retry_schedule_seconds: number[] | null;
   secrets: string[] | null;
@@ -54,18 +57,20 @@ export interface PlanRow {
 
 /**
  * SQL selecting the plan of each delivery in `deliveries` (a table or CTE with the deliveries'
- * columns, aliased `d`): the delivery, its event, connection, rule and live secrets, in one read.
+ * columns, aliased `d`): the delivery, its event, connection (with its sealed credentials), rule
+ * and live secrets, in one read.
  */
 export function planSelect(deliveries: string): string {
   return `select d.id as delivery_id, d.lease, d.workspace_id, d.chain, d.chain_attempts, d.attempt_count,
             row_to_json(e) as event, r.transform,
             c.id as connection_id, c.name as connection_name, c.kind as connection_kind, c.ordered, c.max_concurrency, c.config, c.sealed_headers,
-            c.timeout_seconds, c.retry_schedule_seconds,
+            k.secret as sealed_credentials, c.timeout_seconds, c.retry_schedule_seconds,
             (select array_agg(s.secret order by s.created_at desc) from connection_secrets s
               where s.connection_id = c.id and (s.expires_at is null or s.expires_at > now())) as secrets
      from ${deliveries} d
      join events e on e.id = d.event_id
      join connections c on c.id = d.connection_id
+     left join connection_credentials k on k.connection_id = c.id
      left join rules r on r.id = d.rule_id`;
 }
 
@@ -86,7 +91,8 @@ export function toPlan(row: PlanRow): AttemptPlan {
       ordered: row.ordered,
       maxConcurrency: row.max_concurrency,
       // Credentials are opened here, where the row becomes what the attempt uses, and nowhere else.
-      webhook: { url: row.config.url, headers: webhookHeaders({ id: row.connection_id, sealedHeaders: row.sealed_headers }) },
+      config: row.config,
+      credentials: planCredentials(row.connection_kind, row.connection_id, { headers: row.sealed_headers, credentials: row.sealed_credentials }),
       timeoutSeconds: Number(row.timeout_seconds),
       retryScheduleSeconds: row.retry_schedule_seconds?.map(Number) ?? null,
     },

@@ -1,19 +1,35 @@
+import type { ConnectionChange } from '../../destinations/destination-kind.ts';
 import type { AttemptErrorClass } from '../attempt.entity.ts';
 
-/** What one try produced, from the HTTP layer or from evaluating the rule's transform. */
+/**
+ * What a failed attempt's answer means beyond "it failed": `retry` on the connection's schedule
+ * (or after `retryAfterSeconds`), `rejected` for good (the delivery is dead at once: the same
+ * input cannot succeed), or `wait` for the connection (it was disabled or needs new credentials).
+ */
+export type FailureKind = 'retry' | 'rejected' | 'wait';
+
+/** What one try produced: the destination kind's report of its request, or the rule's failed transform. */
 export interface AttemptResult {
   ok: boolean;
+  /** The request's method, PUT for a Mailchimp upsert, `-` when no request was made. (Default: POST) */
+  method?: string;
   url: string;
   startedAt: Date;
   durationMs: number;
   statusCode?: number;
+  /** The vendor's own error code or title, e.g. `channel_not_found`, `Member In Compliance State`. */
+  vendorCode?: string;
   responseExcerpt?: string;
   retryAfterSeconds?: number;
   errorClass?: AttemptErrorClass;
   error?: string;
+  /** Set exactly when `ok` is false. */
+  failure?: FailureKind;
+  /** What the answer says about the connection: it is gone, or its credentials were refused. */
+  connection?: ConnectionChange;
   /** The request's headers as recorded (credentials masked); absent when no request was made. */
   requestHeaders?: Record<string, string>;
-  /** The body a transform produced; absent for the default body, which is rebuilt from the event. */
+  /** The body sent, when it cannot be rebuilt from the event (a transform's result, a vendor's request). */
   requestBody?: string;
 }
 

@@ -69,10 +69,15 @@ export const TRANSITIONS = {
   parkOnFailure: {
     from: HELD,
     to: 'RETRYING',
-    when: 'under the claim; the failure disabled the connection (410 Gone, failing too long)',
+    when: 'under the claim; the failure stopped the connection (410 Gone, failing too long, a destination gone, credentials refused)',
     by: 'the pump, on a failure',
   },
-  die: { from: HELD, to: 'DEAD', when: 'under the claim; no attempts left, or the transform failed', by: 'the pump, on a failure' },
+  die: {
+    from: HELD,
+    to: 'DEAD',
+    when: 'under the claim; no attempts left, or rejected for good (the vendor refused the input, the transform failed or its result did not fit)',
+    by: 'the pump, on a failure',
+  },
   recover: { from: HELD, to: 'RETRYING', when: 'the lease ran out', by: 'the stalled-work sweep of any worker' },
   replay: { from: REPLAYABLE, to: 'PENDING', by: 'replayDelivery, replayDeliveries' },
   park: { from: WAITING, to: 'same', when: 'the connection is not active', by: "the connection's pump" },

@@ -26,9 +26,11 @@ interface WriteAttemptParams {
   attemptStatus: 'SUCCEEDED' | 'FAILED';
   statusCode: number | null;
   durationMs: number;
+  method: string;
   url: string;
   responseExcerpt: string | null;
   errorClass: string | null;
+  vendorCode: string | null;
   error: string | null;
   lastError: string | null;
   startedAt: Date;
@@ -47,10 +49,10 @@ interface WriteAttemptParams {
  * while someone streams the workspace's changes, carries the state the delivery is left in.
  */
 const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attempt', `with inserted as (
-       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
-                             response_excerpt, error_class, error, started_at, request_headers, request_body)
-       values (:attemptId, :workspaceId, :deliveryId, :attempt, :chain, :attemptStatus, :statusCode, :durationMs, :url,
-               :responseExcerpt, :errorClass, :error, :startedAt, :requestHeaders::jsonb, :requestBody)
+       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_method, request_url,
+                             response_excerpt, error_class, vendor_code, error, started_at, request_headers, request_body)
+       values (:attemptId, :workspaceId, :deliveryId, :attempt, :chain, :attemptStatus, :statusCode, :durationMs, :method, :url,
+               :responseExcerpt, :errorClass, :vendorCode, :error, :startedAt, :requestHeaders::jsonb, :requestBody)
        returning id),
      moved as (
        update deliveries d set status = :status, next_attempt_at = :nextAttemptAt,
@@ -86,9 +88,11 @@ export async function writeAttempt(em: EntityManager, plan: AttemptPlan, result:
     attemptStatus: result.ok ? 'SUCCEEDED' : 'FAILED',
     statusCode: result.statusCode ?? null,
     durationMs: Math.round(result.durationMs),
+    method: result.method ?? 'POST',
     url: result.url,
     responseExcerpt: result.responseExcerpt ?? null,
     errorClass: result.errorClass ?? null,
+    vendorCode: result.vendorCode ?? null,
     error: result.error ?? null,
     lastError: result.ok ? null : describeFailure(result),
     startedAt: result.startedAt,

@@ -16,6 +16,7 @@ interface SuccessRow {
   chain: number;
   status_code: number | null;
   duration_ms: number;
+  request_method: string;
   request_url: string;
   response_excerpt: string | null;
   started_at: Date;
@@ -42,11 +43,11 @@ interface WriteSuccessesParams {
 const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_successes', `with rows as (
        select * from json_to_recordset(:rows::json) as r(
          id uuid, workspace_id uuid, delivery_id uuid, lease uuid, attempt int, chain int, status_code int, duration_ms int,
-         request_url text, response_excerpt text, started_at timestamptz, request_headers jsonb, request_body text)),
+         request_method text, request_url text, response_excerpt text, started_at timestamptz, request_headers jsonb, request_body text)),
      inserted as (
-       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_url,
+       insert into attempts (id, workspace_id, delivery_id, attempt, chain, status, status_code, duration_ms, request_method, request_url,
                              response_excerpt, error_class, error, started_at, request_headers, request_body)
-       select id, workspace_id, delivery_id, attempt, chain, 'SUCCEEDED', status_code, duration_ms, request_url,
+       select id, workspace_id, delivery_id, attempt, chain, 'SUCCEEDED', status_code, duration_ms, request_method, request_url,
               response_excerpt, null, null, started_at, request_headers, request_body
        from rows),
      moved as (
@@ -80,6 +81,7 @@ export async function writeSuccess(em: EntityManager, plan: AttemptPlan, result:
     chain: plan.chain,
     status_code: result.statusCode ?? null,
     duration_ms: Math.round(result.durationMs),
+    request_method: result.method ?? 'POST',
     request_url: result.url,
     response_excerpt: result.responseExcerpt ?? null,
     started_at: result.startedAt,

@@ -1,4 +1,5 @@
 import { sendRequest, SWITCHYARD_VERSION, type HttpExchange, type HttpMethod } from '../../deliveries/http/send-request.ts';
+import { maskedHeaders } from '../../secrets/masking.ts';
 import { isOnBase, type VendorBase } from '../vendor-urls.ts';
 
 const USER_AGENT = `Switchyard/${SWITCHYARD_VERSION}`;
@@ -28,6 +29,9 @@ export interface VendorExchange extends HttpExchange {
   /** The URL with its credentials masked. */
   url: string;
   startedAt: Date;
+  /** The headers sent, credentials (an `authorization`) masked. */
+  requestHeaders: Record<string, string>;
+  requestBody?: string;
 }
 
 export interface VendorClient {
@@ -49,7 +53,14 @@ export function vendorClient(options: { maxResponseBytes: number; allowPrivateTa
     ...options,
     async send(call, timeoutMs) {
       const startedAt = new Date();
-      const shown = { method: call.method, url: call.shownUrl ?? call.url, startedAt };
+      const headers = { ...call.headers, 'user-agent': USER_AGENT };
+      const shown = {
+        method: call.method,
+        url: call.shownUrl ?? call.url,
+        startedAt,
+        requestHeaders: maskedHeaders(headers),
+        ...(call.body !== undefined && { requestBody: call.body }),
+      };
       let target: URL | null = null;
       try {
         target = new URL(call.url);
@@ -65,7 +76,7 @@ export function vendorClient(options: { maxResponseBytes: number; allowPrivateTa
         };
       }
       const exchange = await sendRequest(
-        { method: call.method, url: call.url, headers: { ...call.headers, 'user-agent': USER_AGENT }, body: call.body },
+        { method: call.method, url: call.url, headers, body: call.body },
         {
           timeoutMs: Math.max(1, timeoutMs),
           maxResponseBytes: Math.max(VENDOR_RESPONSE_BYTES, options.maxResponseBytes),

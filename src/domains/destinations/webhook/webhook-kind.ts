@@ -2,7 +2,7 @@ import type { WebhookConfig } from '../../connections/connection.entity.ts';
 import { webhookConfigSchema } from '../../connections/webhook-config.ts';
 import { sendWebhook } from '../../deliveries/http/send-webhook.ts';
 import { defaultBody } from '../../deliveries/engine/webhook-body.ts';
-import { maskedHeaders } from '../../secrets/masking.ts';
+import { maskedHeaders, maskUrlCredentials } from '../../secrets/masking.ts';
 import { signedHeaders } from '../../signing/standard-webhooks.ts';
 import type { DestinationKind, Verdict } from '../destination-kind.ts';
 
@@ -14,6 +14,8 @@ export interface WebhookCredentials {
 /** A webhook's action input: the exact JSON text that is signed and sent. */
 export interface WebhookInput {
   body: string;
+  /** The default body, which can be rebuilt from the event, so attempts need not keep it. */
+  rebuildable: boolean;
 }
 
 /**
@@ -42,31 +44,36 @@ export const webhookKind: DestinationKind<WebhookConfig, WebhookCredentials, Web
   credentialHints: () => ({}),
 
   actionInput(event, transformed) {
-    return { body: transformed ? transformed.json : JSON.stringify(defaultBody(event, event.publicId)) };
+    return transformed ? { body: transformed.json, rebuildable: false } : { body: JSON.stringify(defaultBody(event, event.publicId)), rebuildable: true };
   },
 
   async perform(input, target) {
     const startedAt = new Date();
     const { url } = target.config;
     const timestamp = Math.floor(startedAt.getTime() / 1000);
-    const headers = { ...target.credentials.headers, ...signedHeaders(target.signingSecrets, target.deliveryId, timestamp, input.body) };
+    const signed = signedHeaders(target.signingSecrets, target.deliveryId, timestamp, input.body);
     const sent = await sendWebhook(
-      { url, headers, body: input.body },
+      { url, headers: { ...target.credentials.headers, ...signed }, body: input.body },
       { timeoutMs: target.timeoutMs, maxResponseBytes: target.http.maxResponseBytes, allowPrivateTargets: target.http.allowPrivateTargets },
     );
+    const shownUrl = maskUrlCredentials(url);
     const gone = sent.statusCode === 410;
     const verdict: Verdict = sent.ok ? { kind: 'success' } : gone ? { kind: 'wait' } : { kind: 'retry', retryAfterSeconds: sent.retryAfterSeconds };
     return {
       verdict,
       // 410 Gone: the receiver says the endpoint is gone for good; stop rather than burn retries.
-      ...(gone && { connection: { kind: 'disable' as const, reason: `the receiver answered 410 Gone at ${url}` } }),
+      ...(gone && { connection: { kind: 'disable' as const, reason: `the receiver answered 410 Gone at ${shownUrl}` } }),
       method: 'POST',
-      url,
+      url: shownUrl,
       startedAt,
       durationMs: sent.durationMs,
       ...(sent.statusCode !== undefined && { statusCode: sent.statusCode }),
       ...(sent.responseExcerpt !== undefined && { responseExcerpt: sent.responseExcerpt }),
       ...(!sent.ok && { errorClass: sent.errorClass, error: sent.error }),
+      // The signature is no secret (receivers get it, and it proves nothing about other bodies):
+      // shown whole, it lets a customer debug their verification.
+      requestHeaders: { ...maskedHeaders(sent.requestHeaders), ...signed },
+      ...(!input.rebuildable && { requestBody: input.body }),
     };
   },
 };
