@@ -67,7 +67,7 @@ describe('the portal in a browser', () => {
     const secret = ownSecret();
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
-    await dialog.getByLabel('URL').fill(receiver.url('/portal-hook'));
+    await dialog.getByLabel('URL', { exact: true }).fill(receiver.url('/portal-hook'));
     await dialog.getByLabel('Name').fill('Order sync');
     await dialog.getByRole('radio', { name: 'Use my own secret' }).check();
     await dialog.getByLabel('Your signing secret').fill(secret);
@@ -241,7 +241,7 @@ describe('the portal in a browser', () => {
     expect(reached).toBe(true);
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog', { name: 'Add endpoint' });
-    await dialog.getByLabel('URL').waitFor();
+    await dialog.getByLabel('URL', { exact: true }).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     const unnamed = (await page.locator('body').ariaSnapshot()).split('\n').filter((line) => /- (button|link|textbox|combobox|checkbox|radio)\s*(\[.*\])?:?\s*$/.test(line));
     expect(unnamed).toEqual([]);

@@ -150,6 +150,13 @@ export type SlackConfigInput = {
   webhookUrl?: string | null | undefined;
 };
 
+/** How a SLACK connection posts. */
+export type SlackMode =
+  /** With a bot token, through chat.postMessage, to `channel`. */
+  | 'BOT'
+  /** Through an incoming webhook, to the channel it was made for. */
+  | 'WEBHOOK';
+
 /** Fields left out stay as they are; null on a policy field restores its default. */
 export type UpdateConnectionInput = {
   /** What it is for, at most 500 characters. */
@@ -246,14 +253,14 @@ export type AttemptsMadeSubscriptionVariables = Exact<{
 
 export type AttemptsMadeSubscription = { deliveryAttempts: { id: string, attempt: number, replay: number, status: AttemptStatus, statusCode: number | null, durationMs: number, url: string, errorClass: AttemptErrorClass | null, error: string | null, responseExcerpt: string | null, requestHeaders: unknown, requestBody: string | null, startedAt: string, delivery: { id: string, status: DeliveryStatus, eventType: string, attemptCount: number, replays: number, lastStatusCode: number | null, lastError: string | null, nextAttemptAt: string | null, lastAttemptAt: string | null, paused: boolean, test: boolean, createdAt: string, connection: { id: string, name: string } } } };
 
-export type EndpointSummaryFragment = { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null };
+export type EndpointSummaryFragment = { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null };
 
 export type EndpointsQueryVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
 
-export type EndpointsQuery = { connections: { edges: Array<{ node: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type EndpointsQuery = { connections: { edges: Array<{ node: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type EndpointQueryVariables = Exact<{
   id: string | number;
@@ -261,7 +268,7 @@ export type EndpointQueryVariables = Exact<{
 
 
 export type EndpointQuery = { connection:
-    | { __typename: 'Connection', id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null }
+    | { __typename: 'Connection', id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null }
     | { __typename: 'NotFoundError', message: string }
    };
 
@@ -288,7 +295,7 @@ export type AddEndpointMutationVariables = Exact<{
 
 export type AddEndpointMutation = { createConnection:
     | { __typename: 'ConflictError', message: string }
-    | { __typename: 'CreateConnectionPayload', signingSecret: string | null, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'CreateConnectionPayload', signingSecret: string | null, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, issues: Array<{ path: Array<string>, message: string }> }
    };
@@ -301,7 +308,7 @@ export type EditEndpointMutationVariables = Exact<{
 export type EditEndpointMutation = { updateConnection:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'UpdateConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'UpdateConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string, issues: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -313,7 +320,7 @@ export type PauseEndpointMutationVariables = Exact<{
 export type PauseEndpointMutation = { pauseConnection:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'PauseConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'PauseConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -325,7 +332,7 @@ export type ResumeEndpointMutationVariables = Exact<{
 export type ResumeEndpointMutation = { resumeConnection:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'ResumeConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'ResumeConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -362,7 +369,7 @@ export type RotateSecretMutationVariables = Exact<{
 export type RotateSecretMutation = { rotateConnectionSecret:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'RotateConnectionSecretPayload', signingSecret: string, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'RotateConnectionSecretPayload', signingSecret: string, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -449,6 +456,15 @@ export const EndpointSummaryFragmentDoc = new TypedDocumentString(`
   webhook {
     url
     headers
+  }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
   }
   eventTypes
   consecutiveFailures
@@ -688,6 +704,15 @@ export const EndpointsDocument = new TypedDocumentString(`
     url
     headers
   }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -724,6 +749,15 @@ export const EndpointDocument = new TypedDocumentString(`
   webhook {
     url
     headers
+  }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
   }
   eventTypes
   consecutiveFailures
@@ -799,6 +833,15 @@ export const AddEndpointDocument = new TypedDocumentString(`
     url
     headers
   }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -845,6 +888,15 @@ export const EditEndpointDocument = new TypedDocumentString(`
     url
     headers
   }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -884,6 +936,15 @@ export const PauseEndpointDocument = new TypedDocumentString(`
     url
     headers
   }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -922,6 +983,15 @@ export const ResumeEndpointDocument = new TypedDocumentString(`
   webhook {
     url
     headers
+  }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
   }
   eventTypes
   consecutiveFailures
@@ -991,6 +1061,15 @@ export const RotateSecretDocument = new TypedDocumentString(`
   webhook {
     url
     headers
+  }
+  slack {
+    mode
+    channel
+    webhookUrlHint
+  }
+  mailchimp {
+    listId
+    dataCenter
   }
   eventTypes
   consecutiveFailures

@@ -1,3 +1,5 @@
+import { mailchimpKind } from './mailchimp.tsx';
+import { slackKind } from './slack.tsx';
 import { webhookKind } from './webhook.tsx';
 
 /**
@@ -5,6 +7,6 @@ import { webhookKind } from './webhook.tsx';
  * offers them. The OAuth kinds join here (and in `SomeDestination`) once the server can
  * deliver to them.
  */
-export const DESTINATIONS = [webhookKind] as const;
+export const DESTINATIONS = [webhookKind, slackKind, mailchimpKind] as const;
 
 export type SomeDestination = (typeof DESTINATIONS)[number];

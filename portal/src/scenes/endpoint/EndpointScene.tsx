@@ -96,7 +96,8 @@ export function EndpointScene({ id }: { id: string }) {
           </>
         )}
       </section>
-      <SecretPanel endpoint={endpoint} onRotated={reload} />
+      {/* Only webhooks sign their requests; a vendor's endpoint has credentials, never shown again. */}
+      {endpoint.kind === 'WEBHOOK' && <SecretPanel endpoint={endpoint} onRotated={reload} />}
       {can('SEND_TEST') && <SendTestPanel endpoint={endpoint} />}
       <section className="panel" aria-labelledby="endpoint-log-title">
         <h2 id="endpoint-log-title">Deliveries</h2>

@@ -67,7 +67,8 @@ function AddEndpointForm({ onCreated, onCancel }: { onCreated(id: string, secret
           ))}
         </fieldset>
       )}
-      <KindForm key={kind.kind} kind={kind} onCreated={onCreated} onCancel={onCancel} />
+      {/* Each kind's form holds values of its own shape; the union of kinds is one kind of unknown values here. */}
+      <KindForm key={kind.kind} kind={kind as DestinationKind<unknown>} onCreated={onCreated} onCancel={onCancel} />
     </div>
   );
 }

@@ -7,7 +7,10 @@ export function isFailing(endpoint: Pick<EndpointSummaryFragment, 'consecutiveFa
   return endpoint.consecutiveFailures >= FAILING_AFTER;
 }
 
-/** Where an endpoint delivers, as one line: its URL for a webhook. */
-export function endpointTarget(endpoint: Pick<EndpointSummaryFragment, 'kind' | 'webhook'>): string {
-  return endpoint.webhook?.url ?? endpoint.kind;
+/** Where an endpoint delivers, as one line: its URL for a webhook, the channel or audience for a vendor. */
+export function endpointTarget(endpoint: Pick<EndpointSummaryFragment, 'kind' | 'webhook' | 'slack' | 'mailchimp'>): string {
+  if (endpoint.webhook) return endpoint.webhook.url;
+  if (endpoint.slack) return endpoint.slack.channel ? `Slack ${endpoint.slack.channel}` : `Slack ${endpoint.slack.webhookUrlHint ?? 'incoming webhook'}`;
+  if (endpoint.mailchimp) return `Mailchimp audience ${endpoint.mailchimp.listId} (${endpoint.mailchimp.dataCenter})`;
+  return endpoint.kind;
 }

@@ -1,0 +1,91 @@
+import { Field } from '../components/Field.tsx';
+import type { DestinationKind, FieldErrors, KindFieldsProps } from './destination-kind.ts';
+
+export interface SlackValues {
+  mode: 'webhook' | 'bot';
+  webhookUrl: string;
+  botToken: string;
+  channel: string;
+}
+
+function SlackFields({ values, onChange, errors }: KindFieldsProps<SlackValues>) {
+  const bot = values.mode === 'bot';
+  return (
+    <>
+      <fieldset className="fieldset">
+        <legend>Post with</legend>
+        <label className="choice">
+          <input type="radio" name="slack-mode" checked={!bot} onChange={() => onChange({ ...values, mode: 'webhook' })} />
+          An incoming webhook <span className="muted">— a URL Slack made for one channel</span>
+        </label>
+        <label className="choice">
+          <input type="radio" name="slack-mode" checked={bot} onChange={() => onChange({ ...values, mode: 'bot' })} />
+          A bot token <span className="muted">— a Slack app that may post to the channel you name</span>
+        </label>
+      </fieldset>
+      {bot ? (
+        <>
+          <Field label="Bot token" hint='"xoxb-...", from the app&apos;s OAuth page; it needs the chat:write scope.' error={errors['slack.botToken']}>
+            {(props) => (
+              <input
+                {...props}
+                className="mono"
+                autoComplete="off"
+                spellCheck={false}
+                value={values.botToken}
+                onChange={(event) => onChange({ ...values, botToken: event.target.value.trim() })}
+              />
+            )}
+          </Field>
+          <Field label="Channel" hint='A channel id such as "C0123456789", or a name such as "#alerts". Invite the app to it.' error={errors['slack.channel']}>
+            {(props) => <input {...props} value={values.channel} onChange={(event) => onChange({ ...values, channel: event.target.value.trim() })} />}
+          </Field>
+        </>
+      ) : (
+        <Field label="Webhook URL" hint="https://hooks.slack.com/services/…, from the app's Incoming Webhooks page." error={errors['slack.webhookUrl']}>
+          {(props) => (
+            <input
+              {...props}
+              type="url"
+              inputMode="url"
+              className="mono"
+              autoComplete="off"
+              spellCheck={false}
+              value={values.webhookUrl}
+              onChange={(event) => onChange({ ...values, webhookUrl: event.target.value.trim() })}
+            />
+          )}
+        </Field>
+      )}
+    </>
+  );
+}
+
+/** A Slack channel: messages through an incoming webhook, or with a bot token through chat.postMessage. */
+export const slackKind: DestinationKind<SlackValues> = {
+  kind: 'SLACK',
+  label: 'Slack',
+  description: 'A message in a Slack channel for each event.',
+  initial: () => ({ mode: 'webhook', webhookUrl: '', botToken: '', channel: '' }),
+  Fields: SlackFields,
+  check(values) {
+    const errors: FieldErrors = {};
+    if (values.mode === 'webhook') {
+      // The server checks it lies on Slack's webhook host (or the one its operator configured).
+      if (!URL.canParse(values.webhookUrl)) errors['slack.webhookUrl'] = 'Enter the URL of an incoming webhook';
+    } else {
+      if (!/^(xoxe\.)?xox[bp]-/.test(values.botToken)) errors['slack.botToken'] = 'A bot token starts with "xoxb-"';
+      if (!values.channel) errors['slack.channel'] = 'Name the channel to post to';
+    }
+    return errors;
+  },
+  toInput(values) {
+    return {
+      kind: 'SLACK',
+      slack: values.mode === 'webhook' ? { webhookUrl: values.webhookUrl } : { botToken: values.botToken, channel: values.channel },
+    };
+  },
+  suggestName(values) {
+    return values.mode === 'bot' && values.channel ? `Slack ${values.channel.startsWith('#') || /^[CG]/.test(values.channel) ? values.channel : `#${values.channel}`}` : 'Slack';
+  },
+};
