@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from './helpers/browser.ts';
 import { startTestServer } from './helpers/server.ts';
 import { openPortalSession } from './helpers/portal.ts';
+import { createRule, deliveryReaches, emit, eventually } from './helpers/fixtures.ts';
 import { startSlackContract } from './helpers/slack-contract.ts';
 import { startMailchimpContract } from './helpers/mailchimp-contract.ts';
 
@@ -88,5 +89,34 @@ describe('the portal\'s "Add endpoint"', () => {
       kind: 'MAILCHIMP',
       mailchimp: { listId, dataCenter: 'us21', statusIfNew: 'PENDING', tags: ['customer', 'from portal'], apiKeyHint: expect.stringMatching(/…\w{4}-us21$/) },
     });
+  });
+
+  it('reconnects a Slack bot whose token was revoked with "Edit endpoint", and what waited is delivered', async () => {
+    const ws = await server.seedWorkspace();
+    const channel = slack.addChannel('deploys');
+    const token = slack.addBotToken([channel]);
+    const { createConnection } = await ws.secret.request(
+      `mutation ($input: CreateConnectionInput!) { createConnection(input: $input) { ... on CreateConnectionPayload { connection { id } } } }`,
+      { input: { name: 'Deploys', kind: 'SLACK', slack: { botToken: token, channel } } },
+    );
+    const id = createConnection.connection.id;
+    await createRule(ws.secret, id, ['deploy.*']);
+    slack.revokeToken(token);
+    const { event } = await emit(ws.secret, { type: 'deploy.finished' });
+    await eventually(async () => {
+      const { connection } = await ws.secret.request(`query ($id: ID!) { connection(id: $id) { ... on Connection { status } } }`, { id });
+      return connection.status === 'NEEDS_REAUTH' ? true : undefined;
+    }, 10_000, 'NEEDS_REAUTH');
+
+    const session = await openPortalSession(ws.secret);
+    const page = await openPortal(session.url);
+    await page.getByRole('link', { name: 'Deploys', exact: true }).first().click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('needs reconnecting');
+    await page.getByRole('button', { name: 'Edit endpoint' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit endpoint' });
+    await dialog.getByLabel('New bot token').fill(slack.addBotToken([channel]));
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await deliveryReaches(ws.secret, event.deliveries[0]!.id, 'SUCCEEDED');
+    expect(slack.messages.filter((message) => message.channel === channel)).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import { Dialog } from '../../components/Dialog.tsx';
 import { Field } from '../../components/Field.tsx';
 import { fieldErrors, type FieldErrors } from '../../destinations/destination-kind.ts';
 import { HeadersEditor, headerRows, headersObject } from '../../destinations/HeadersEditor.tsx';
+import { newCredential } from '../../destinations/new-credentials.ts';
 import { EventTypesPicker } from '../endpoints/EventTypesPicker.tsx';
 
 interface Props {
@@ -15,7 +16,10 @@ interface Props {
   onSaved(): void;
 }
 
-/** Edits name, description, URL, headers and event types. Masked header values sent back keep their stored values. */
+/**
+ * Edits name, description, URL, headers, a vendor endpoint's credentials and event types. Masked
+ * header values sent back keep their stored values; a credential left empty keeps the current one.
+ */
 export function EditEndpointDialog({ open, endpoint, onClose, onSaved }: Props) {
   return (
     <Dialog title="Edit endpoint" open={open} onClose={onClose}>
@@ -31,6 +35,8 @@ function EditForm({ endpoint, onCancel, onSaved }: { endpoint: EndpointSummaryFr
   const [url, setUrl] = useState(endpoint.webhook?.url ?? '');
   const [headers, setHeaders] = useState(headerRows(endpoint.webhook?.headers));
   const [eventTypes, setEventTypes] = useState(endpoint.eventTypes);
+  const credential = newCredential(endpoint);
+  const [secret, setSecret] = useState('');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -46,6 +52,7 @@ function EditForm({ endpoint, onCancel, onSaved }: { endpoint: EndpointSummaryFr
           name,
           description,
           ...(endpoint.webhook ? { webhook: { url, headers: headersObject(headers) } } : {}),
+          ...(credential && secret ? credential.input(secret) : {}),
           ...(eventTypes.length ? { eventTypes } : {}),
         },
       });
@@ -74,6 +81,17 @@ function EditForm({ endpoint, onCancel, onSaved }: { endpoint: EndpointSummaryFr
           </Field>
           <HeadersEditor rows={headers} onChange={setHeaders} error={errors['webhook.headers']} />
         </>
+      )}
+      {credential && (
+        <Field
+          label={credential.label}
+          hint={endpoint.status === 'NEEDS_REAUTH' ? 'The current one was refused: its deliveries wait for a new one.' : 'Leave empty to keep the current one.'}
+          error={errors[credential.errorKey]}
+        >
+          {(props) => (
+            <input {...props} className="mono" autoComplete="off" spellCheck={false} value={secret} onChange={(event) => setSecret(event.target.value.trim())} />
+          )}
+        </Field>
       )}
       <EventTypesPicker value={eventTypes} onChange={setEventTypes} error={errors.eventTypes} />
       {failure && <p role="alert" className="field-error">{failure}</p>}

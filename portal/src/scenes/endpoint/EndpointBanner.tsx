@@ -59,7 +59,10 @@ export function EndpointBanner({ endpoint, onChanged }: { endpoint: EndpointSumm
             Failing since <Time iso={endpoint.failingSince} />, {endpoint.consecutiveFailures} failed attempts in a row.
           </span>
         )}
-        {stopped && ' Its deliveries wait and go out once it is resumed.'}
+        {stopped &&
+          (endpoint.status === 'NEEDS_REAUTH'
+            ? ' Its deliveries wait and go out once it has new credentials: give them in "Edit endpoint".'
+            : ' Its deliveries wait and go out once it is resumed.')}
       </p>
       <div className="actions actions-start">
         {stopped && can('MANAGE_ENDPOINTS') && (
