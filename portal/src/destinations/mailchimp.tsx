@@ -1,5 +1,6 @@
 import type { MailchimpStatusIfNew } from '../api/generated.ts';
 import { Field } from '../components/Field.tsx';
+import { SecretInput } from '../components/SecretInput.tsx';
 import type { DestinationKind, FieldErrors, KindFieldsProps } from './destination-kind.ts';
 
 export interface MailchimpValues {
@@ -24,16 +25,7 @@ function MailchimpFields({ values, onChange, errors }: KindFieldsProps<Mailchimp
   return (
     <>
       <Field label="API key" hint='From Account > Extras > API keys, e.g. "0123…-us21".' error={errors['mailchimp.apiKey']}>
-        {(props) => (
-          <input
-            {...props}
-            className="mono"
-            autoComplete="off"
-            spellCheck={false}
-            value={values.apiKey}
-            onChange={(event) => onChange({ ...values, apiKey: event.target.value.trim() })}
-          />
-        )}
+        {(props) => <SecretInput {...props} value={values.apiKey} onValue={(apiKey) => onChange({ ...values, apiKey })} />}
       </Field>
       <Field label="Audience id" hint="Audience > Settings > Audience name and defaults." error={errors['mailchimp.listId']}>
         {(props) => <input {...props} className="mono" value={values.listId} onChange={(event) => onChange({ ...values, listId: event.target.value.trim() })} />}

@@ -1,4 +1,5 @@
 import { Field } from '../components/Field.tsx';
+import { SecretInput } from '../components/SecretInput.tsx';
 import type { DestinationKind, FieldErrors, KindFieldsProps } from './destination-kind.ts';
 
 export interface SlackValues {
@@ -26,16 +27,7 @@ function SlackFields({ values, onChange, errors }: KindFieldsProps<SlackValues>)
       {bot ? (
         <>
           <Field label="Bot token" hint='"xoxb-...", from the app&apos;s OAuth page; it needs the chat:write scope.' error={errors['slack.botToken']}>
-            {(props) => (
-              <input
-                {...props}
-                className="mono"
-                autoComplete="off"
-                spellCheck={false}
-                value={values.botToken}
-                onChange={(event) => onChange({ ...values, botToken: event.target.value.trim() })}
-              />
-            )}
+            {(props) => <SecretInput {...props} value={values.botToken} onValue={(botToken) => onChange({ ...values, botToken })} />}
           </Field>
           <Field label="Channel" hint='A channel id such as "C0123456789", or a name such as "#alerts". Invite the app to it.' error={errors['slack.channel']}>
             {(props) => <input {...props} value={values.channel} onChange={(event) => onChange({ ...values, channel: event.target.value.trim() })} />}
@@ -43,18 +35,7 @@ function SlackFields({ values, onChange, errors }: KindFieldsProps<SlackValues>)
         </>
       ) : (
         <Field label="Webhook URL" hint="https://hooks.slack.com/services/…, from the app's Incoming Webhooks page." error={errors['slack.webhookUrl']}>
-          {(props) => (
-            <input
-              {...props}
-              type="url"
-              inputMode="url"
-              className="mono"
-              autoComplete="off"
-              spellCheck={false}
-              value={values.webhookUrl}
-              onChange={(event) => onChange({ ...values, webhookUrl: event.target.value.trim() })}
-            />
-          )}
+          {(props) => <SecretInput {...props} type="url" inputMode="url" value={values.webhookUrl} onValue={(webhookUrl) => onChange({ ...values, webhookUrl })} />}
         </Field>
       )}
     </>

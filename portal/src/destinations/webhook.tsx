@@ -1,4 +1,5 @@
 import { Field } from '../components/Field.tsx';
+import { SecretInput } from '../components/SecretInput.tsx';
 import { HeadersEditor, headersObject, type HeaderRow } from './HeadersEditor.tsx';
 import type { DestinationKind, FieldErrors, KindFieldsProps } from './destination-kind.ts';
 
@@ -49,13 +50,10 @@ function WebhookFields({ values, onChange, errors }: KindFieldsProps<WebhookValu
             error={errors.signingSecret}
           >
             {(props) => (
-              <input
+              <SecretInput
                 {...props}
-                className="mono"
-                autoComplete="off"
-                spellCheck={false}
                 value={values.secret.mode === 'own' ? values.secret.value : ''}
-                onChange={(event) => onChange({ ...values, secret: { mode: 'own', value: event.target.value.trim() } })}
+                onValue={(value) => onChange({ ...values, secret: { mode: 'own', value } })}
               />
             )}
           </Field>

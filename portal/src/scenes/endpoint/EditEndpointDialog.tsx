@@ -4,6 +4,7 @@ import { usePortal } from '../../portal-context.tsx';
 import { Button } from '../../components/Button.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
 import { Field } from '../../components/Field.tsx';
+import { SecretInput } from '../../components/SecretInput.tsx';
 import { fieldErrors, type FieldErrors } from '../../destinations/destination-kind.ts';
 import { HeadersEditor, headerRows, headersObject } from '../../destinations/HeadersEditor.tsx';
 import { newCredential } from '../../destinations/new-credentials.ts';
@@ -88,9 +89,7 @@ function EditForm({ endpoint, onCancel, onSaved }: { endpoint: EndpointSummaryFr
           hint={endpoint.status === 'NEEDS_REAUTH' ? 'The current one was refused: its deliveries wait for a new one.' : 'Leave empty to keep the current one.'}
           error={errors[credential.errorKey]}
         >
-          {(props) => (
-            <input {...props} className="mono" autoComplete="off" spellCheck={false} value={secret} onChange={(event) => setSecret(event.target.value.trim())} />
-          )}
+          {(props) => <SecretInput {...props} value={secret} onValue={setSecret} />}
         </Field>
       )}
       <EventTypesPicker value={eventTypes} onChange={setEventTypes} error={errors.eventTypes} />
