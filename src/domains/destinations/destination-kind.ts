@@ -14,6 +14,22 @@
  *   its Retry-After); `rejected` (permanent: the delivery is dead at once with the vendor's
  *   message); `wait` (the delivery waits for its connection, which a `connection` change stops).
  *
+ * - connection change: what an answer says about the connection as a whole: `disable` (the
+ *   destination is gone) or `needs-reauth` (the credentials were refused: the connection goes
+ *   `NEEDS_REAUTH`, its deliveries wait, and new credentials through `updateConnection` send them).
+ *
+ * How the engine uses a kind (src/domains/deliveries/engine/attempt-delivery.ts): each claimed
+ * delivery becomes an `ActionPlan` (perform-action.ts) with the connection's config and its
+ * credentials opened; `actionInput` makes the input, `perform` (or `batch.perform` for deliveries
+ * claimed together) sends it; the report is recorded on the attempt, and its verdict and
+ * connection change decide the delivery's next state (engine/record-outcome.ts).
+ *
+ * Adding a kind: a folder with its settings schema, mapping, requests and answers; the module
+ * registered in `destination-kinds.ts`; its input field in `SETTINGS_FIELDS`
+ * (connections/connection-settings.ts) and as a GraphQL input (resolvers/destination-settings.ts).
+ * Its credentials are then sealed by the secret store in `connection_credentials` (bound to the
+ * connection, JSON of the kind's `Credentials`), opened only into an attempt's plan or an update.
+ *
  * Everything else (claims, leases, retries, rate limits, isolation, replay, streams, health) is
  * the engine's and knows nothing of any kind.
  */
@@ -36,7 +52,7 @@ export type Verdict =
   | { kind: 'retry'; retryAfterSeconds?: number; throttled?: boolean }
   /** The vendor refused this action for good: retrying the same input cannot help. */
   | { kind: 'rejected' }
-  /** Nothing is wrong with the delivery; it waits until its connection can deliver again. */
+  /** Nothing is wrong with the delivery; it waits until its connection can deliver again (give a `connection` change with it). */
   | { kind: 'wait' };
 
 /** What an answer says about the connection as a whole, beyond this delivery. */
