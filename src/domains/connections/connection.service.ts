@@ -28,11 +28,13 @@ function nameTaken(connectionName: string): ConflictError {
   return new ConflictError(['input', 'name'], `a connection named "${connectionName}" already exists in this workspace`);
 }
 
+/** Kinds a connection can be created of through the API: deliverable, with a settings field of their own. */
+const CREATABLE_KINDS = DELIVERABLE_KINDS.filter((kind) => (SETTINGS_FIELDS as readonly string[]).includes(destinationKind(kind)!.inputField));
+
 function deliverable(kind: (typeof CONNECTION_KINDS)[number]): AnyDestinationKind | Issue {
-  return destinationKind(kind) ?? {
-    path: ['input', 'kind'],
-    message: `${kind} connections are not available yet; ${DELIVERABLE_KINDS.join(', ')} can be delivered to`,
-  };
+  const found = destinationKind(kind);
+  if (found && CREATABLE_KINDS.includes(kind)) return found;
+  return { path: ['input', 'kind'], message: `${kind} connections are not available yet; ${CREATABLE_KINDS.join(', ')} can be delivered to` };
 }
 
 /**

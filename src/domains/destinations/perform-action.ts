@@ -9,6 +9,7 @@ import { destinationKind, type AnyDestinationKind } from './destination-kinds.ts
 import { vendorClient, type VendorClient } from './http/vendor-client.ts';
 import { MappingError } from './mapping.ts';
 import { vendorUrls } from './vendor-urls.ts';
+import type { AccessTokens } from '../oauth/access-tokens.ts';
 
 /** What the engine hands over for one delivery's action: the connection as claimed, the event, the rule. */
 export interface ActionPlan {
@@ -23,13 +24,16 @@ export interface ActionPlan {
   event: EventRecord;
   /** The rule's transform, as stored; null for the kind's default mapping. */
   transform: string | null;
+  /** The connection's OAuth access tokens, for a kind with `oauth`. */
+  tokens?: AccessTokens;
 }
 
 /** An action input ready to send, or the report of why it cannot be made. */
 type Prepared = { input: unknown; target: ActionTarget<unknown, unknown> } | { report: AttemptReport };
 
 const clients = new WeakMap<Config, VendorClient>();
-function clientFor(config: Config): VendorClient {
+/** The vendor client of a configuration, one per configuration, so every caller shares its pools. */
+export function clientFor(config: Config): VendorClient {
   let client = clients.get(config);
   if (!client) clients.set(config, (client = vendorClient({ maxResponseBytes: config.maxResponseBytes, allowPrivateTargets: config.allowPrivateTargets })));
   return client;
@@ -65,6 +69,7 @@ async function prepare(config: Config, kind: AnyDestinationKind, plan: ActionPla
       timeoutMs: plan.timeoutSeconds * 1000,
       http: clientFor(config),
       vendors: vendorUrls(config),
+      ...(plan.tokens && { tokens: plan.tokens }),
     };
     return { input, target };
   } catch (error) {
@@ -121,7 +126,11 @@ export async function performBatch(config: Config, plans: readonly ActionPlan[])
       } else later.push(index);
     }
     const { target } = prepared[call[0]!] as { target: ActionTarget<unknown, unknown> };
-    const reports = await batch.perform(call.map((index) => (prepared[index] as { input: unknown }).input), target);
+    const reports = await batch.perform(
+      call.map((index) => (prepared[index] as { input: unknown }).input),
+      target,
+      call.map((index) => encodeId('Delivery', plans[index]!.deliveryId)),
+    );
     call.forEach((index, position) => (outcomes[index] = reports[position]!));
     pending = later;
   }

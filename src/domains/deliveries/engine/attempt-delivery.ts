@@ -1,13 +1,21 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
 import type { AttemptReport } from '../../destinations/destination-kind.ts';
-import { batches, performAction, performBatch, type ActionPlan } from '../../destinations/perform-action.ts';
+import { destinationKind } from '../../destinations/destination-kinds.ts';
+import { batches, clientFor, performAction, performBatch, type ActionPlan } from '../../destinations/perform-action.ts';
+import { accessTokens } from '../../oauth/access-tokens.ts';
+import { oauthProvider } from '../../oauth/oauth-providers.ts';
 import { maskUrlsIn } from '../../secrets/masking.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import type { AttemptResult } from '../state/attempt-result.ts';
 
 /** What the connection's destination kind needs of a claimed delivery to perform its action. */
-function actionPlan(plan: AttemptPlan): ActionPlan {
+function actionPlan(em: EntityManager, config: Config, plan: AttemptPlan): ActionPlan {
+  const { kind, id } = plan.connection;
+  // An OAuth kind's actions get the connection's tokens, refreshed as they need.
+  const provider = destinationKind(kind)?.oauth ? oauthProvider(config, kind) : undefined;
   return {
+    ...(provider && { tokens: accessTokens(em, config, clientFor(config), provider, id) }),
     deliveryId: plan.deliveryId,
     kind: plan.connection.kind,
     config: plan.connection.config,
@@ -39,8 +47,8 @@ function resultOf(report: AttemptReport): AttemptResult {
  * answer. Never throws for the receiver's, the vendor's or the rule's failures: they come back
  * as the result, for `recordAttempt`, with credentials masked.
  */
-async function sendAttempt(config: Config, plan: AttemptPlan): Promise<AttemptResult> {
-  return resultOf(await performAction(config, actionPlan(plan)));
+async function sendAttempt(em: EntityManager, config: Config, plan: AttemptPlan): Promise<AttemptResult> {
+  return resultOf(await performAction(config, actionPlan(em, config, plan)));
 }
 
 /**
@@ -48,12 +56,12 @@ async function sendAttempt(config: Config, plan: AttemptPlan): Promise<AttemptRe
  * A kind that takes batches (Mailchimp) gets them in as few calls as it allows, and each
  * delivery its own result; an item the batch hands back goes on its own. Others go one by one.
  */
-export function sendAttempts(config: Config, plans: readonly AttemptPlan[]): Promise<AttemptResult>[] {
-  const actions = plans.map(actionPlan);
-  if (!batches(actions)) return plans.map((plan) => sendAttempt(config, plan));
+export function sendAttempts(em: EntityManager, config: Config, plans: readonly AttemptPlan[]): Promise<AttemptResult>[] {
+  const actions = plans.map((plan) => actionPlan(em, config, plan));
+  if (!batches(actions)) return plans.map((plan) => sendAttempt(em, config, plan));
   const batch = performBatch(config, actions);
   return plans.map(async (plan, index) => {
     const report = (await batch)[index]!;
-    return report === 'unbatched' ? sendAttempt(config, plan) : resultOf(report);
+    return report === 'unbatched' ? sendAttempt(em, config, plan) : resultOf(report);
   });
 }

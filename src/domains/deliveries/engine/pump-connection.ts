@@ -121,7 +121,7 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       if (connection.status !== 'ACTIVE') return 'inactive';
       cap = connection.maxConcurrency;
       // Sent together, so a kind that takes batches can send the claim as one call.
-      const sent = sendAttempts(config, claim.plans);
+      const sent = sendAttempts(em, config, claim.plans);
       claim.plans.forEach((plan, index) => start(plan, sent[index]!));
       if (claim.plans.length > 0) continue;
       if (connection.rateLimitWaitSeconds !== null) {
