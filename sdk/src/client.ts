@@ -25,7 +25,12 @@ import type {
   Page,
   Rule,
   RuleChanges,
+  RuleTrial,
+  SavedRule,
+  TestRuleInput,
   TestSend,
+  WorkspaceSettingsChanges,
+  WorkspaceWithSettings,
   UpsertEventTypeInput,
 } from './types.ts';
 
@@ -113,6 +118,17 @@ export function createClient(options: ClientOptions) {
         return unwrap(result.replayDeliveries).count;
       },
       subscribe,
+    },
+
+    workspace: {
+      /** The key's own workspace, with its settings (secret key). */
+      async get(): Promise<WorkspaceWithSettings> {
+        return (await request(ops.GetWorkspaceDocument, {}, 'always')).workspace;
+      },
+      /** Changes the settings given, e.g. `{ strictEventTypes: true }`; the others stay. */
+      async updateSettings(settings: WorkspaceSettingsChanges): Promise<WorkspaceWithSettings> {
+        return unwrap((await request(ops.UpdateWorkspaceSettingsDocument, { input: settings }, 'always')).updateWorkspaceSettings).workspace;
+      },
     },
 
     workspaces: {
@@ -221,14 +237,32 @@ function rulesApi(request: Request) {
       const { connectionId, ...page } = options;
       return toPage((await request(ops.ListRulesDocument, { connectionId, ...pageArgs(page) }, 'always')).rules);
     },
-    async create(input: CreateRuleInput): Promise<Rule> {
-      return unwrap((await request(ops.CreateRuleDocument, { input }, 'unsent')).createRule).rule;
+    /** Throws `SwitchyardNotFoundError`. */
+    async get(id: string): Promise<Rule> {
+      const { __typename, ...rule } = unwrap((await request(ops.GetRuleDocument, { id }, 'always')).rule);
+      return rule;
     },
-    async update(id: string, changes: RuleChanges): Promise<Rule> {
-      return unwrap((await request(ops.UpdateRuleDocument, { input: { ...changes, id } }, 'always')).updateRule).rule;
+    /** Creates a rule; `warnings` names likely mistakes (a condition reading `total` for `payload.total`). */
+    async create(input: CreateRuleInput): Promise<SavedRule> {
+      const { rule, warnings } = unwrap((await request(ops.CreateRuleDocument, { input }, 'unsent')).createRule);
+      return { ...rule, warnings };
+    },
+    async update(id: string, changes: RuleChanges): Promise<SavedRule> {
+      const { rule, warnings } = unwrap((await request(ops.UpdateRuleDocument, { input: { ...changes, id } }, 'always')).updateRule);
+      return { ...rule, warnings };
     },
     async delete(id: string): Promise<void> {
       unwrap((await request(ops.DeleteRuleDocument, { input: { id } }, 'unsent')).deleteRule);
+    },
+    /**
+     * Tries a rule on one event without sending anything: `{ ruleId }`, `{ rule: { eventTypes,
+     * condition, transform } }`, or both (a saved rule with some fields replaced), with `{ event }`
+     * or `{ eventId }`. Returns which patterns matched, the condition's and the transform's values
+     * or errors (with their position), and the body that would be sent.
+     */
+    async test(input: TestRuleInput): Promise<RuleTrial> {
+      const { __typename, ...trial } = unwrap((await request(ops.TestRuleDocument, { input }, 'always')).testRule);
+      return trial;
     },
   };
 }

@@ -7,6 +7,10 @@ import type {
   SendTestEventMutation,
   CreatePortalSessionMutation,
   UpdatePortalSettingsMutation,
+  TestRuleQuery,
+  GetWorkspaceQuery,
+  UpdateWorkspaceSettingsInput,
+  RuleFieldsFragment,
   UpdateConnectionInput,
   UpdateRuleInput,
 } from './generated/graphql.ts';
@@ -31,6 +35,8 @@ export type {
   EventFieldsFragment as Event,
   EventTypeFieldsFragment as EventType,
   RuleFieldsFragment as Rule,
+  TestRuleInput,
+  TrialEventInput,
   UpsertEventTypeInput,
   WebhookConfigInput,
   WorkspaceFieldsFragment as Workspace,
@@ -48,6 +54,13 @@ export type CreatedWorkspace = Omit<Success<CreateWorkspaceMutation['createWorks
 export type CreatedConnection = Omit<Success<CreateConnectionMutation['createConnection'], 'CreateConnectionPayload'>, '__typename'>;
 /** A test event and its one delivery, queued. */
 export type TestSend = Omit<Success<SendTestEventMutation['sendTestEvent'], 'SendTestEventPayload'>, '__typename'>;
+/** What a rule would do with one event (see `rules.test`). */
+export type RuleTrial = Omit<Success<TestRuleQuery['testRule'], 'TestRulePayload'>, '__typename'>;
+/** A rule as saved, with the likely mistakes it was saved with. */
+export type SavedRule = RuleFieldsFragment & { warnings: string[] };
+/** The key's workspace with its settings. */
+export type WorkspaceWithSettings = GetWorkspaceQuery['workspace'];
+export type WorkspaceSettingsChanges = UpdateWorkspaceSettingsInput;
 export type ConnectionChanges = Omit<UpdateConnectionInput, 'id'>;
 export type RuleChanges = Omit<UpdateRuleInput, 'id'>;
 

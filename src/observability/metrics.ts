@@ -30,7 +30,7 @@ export const eventsAccepted = new Counter({
 });
 
 /** Why an emit was refused: the bounded set of `reason` values. */
-export type RefusalReason = 'invalid_input' | 'payload_too_large' | 'schema_mismatch' | 'unauthenticated' | 'forbidden';
+export type RefusalReason = 'invalid_input' | 'payload_too_large' | 'unknown_type' | 'schema_mismatch' | 'unauthenticated' | 'forbidden';
 
 export const eventsRefused = new Counter({
   name: 'switchyard_events_refused_total',

@@ -65,6 +65,11 @@ const EmitEventPayload = builder.objectRef<EmitResult>('EmitEventPayload').imple
         'True when the idempotency key was used before: `event` is the original and nothing new is sent. ' +
         'A publishable key then sees only `event { id }`.',
     }),
+    unknownType: t.exposeBoolean('unknownType', {
+      description:
+        "True when the workspace's event type catalog lists types and not this one: accepted, but most often a typo. " +
+        'A workspace with `settings.strictEventTypes` refuses such an emit instead.',
+    }),
   }),
 });
 

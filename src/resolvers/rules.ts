@@ -9,6 +9,7 @@ import { getConnection } from '../domains/connections/connection.service.ts';
 import { Rule } from '../domains/rules/rule.entity.ts';
 import { PATTERN_SYNTAX } from '../domains/rules/match-pattern.ts';
 import { createRule, deleteRule, getRule, updateRule } from '../domains/rules/rule.service.ts';
+import { unknownFieldWarnings } from '../domains/expressions/rule-expressions.ts';
 
 const EXPRESSION_INPUT =
   'a JSONata expression over { type, resource, resourceId, sequence, timestamp, payload }, compiled when saved';
@@ -101,7 +102,13 @@ const DeleteRuleInput = builder.inputType('DeleteRuleInput', {
 
 const RulePayload = (name: string) =>
   builder.objectRef<{ rule: Rule }>(name).implement({
-    fields: (t) => ({ rule: t.field({ type: RuleRef, description: 'The rule as it is now.', resolve: (payload) => payload.rule }) }),
+    fields: (t) => ({
+      rule: t.field({ type: RuleRef, description: 'The rule as it is now.', resolve: (payload) => payload.rule }),
+      warnings: t.stringList({
+        description: 'Likely mistakes the rule was saved with, e.g. a condition reading "total" where "payload.total" was meant. Try it with testRule.',
+        resolve: ({ rule }) => [...unknownFieldWarnings('condition', rule.condition), ...unknownFieldWarnings('transform', rule.transform)],
+      }),
+    }),
   });
 
 const DeleteRulePayload = builder.objectRef<{ deletedId: string }>('DeleteRulePayload').implement({

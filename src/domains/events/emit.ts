@@ -11,6 +11,7 @@ import { persistEvents, type DeliveryRow, type EmitCheck, type Persisted } from 
 import { routeEvent, type Route, type RoutedEvent } from './routes.ts';
 import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
+import { isUnknownType, uncatalogedTypeIssues } from './event-catalog.ts';
 import { toRecord, type EventRecord, type EventRow } from './event-record.ts';
 import type { Config } from '../../config.ts';
 import { logger } from '../../observability/logger.ts';
@@ -23,6 +24,8 @@ export interface EmitResult {
   event: EventRecord;
   /** True when the idempotency key was seen before: `event` is the original, nothing new was sent. */
   duplicate: boolean;
+  /** True when the workspace's catalog lists event types and not this one (a typo, most often). */
+  unknownType: boolean;
 }
 
 export interface EmitContext {
@@ -80,20 +83,34 @@ function refusedIfInvalid<T>(context: EmitContext, count: number, parse: () => T
 async function emitValidated(context: EmitContext, events: EmitEventInput[], path: string[]): Promise<EmitResult[]> {
   const { em, workspaceId } = context;
   let routingVersion = context.routingVersion;
+  let keyLookedUp = context.keyLookedUp;
   for (let tries = 1; ; tries++) {
     const routing = routingSnapshot(em, workspaceId, routingVersion);
+    const catalog = await routing.catalog();
     const issues: Issue[] = [];
     let tooLarge = false;
+    let unknownType = false;
     for (const [index, event] of events.entries()) {
       const eventPath = events.length === 1 && path.length === 1 ? path : [...path, String(index)];
+      const uncataloged = uncatalogedTypeIssues(catalog, event.type, eventPath);
       const problems = await checkPayload(routing, context.config, event.type, event.payload, eventPath);
-      issues.push(...problems.issues);
+      issues.push(...uncataloged, ...problems.issues);
       tooLarge ||= problems.tooLarge;
+      unknownType ||= uncataloged.length > 0;
     }
     if (issues.length > 0) {
-      // What an event type's schema says is the workspace's: a key not looked up yet is, first.
-      if (!context.keyLookedUp && !(await context.lookUpKey())) throw new KeyRefusedError();
-      const reason = tooLarge ? 'payload_too_large' : 'schema_mismatch';
+      // What an event type's schema (or the catalog) says is the workspace's: a key not looked up yet is, first.
+      if (!keyLookedUp) {
+        const fresh = await context.lookUpKey();
+        if (!fresh) throw new KeyRefusedError();
+        keyLookedUp = true;
+        // The checks read the routing remembered with the key: they run again on the current one.
+        if (fresh.routingVersion !== routingVersion) {
+          routingVersion = fresh.routingVersion;
+          continue;
+        }
+      }
+      const reason = tooLarge ? 'payload_too_large' : unknownType ? 'unknown_type' : 'schema_mismatch';
       eventsRefused.inc({ reason, workspace: workspaceLabel(workspaceId) }, events.length);
       throw new ValidationError(issues);
     }
@@ -129,9 +146,10 @@ async function emitValidated(context: EmitContext, events: EmitEventInput[], pat
     return Promise.all(
       rows.map(async (row) => {
         const sequence = written.get(row.id);
+        const unknownType = isUnknownType(catalog, row.type);
         return sequence === undefined
-          ? { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true }
-          : { event: toRecord({ ...row, sequence }), duplicate: false };
+          ? { event: await findByIdempotencyKey(em, workspaceId, row.idempotency_key!), duplicate: true, unknownType }
+          : { event: toRecord({ ...row, sequence }), duplicate: false, unknownType };
       }),
     );
   }

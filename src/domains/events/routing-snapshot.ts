@@ -1,14 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { compiledSchemaFor, type PayloadSchema } from '../event-types/payload-schema.ts';
 import { LruCache } from '../lru-cache.ts';
+import { loadEventCatalog, type EventCatalog } from './event-catalog.ts';
 import { loadRouteRows, routesMatching, type Route, type RouteRow } from './routes.ts';
 
-/** What emitting into one workspace reads about its routing: matching rules and payload checks. */
+/** What emitting into one workspace reads about its routing: matching rules, payload checks, the catalog. */
 export interface RoutingSnapshot {
   /** The routing version it holds; null when read fresh, with no version to hold to. */
   version: number | null;
   routesFor(type: string): Promise<Route[]>;
   schemaFor(type: string): Promise<PayloadSchema | null>;
+  catalog(): Promise<EventCatalog>;
 }
 
 interface Entry {
@@ -16,21 +18,22 @@ interface Entry {
   rows: Promise<RouteRow[]> | null;
   routes: Map<string, Route[]>;
   schemas: Map<string, Promise<PayloadSchema | null>>;
+  catalog: Promise<EventCatalog> | null;
 }
 
 const entries = new LruCache<string, Entry>(10_000);
 
 /**
  * The routing of `workspaceId` as of `version` (its routing version read with the request's API
- * key) or newer. Database triggers move that version on every change to rules, event types or a
- * connection's routing settings, so a process can keep what it read in memory and still see a
+ * key) or newer. Database triggers move that version on every change to rules, event types, a
+ * connection's routing settings or the workspace's `strictEventTypes`, so a process can keep what it read in memory and still see a
  * change made by any process on the very next event. Without a version (an operational event
  * emitted by the worker) everything is read fresh.
  */
 export function routingSnapshot(em: EntityManager, workspaceId: string, version: number | null): RoutingSnapshot {
   let entry = version === null ? undefined : entries.get(workspaceId);
   if (!entry || entry.version < version!) {
-    entry = { version: version ?? -1, rows: null, routes: new Map(), schemas: new Map() };
+    entry = { version: version ?? -1, rows: null, routes: new Map(), schemas: new Map(), catalog: null };
     if (version !== null) entries.set(workspaceId, entry);
   }
   const current = entry;
@@ -58,6 +61,13 @@ export function routingSnapshot(em: EntityManager, workspaceId: string, version:
         current.schemas.set(type, schema);
       }
       return schema;
+    },
+    catalog() {
+      current.catalog ??= loadEventCatalog(em, workspaceId).catch((error: unknown) => {
+        current.catalog = null;
+        throw error;
+      });
+      return current.catalog;
     },
   };
 }

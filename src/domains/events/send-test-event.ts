@@ -12,6 +12,7 @@ import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { checkPayload } from './check-payload.ts';
 import { emitEventInput } from './emit-input.ts';
+import { uncatalogedTypeIssues } from './event-catalog.ts';
 import { toRecord, type EventRecord, type EventRow } from './event-record.ts';
 import { persistEvents } from './persist-events.ts';
 import { routingSnapshot } from './routing-snapshot.ts';
@@ -34,7 +35,8 @@ export interface TestSend {
  * It bypasses the rules (no other connection gets it, no transform shapes it) and takes no
  * number from the workspace's sequence (it has 0), so real receivers see no gap. Without a
  * payload it sends the event type's example payload (`examplePayload`), or `{}`; a payload
- * given is checked like an emitted one. A paused connection's test waits, like any delivery.
+ * given is checked like an emitted one, and so is the type in a strict catalog. A paused
+ * connection's test waits, like any delivery.
  * `input.connectionId` is the storage id.
  */
 export async function sendTestEvent(
@@ -48,7 +50,11 @@ export async function sendTestEvent(
   const connection = await getConnection(em, workspaceId, data.connectionId);
   const eventType = data.payload === undefined ? await em.findOne(EventType, { workspace: workspaceId, name: data.type }) : null;
   const payload = data.payload !== undefined ? data.payload : eventType ? await examplePayload(em, eventType) : {};
-  const { issues } = await checkPayload(routingSnapshot(em, workspaceId, context.routingVersion), config, data.type, payload, ['input']);
+  const routing = routingSnapshot(em, workspaceId, context.routingVersion);
+  const issues = [
+    ...uncatalogedTypeIssues(await routing.catalog(), data.type, ['input']),
+    ...(await checkPayload(routing, config, data.type, payload, ['input'])).issues,
+  ];
   if (issues.length > 0) throw new ValidationError(issues);
 
   const now = new Date().toISOString();

@@ -53,21 +53,29 @@ function asFailure(error: unknown): JsonataFailure {
  * ValidationError at `["input", field]` whose message gives the position and jsonata's reason.
  */
 export function compileExpression(source: string, field: string): CompiledExpression {
+  const compiled = tryCompile(source);
+  if (compiled instanceof CompiledExpression) return compiled;
+  throw ValidationError.field(['input', field], compiled.code === 'TOO_LONG' ? compiled.message : `is not a valid JSONata expression: ${compiled.message}`);
+}
+
+/**
+ * Compiles `source` like `compileExpression`, but returns a syntax error (code `S0...`, or
+ * `TOO_LONG`) as an ExpressionError with its position instead of throwing: for trials, which
+ * report it beside the rest.
+ */
+export function tryCompile(source: string): CompiledExpression | ExpressionError {
   const cached = cache.get(source);
   if (cached) return cached;
   if (source.length > MAX_EXPRESSION_LENGTH) {
-    throw ValidationError.field(['input', field], `must be at most ${MAX_EXPRESSION_LENGTH} characters`);
+    return new ExpressionError('TOO_LONG', `must be at most ${MAX_EXPRESSION_LENGTH} characters`);
   }
   let parsed: jsonata.Expression;
   try {
     parsed = jsonata(source);
   } catch (error) {
     const failure = asFailure(error);
-    throw ValidationError.field(
-      ['input', field],
-      `is not a valid JSONata expression: ${failure.message ?? 'syntax error'} at position ${failure.position ?? 0}` +
-        (failure.code ? ` (${failure.code})` : ''),
-    );
+    const code = failure.code ?? 'SYNTAX';
+    return new ExpressionError(code, `${failure.message ?? 'syntax error'} at position ${failure.position ?? 0} (${code})`, failure.position ?? 0);
   }
   const compiled = new CompiledExpression(source, costBound(parsed.ast()));
   cache.set(source, compiled);

@@ -1,4 +1,6 @@
+import { closestName } from '../closest-name.ts';
 import { evaluateAs, ExpressionError, type CompiledExpression, type EvaluateOptions } from './expression.ts';
+import { topLevelFields } from './unknown-fields.ts';
 
 /**
  * What a rule's `condition` and `transform` see: the event, with the payload under `payload`.
@@ -12,6 +14,25 @@ export interface ExpressionInput {
   /** When the event was accepted, ISO 8601 in UTC. */
   timestamp: string;
   payload: unknown;
+}
+
+/** The fields of `ExpressionInput`, in the order the docs list them. */
+export const EXPRESSION_FIELDS: readonly (keyof ExpressionInput)[] = ['type', 'resource', 'resourceId', 'sequence', 'timestamp', 'payload'];
+
+/**
+ * Hints for names an expression reads from the top of the input that no event has, such as
+ * `total` in `total > 100` where `payload.total` was meant: such an expression is valid, and
+ * never true. Empty when every name it reads there is a field of the input.
+ */
+export function unknownFieldWarnings(field: 'condition' | 'transform', source: string | null | undefined): string[] {
+  if (!source) return [];
+  const known = new Set<string>(EXPRESSION_FIELDS);
+  return topLevelFields(source)
+    .filter((reference) => !known.has(reference.name))
+    .map(({ name, position }) => {
+      const meant = closestName(name, EXPRESSION_FIELDS) ?? `payload.${name}`;
+      return `${field} reads "${name}" at position ${position}, which events do not have (they have ${EXPRESSION_FIELDS.join(', ')}): did you mean "${meant}"?`;
+    });
 }
 
 /** The expression input of a stored event. */

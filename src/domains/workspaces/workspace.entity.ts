@@ -16,6 +16,8 @@ export const Workspace = defineEntity({
     payloadRetentionDays: p.integer().default(30),
     /** Days event, delivery and attempt records are kept (retention). */
     deliveryRetentionDays: p.integer().default(90),
+    /** Emits of event types not in the catalog are refused rather than accepted with a warning. */
+    strictEventTypes: p.boolean().default(false),
   },
   uniques: [{ properties: ['name', 'environment'] }],
 });
