@@ -53,3 +53,11 @@ export function decodeIdOrNone(type: IdType, id: string | number): string {
     return NO_ROW;
   }
 }
+
+/**
+ * Services report what they looked for by storage id; clients see the public id they sent, so a
+ * foreign id, an unknown id and a malformed id all read alike.
+ */
+export function publicIdOf(error: NotFoundError): string {
+  return isUuid(error.id) && isIdType(error.resource) ? encodeId(error.resource, error.id) : error.id;
+}

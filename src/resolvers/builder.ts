@@ -7,6 +7,8 @@ import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars
 import type { Context } from '../server/context.ts';
 import type { PortalCapability } from '../domains/portal/capabilities.ts';
 import { eventsRefused, workspaceLabel } from '../observability/metrics.ts';
+import { forbiddenError } from './forbidden.ts';
+import './unselected-errors.ts';
 
 /** Mutations whose refusals count as refused events. */
 const EMIT_FIELDS = new Set(['emitEvent', 'emitEvents']);
@@ -36,7 +38,8 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  // Listed before the errors plugin, unselectedErrors sees the typed errors it returns as data.
+  plugins: [ScopeAuthPlugin, 'unselectedErrors', ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Check a subscription's scopes once, when it starts, rather than on every event it yields.
@@ -47,15 +50,11 @@ export const builder = new SchemaBuilder<{
       emit: context.principal?.kind === 'SECRET' || context.principal?.kind === 'PUBLISHABLE',
       portal: (capability) => context.principal?.portal?.capabilities.includes(capability) ?? false,
     }),
-    unauthorizedError: (_parent, context, info) => {
+    unauthorizedError: (_parent, context, info, result) => {
       if (EMIT_FIELDS.has(info.fieldName)) {
         eventsRefused.inc({ reason: context.principal ? 'forbidden' : 'unauthenticated', workspace: context.principal?.workspaceId ? workspaceLabel(context.principal.workspaceId) : 'other' });
       }
-      return context.principal?.kind === 'PORTAL'
-        ? new GraphQLError('This portal session may not do that', { extensions: { code: 'FORBIDDEN' } })
-        : context.principal
-        ? new GraphQLError('This key may not do that', { extensions: { code: 'FORBIDDEN' } })
-        : unauthenticatedError();
+      return context.principal ? forbiddenError(context.principal, info, result.failure) : unauthenticatedError();
     },
   },
   errors: {

@@ -1,17 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
-import { encodeId, isIdType, isUuid } from '../domains/public-ids.ts';
+import { publicIdOf } from '../domains/public-ids.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../domains/errors.ts';
 import { unstorableIssues } from '../domains/validation.ts';
-
-
-/**
- * Services report what they looked for by storage id; clients see the public id they sent, so a
- * foreign id, an unknown id and a malformed id all read alike.
- */
-function publicIdOf(error: NotFoundError): string {
-  return isUuid(error.id) && isIdType(error.resource) ? encodeId(error.resource, error.id) : error.id;
-}
 
 /** The errors every mutation may return as data, in this order. */
 export const expectedErrors = [ValidationError, NotFoundError, ConflictError];
