@@ -184,6 +184,43 @@ describe('the SDK against a running Switchyard', () => {
     await expect(client.deliveries.get('msg_0193c5a1b2c3d4e5f60718293a4b5c6d')).rejects.toBeInstanceOf(SwitchyardNotFoundError);
   });
 
+  it('reads every list the API has, and each resource by id', async () => {
+    const { workspace, client, secretKey } = await newWorkspace();
+    const { connection } = await client.connections.create({ name: unique('lists'), kind: 'WEBHOOK', webhook: { url: receiver.url('/lists') } });
+    const rule = await client.rules.create({ name: unique('rule'), eventTypes: ['order.*'], connectionId: connection.id, condition: 'total > 1' });
+    expect(rule.warnings).toEqual([expect.stringContaining('did you mean "payload.total"?')]);
+    expect(await client.rules.get(rule.id)).toMatchObject({ id: rule.id, condition: 'total > 1' });
+    await client.eventTypes.upsert({ name: 'order.completed', description: 'Paid' });
+    expect(await client.eventTypes.get({ name: 'order.completed' })).toMatchObject({ name: 'order.completed', description: 'Paid' });
+
+    const first = await client.emit({ type: 'order.completed', payload: { total: 5 } });
+    const second = await client.emit({ type: 'ordr.completed', payload: { total: 6 } });
+    expect([first.unknownType, second.unknownType]).toEqual([false, true]);
+    const page = await client.events.list({ type: 'order.completed' });
+    expect(page).toMatchObject({ data: [{ id: first.event.id }], hasMore: false, nextCursor: null });
+    const all = await client.events.list({}, { limit: 1 });
+    expect(all.data.map((event) => event.id)).toEqual([second.event.id]);
+    expect((await client.events.list({}, { limit: 1, cursor: all.nextCursor })).data.map((event) => event.id)).toEqual([first.event.id]);
+    expect(await client.events.get(first.event.id)).toMatchObject({ id: first.event.id, payload: { total: 5 }, deliveries: [] });
+    await expect(client.events.get('evt_0193aaaaaaaa7aaa8aaaaaaaaaaaaaaa')).rejects.toBeInstanceOf(SwitchyardNotFoundError);
+
+    const trial = await client.rules.test({ ruleId: rule.id, rule: { condition: 'payload.total > 1' }, eventId: first.event.id });
+    expect(trial).toMatchObject({ matched: true, condition: { value: true, passed: true }, warnings: [] });
+
+    const created = await client.apiKeys.create({ name: 'ci', kind: 'PUBLISHABLE' });
+    expect(created.key).toMatch(/^sy_pk_/);
+    expect((await client.apiKeys.list()).data.map((key) => key.name)).toEqual(['ci', 'default publishable key', 'default secret key']);
+    expect((await client.apiKeys.revoke(created.apiKey.id)).revokedAt).not.toBeNull();
+
+    expect(await client.workspace.get()).toMatchObject({ id: workspace.id, settings: { strictEventTypes: false } });
+    expect((await client.workspace.updateSettings({ strictEventTypes: true })).settings).toEqual({ strictEventTypes: true });
+    await expect(client.emit({ type: 'ordr.completed' })).rejects.toBeInstanceOf(SwitchyardValidationError);
+    const admin = createClient({ url, apiKey: ADMIN_KEY });
+    clients.push(admin);
+    expect((await admin.workspaces.list({ limit: 100 })).data.map((listed) => listed.id)).toContain(workspace.id);
+    expect(secretKey).toMatch(/^sy_sk_/);
+  });
+
   it('refuses a publishable key outside emit, and an unknown key everywhere, with SwitchyardAuthError', async () => {
     const { publishableKey } = await newWorkspace();
     const publishable = createClient({ url, apiKey: publishableKey });

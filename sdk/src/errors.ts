@@ -77,7 +77,7 @@ export class SwitchyardNetworkError extends SwitchyardError {
 /** What the API puts in a typed error result (see sdk/operations/fragments.graphql). */
 export type ErrorResult =
   | { __typename: 'ValidationError'; message: string; issues: ValidationIssue[] }
-  | { __typename: 'NotFoundError'; message: string; resource: string; missingId: string }
+  | { __typename: 'NotFoundError'; message: string; missingResource: string; missingId: string }
   | { __typename: 'ConflictError'; message: string; path: string[] };
 
 const ERROR_TYPENAMES = new Set(['ValidationError', 'NotFoundError', 'ConflictError']);
@@ -93,7 +93,7 @@ function errorFromResult(error: ErrorResult): SwitchyardError {
     case 'ValidationError':
       return new SwitchyardValidationError(error.message, error.issues);
     case 'NotFoundError':
-      return new SwitchyardNotFoundError(error.message, error.resource, error.missingId);
+      return new SwitchyardNotFoundError(error.message, error.missingResource, error.missingId);
     case 'ConflictError':
       return new SwitchyardConflictError(error.message, error.path);
   }

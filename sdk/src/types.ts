@@ -11,16 +11,21 @@ import type {
   GetWorkspaceQuery,
   UpdateWorkspaceSettingsInput,
   RuleFieldsFragment,
+  GetEventQuery,
+  CreateApiKeyMutation,
   UpdateConnectionInput,
   UpdateRuleInput,
 } from './generated/graphql.ts';
 
 export type {
+  ApiKeyFieldsFragment as ApiKey,
+  ApiKeyKind,
   AttemptErrorClass,
   AttemptStatus,
   ConnectionFieldsFragment as Connection,
   ConnectionKind,
   ConnectionStatus,
+  CreateApiKeyInput,
   CreateConnectionInput,
   CreateRuleInput,
   CreateWorkspaceInput,
@@ -33,6 +38,7 @@ export type {
   DeliveryStatus,
   EmitEventInput,
   EventFieldsFragment as Event,
+  EventFilter,
   EventTypeFieldsFragment as EventType,
   RuleFieldsFragment as Rule,
   TestRuleInput,
@@ -50,6 +56,10 @@ export type EmitResult = Omit<Success<EmitEventMutation['emitEvent'], 'EmitEvent
 export type DeliveryWithAttempts = Omit<Success<GetDeliveryQuery['delivery'], 'Delivery'>, '__typename'>;
 /** A new workspace and its first keys, shown this once. */
 export type CreatedWorkspace = Omit<Success<CreateWorkspaceMutation['createWorkspace'], 'CreateWorkspacePayload'>, '__typename'>;
+/** An event with the deliveries it made. */
+export type EventWithDeliveries = Omit<Success<GetEventQuery['event'], 'Event'>, '__typename'>;
+/** A new API key and its plaintext, shown this once. */
+export type CreatedApiKey = Omit<Success<CreateApiKeyMutation['createApiKey'], 'CreateApiKeyPayload'>, '__typename'>;
 /** A new connection and its signing secret, shown this once. */
 export type CreatedConnection = Omit<Success<CreateConnectionMutation['createConnection'], 'CreateConnectionPayload'>, '__typename'>;
 /** A test event and its one delivery, queued. */

@@ -96,7 +96,7 @@ describe('the SDK client', () => {
 
   it('turns typed error results into typed errors', async () => {
     const validation = { __typename: 'ValidationError', message: 'input.type: bad', issues: [{ path: ['input', 'type'], message: 'bad' }] };
-    const notFound = { __typename: 'NotFoundError', message: 'Connection conn_x not found', resource: 'Connection', missingId: 'conn_x' };
+    const notFound = { __typename: 'NotFoundError', message: 'Connection conn_x not found', missingResource: 'Connection', missingId: 'conn_x' };
     const conflict = { __typename: 'ConflictError', message: 'name taken', path: ['input', 'name'] };
     const { fetch } = fakeFetch([
       json({ data: { emitEvent: validation } }),
