@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.ts';
 import type { RevocationListener } from './domains/auth/revocations.ts';
+import type { DeliveryFeed } from './domains/deliveries/changes/delivery-feed.ts';
 import type { DeliveryPubSub } from './domains/deliveries/delivery-notifications.ts';
 
 /**
@@ -19,4 +20,6 @@ export interface Services {
    * Whatever a process keeps per principal subscribes here to drop it (revocations.ts).
    */
   revocations?: RevocationListener;
+  /** Delivery changes from the change log, for streams; only in a process that serves the API. */
+  deliveryFeed?: DeliveryFeed;
 }

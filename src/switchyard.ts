@@ -151,8 +151,9 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
 
     if (http) {
       // Loaded only where the API runs: a worker process never carries the GraphQL stack.
-      const [{ startDeliveryPubSub }, { startRevocationListener }, { startApp }, { schema }] = await Promise.all([
+      const [{ startDeliveryPubSub }, { deliveryFeed }, { startRevocationListener }, { startApp }, { schema }] = await Promise.all([
         import('./server/pubsub.ts'),
+        import('./server/delivery-feed.ts'),
         import('./server/revocation-listener.ts'),
         import('./server/app.ts'),
         import('./resolvers/index.ts'),
@@ -161,6 +162,9 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
       const pubsub = await startDeliveryPubSub(databaseUrl, { log: listenerLog });
       services.pubsub = pubsub;
       undo.push(() => pubsub.close());
+      const feed = deliveryFeed(orm, pubsub, { log: (line) => logger.warn({ component: 'delivery-feed' }, line) });
+      services.deliveryFeed = feed;
+      undo.push(() => feed.close());
       const revocations = await startRevocationListener(databaseUrl, { log: listenerLog });
       services.revocations = revocations;
       undo.push(() => revocations.close());
@@ -214,6 +218,7 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
         ...watches,
         () => app?.close(),
         () => http?.close(),
+        () => started.deliveryFeed?.close(),
         () => started.pubsub?.close(),
         () => started.revocations?.close(),
         () => worker?.stop(),

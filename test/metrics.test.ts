@@ -112,7 +112,7 @@ describe('/metrics', () => {
     for (let i = 0; i < 2; i++) await emit(client, { type: 'held.one', payload: {} });
 
     const sdk = createClient({ url: service.url!, apiKey: labelled.secretKey });
-    const stream = sdk.deliveries.subscribe({ eventType: 'held.one' });
+    const stream = await sdk.deliveries.subscribe({ eventType: 'held.one' });
     try {
       // Postgres is read at most every 5 s, however often Prometheus scrapes.
       const samples = await eventually(async () => {

@@ -5,8 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
 import { LISTENER_APPLICATION_NAME, startDeliveryPubSub } from '../src/server/pubsub.ts';
-import type { DeliveryPubSub } from '../src/domains/deliveries/delivery-notifications.ts';
-import { DELIVERY_CHANNEL, type DeliveryNotification } from '../src/domains/deliveries/delivery-notifications.ts';
+import { DELIVERY_CHANNEL, type DeliveryPubSub } from '../src/domains/deliveries/delivery-notifications.ts';
 
 let databaseUrl: string;
 let pubsub: DeliveryPubSub;
@@ -24,116 +23,118 @@ afterAll(async () => {
   await db?.end();
 });
 
-const notify = (notification: DeliveryNotification) =>
-  db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify(notification)]);
-
-const change = (workspaceId: string): DeliveryNotification => ({ workspaceId, deliveryId: randomUUID(), status: 'SUCCEEDED', attemptId: randomUUID() });
-
-// A read that timed out stays outstanding and takes the next value; the following call reuses it
-// instead of leaving it to swallow a value nobody looks at.
-const outstanding = new WeakMap<AsyncIterator<unknown>, Promise<IteratorResult<unknown>>>();
-
-/** The iterator's next value, 'nothing' when none arrives within `ms`, or 'ended'. */
-async function nextWithin<T>(iterator: AsyncIterator<T>, ms = 2_000): Promise<T | 'nothing' | 'ended'> {
-  const read = (outstanding.get(iterator) as Promise<IteratorResult<T>> | undefined) ?? iterator.next();
-  outstanding.set(iterator, read);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'nothing'>((resolve) => (timer = setTimeout(() => resolve('nothing'), ms)));
-  try {
-    const result = await Promise.race([read, timeout]);
-    if (result === 'nothing') return result;
-    outstanding.delete(iterator);
-    return result.done ? 'ended' : result.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Waits until the pub/sub counts `count` registered subscriptions of the workspace. */
-async function untilCount(workspaceId: string, count: number) {
-  const deadline = Date.now() + 5_000;
-  while (pubsub.subscriberCount(workspaceId) !== count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${pubsub.subscriberCount(workspaceId)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** What a write of the engine sends on commit, for a workspace someone streams. */
+const notify = (workspaceId: string) =>
+  db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId, deliveryId: randomUUID(), status: 'SUCCEEDED' })]);
 
 const registrations = async (workspaceId: string) =>
   Number((await db.query('select count(*) from delivery_listeners where workspace_id = $1', [workspaceId])).rows[0].count);
+
+/** Counts a listener's wake-ups; `next` resolves true at the next one, false after `ms` without. */
+function wakes(source: DeliveryPubSub, workspaceId: string) {
+  let count = 0;
+  let waiter: (() => void) | null = null;
+  const { stop, registered } = source.listen(workspaceId, () => {
+    count++;
+    waiter?.();
+  });
+  return {
+    stop,
+    registered,
+    get count() {
+      return count;
+    },
+    next(ms = 2_000): Promise<boolean> {
+      const before = count;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => ((waiter = null), resolve(count > before)), ms);
+        waiter = () => {
+          clearTimeout(timer);
+          waiter = null;
+          resolve(true);
+        };
+      });
+    },
+  };
+}
 
 describe('delivery pub/sub', () => {
   it('registers each workspace it streams while it does, so writers announce its changes then only', async () => {
     const workspace = randomUUID();
     expect(await registrations(workspace)).toBe(0);
-    const first = pubsub.subscribe(workspace);
-    const second = pubsub.subscribe(workspace);
-    await untilCount(workspace, 2);
+    const [first, second] = [wakes(pubsub, workspace), wakes(pubsub, workspace)];
+    await Promise.all([first.registered, second.registered]);
+    expect(pubsub.listenerCount(workspace)).toBe(2);
     expect(await registrations(workspace)).toBe(1);
-    await first.return?.();
+    first.stop();
     expect(await registrations(workspace)).toBe(1);
-    await second.return?.();
+    second.stop();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await registrations(workspace)).toBe(0);
   });
 
-  it("hands each notification to its own workspace's subscribers only", async () => {
+  it("wakes each workspace's own listeners only", async () => {
     const [a, b] = [randomUUID(), randomUUID()];
-    const ofA = pubsub.subscribe(a);
-    const alsoOfA = pubsub.subscribe(a);
-    const ofB = pubsub.subscribe(b);
-    const sent = change(a);
-    await notify(sent);
-    expect(await nextWithin(ofA)).toEqual(sent);
-    expect(await nextWithin(alsoOfA)).toEqual(sent);
-    expect(await nextWithin(ofB, 300)).toBe('nothing');
-    await Promise.all([ofA.return?.(), alsoOfA.return?.(), ofB.return?.()]);
+    const ofA = wakes(pubsub, a);
+    const alsoOfA = wakes(pubsub, a);
+    const ofB = wakes(pubsub, b);
+    const [first, second] = [ofA.next(), alsoOfA.next()];
+    await notify(a);
+    expect(await first).toBe(true);
+    expect(await second).toBe(true);
+    expect(await ofB.next(300)).toBe(false);
+    for (const listener of [ofA, alsoOfA, ofB]) listener.stop();
   });
 
-  it('announces a change only when its transaction commits', async () => {
+  it('wakes only when the transaction that changed something commits', async () => {
     const workspace = randomUUID();
-    const subscription = pubsub.subscribe(workspace);
-    const [rolledBack, committed] = [change(workspace), change(workspace)];
-
+    const listener = wakes(pubsub, workspace);
     await db.query('begin');
-    await notify(rolledBack);
+    await notify(workspace);
     await db.query('rollback');
     await db.query('begin');
-    await notify(committed);
-    expect(await nextWithin(subscription, 300)).toBe('nothing');
+    await notify(workspace);
+    expect(await listener.next(300)).toBe(false);
+    const woken = listener.next();
     await db.query('commit');
-
-    expect(await nextWithin(subscription)).toEqual(committed);
-    expect(await nextWithin(subscription, 300)).toBe('nothing');
-    await subscription.return?.();
+    expect(await woken).toBe(true);
+    expect(await listener.next(300)).toBe(false);
+    listener.stop();
   });
 
-  it('skips payloads that are not delivery notifications', async () => {
+  it('ignores payloads that name no workspace of its listeners', async () => {
     const workspace = randomUUID();
-    const subscription = pubsub.subscribe(workspace);
+    const listener = wakes(pubsub, workspace);
     await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, 'not json']);
-    await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId: workspace })]);
-    const sent = change(workspace);
-    await notify(sent);
-    expect(await nextWithin(subscription)).toEqual(sent);
-    await subscription.return?.();
+    await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId: 'not an id' })]);
+    await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId: randomUUID() })]);
+    expect(await listener.next(300)).toBe(false);
+    const woken = listener.next();
+    await notify(workspace);
+    expect(await woken).toBe(true);
+    listener.stop();
   });
 
-  it('reconnects when its listening connection is killed, and notifications flow again', async () => {
+  it('reconnects when its listening connection is killed, registering its workspaces again and waking every listener', async () => {
     const workspace = randomUUID();
-    const subscription = pubsub.subscribe(workspace);
+    const listener = wakes(pubsub, workspace);
+    await listener.registered;
+    const rewoken = listener.next(5_000);
     const { rows } = await db.query<{ pid: number }>(
       'select pg_terminate_backend(pid) as terminated, pid from pg_stat_activity where application_name = $1 and datname = current_database()',
       [LISTENER_APPLICATION_NAME],
     );
     expect(rows).toHaveLength(1);
-
-    // The subscription survives the reconnect: the same iterator receives what is sent after it.
+    // Changes may have committed while nobody listened: the listeners are woken to read them.
     await waitForNewListener(rows[0]!.pid);
     await pubsub.ready();
-    const sent = change(workspace);
-    await notify(sent);
-    expect(await nextWithin(subscription, 5_000)).toEqual(sent);
-    await subscription.return?.();
+    expect(await rewoken).toBe(true);
+    expect(await registrations(workspace)).toBe(1);
+
+    const woken = listener.next(5_000);
+    await notify(workspace);
+    expect(await woken).toBe(true);
+    listener.stop();
   });
 
   it('notices a connection that silently stops answering, and reconnects', async () => {
@@ -155,7 +156,7 @@ describe('delivery pub/sub', () => {
     const own = await startDeliveryPubSub(viaProxy.toString(), { heartbeatMs: 100, minBackoffMs: 10, maxBackoffMs: 50 });
     try {
       const workspace = randomUUID();
-      const subscription = own.subscribe(workspace);
+      const listener = wakes(own, workspace);
       for (const [downstream, upstream] of pairs.splice(0)) {
         downstream.unpipe(upstream);
         upstream.unpipe(downstream);
@@ -165,9 +166,9 @@ describe('delivery pub/sub', () => {
       while (pairs.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(pairs).toHaveLength(1);
       await own.ready();
-      const sent = change(workspace);
-      await notify(sent);
-      expect(await nextWithin(subscription)).toEqual(sent);
+      const woken = listener.next();
+      await notify(workspace);
+      expect(await woken).toBe(true);
     } finally {
       await own.close();
       for (const [downstream, upstream] of pairs) (downstream.destroy(), upstream.destroy());
@@ -175,53 +176,27 @@ describe('delivery pub/sub', () => {
     }
   });
 
-  it('stops handing notifications to a subscriber that returned', async () => {
+  it('stops waking a listener that stopped, and keeps the others', async () => {
     const workspace = randomUUID();
-    const subscription = pubsub.subscribe(workspace);
-    await untilCount(workspace, 1);
-    await subscription.return?.();
-    expect(pubsub.subscriberCount(workspace)).toBe(0);
-    await notify(change(workspace));
-    expect(await nextWithin(subscription, 300)).toBe('ended');
+    const stopped = wakes(pubsub, workspace);
+    const kept = wakes(pubsub, workspace);
+    await Promise.all([stopped.registered, kept.registered]);
+    expect(pubsub.listenerCount(workspace)).toBe(2);
+    stopped.stop();
+    expect(pubsub.listenerCount(workspace)).toBe(1);
+    const woken = kept.next();
+    await notify(workspace);
+    expect(await woken).toBe(true);
+    expect(stopped.count).toBe(0);
+    kept.stop();
+    expect(pubsub.listenerCount(workspace)).toBe(0);
   });
 
-  it('answers reads made before anything arrived in order, one value each', async () => {
-    const workspace = randomUUID();
-    const subscription = pubsub.subscribe(workspace);
-    const reads = [subscription.next(), subscription.next()];
-    const sent = [change(workspace), change(workspace)];
-    for (const notification of sent) await notify(notification);
-    expect((await Promise.all(reads)).map((read) => read.value)).toEqual(sent);
-    await subscription.return?.();
-  });
-
-  it('ends a subscriber that falls too far behind with an error, after what it had', async () => {
-    const own = await startDeliveryPubSub(databaseUrl, { maxQueued: 2 });
-    try {
-      const workspace = randomUUID();
-      const subscription = own.subscribe(workspace);
-      // One listener connection delivers in commit order: once the probe's change is in, so are the three.
-      const probeWorkspace = randomUUID();
-      const probe = own.subscribe(probeWorkspace);
-      const sent = [change(workspace), change(workspace), change(workspace)];
-      for (const notification of [...sent, change(probeWorkspace)]) await notify(notification);
-      expect(await nextWithin(probe)).toMatchObject({ workspaceId: probeWorkspace });
-      expect(await nextWithin(subscription)).toEqual(sent[0]);
-      expect(await nextWithin(subscription)).toEqual(sent[1]);
-      await expect(subscription.next()).rejects.toThrow(/fell more than 2 delivery changes behind/);
-      expect(own.subscriberCount(workspace)).toBe(0);
-    } finally {
-      await own.close();
-    }
-  });
-
-  it('ends every subscription on close', async () => {
+  it('refuses new listeners once closed', async () => {
     const own = await startDeliveryPubSub(databaseUrl);
-    const subscription = own.subscribe(randomUUID());
-    const pending = nextWithin(subscription);
+    wakes(own, randomUUID());
     await own.close();
-    expect(await pending).toBe('ended');
-    expect(() => own.subscribe(randomUUID())).toThrow(/closed/);
+    expect(() => own.listen(randomUUID(), () => {})).toThrow(/closed/);
   });
 });
 

@@ -79,8 +79,8 @@ describe('revoking a key', () => {
     const there = socketWith(other.url!, doomed.key);
     const sseThere = await sseWith(other.url!, doomed.key);
     const bystander = socketWith(other.url!, ws.secretKey);
-    await untilSubscribed(server.switchyard.services.pubsub, ws.id, 1);
-    await untilSubscribed(other.services.pubsub, ws.id, 2);
+    await untilSubscribed(server.switchyard.services.deliveryFeed, ws.id, 1);
+    await untilSubscribed(other.services.deliveryFeed, ws.id, 2);
 
     const revokedAt = Date.now();
     const { revokeApiKey } = await ws.secret.request('mutation ($id: ID!) { revokeApiKey(input: { id: $id }) { __typename } }', { id: doomed.apiKey.id });
@@ -105,7 +105,7 @@ describe('revoking a key', () => {
     const session = await openPortalSession(ws.secret);
     const portal = socketWith(other.url!, session.token);
     const bystander = socketWith(other.url!, ws.secretKey);
-    await untilSubscribed(other.services.pubsub, ws.id, 2);
+    await untilSubscribed(other.services.deliveryFeed, ws.id, 2);
     await ws.secret.request('mutation ($ids: [ID!]) { revokePortalSessions(input: { sessionIds: $ids }) { __typename } }', { ids: [session.sessionId] });
     await portal.first;
     expect(portal.closes).toEqual([4403]);
@@ -118,9 +118,9 @@ describe('revoking a key', () => {
     const sockets = [socketWith(other.url!, ws.secretKey), socketWith(server.switchyard.url!, second.key)];
     const neighbour = await server.seedWorkspace();
     const untouched = socketWith(other.url!, neighbour.secretKey);
-    await untilSubscribed(other.services.pubsub, ws.id, 1);
-    await untilSubscribed(server.switchyard.services.pubsub, ws.id, 1);
-    await untilSubscribed(other.services.pubsub, neighbour.id, 1);
+    await untilSubscribed(other.services.deliveryFeed, ws.id, 1);
+    await untilSubscribed(server.switchyard.services.deliveryFeed, ws.id, 1);
+    await untilSubscribed(other.services.deliveryFeed, neighbour.id, 1);
 
     await announceRevocation(server.switchyard.services.orm.em.fork(), { kind: 'WORKSPACE', id: decodeId('Workspace', ws.id) });
     await Promise.all(sockets.map((socket) => socket.first));

@@ -75,9 +75,9 @@ describe('the SDK against a running Switchyard', () => {
     });
     await client.rules.create({ name: unique('rule'), eventTypes: ['order.*'], connectionId: connection.id });
 
-    const attempts = client.deliveries.subscribe({ connectionId: connection.id });
-    const updates = client.deliveries.subscribe({ connectionId: connection.id, status: 'SUCCEEDED' }, { to: 'updates' });
-    await untilSubscribed(api.services.pubsub, workspace.id, 2);
+    const attempts = await client.deliveries.subscribe({ connectionId: connection.id });
+    const updates = await client.deliveries.subscribe({ connectionId: connection.id, status: 'SUCCEEDED' }, { to: 'updates' });
+    await untilSubscribed(api.services.deliveryFeed, workspace.id, 2);
 
     const { event } = await client.emit({ type: 'order.completed', resource: 'order', resourceId: 'ord_1', payload: { total: 42 } });
     expect(event.deliveries).toHaveLength(1);
@@ -117,9 +117,9 @@ describe('the SDK against a running Switchyard', () => {
       retryScheduleSeconds: [0],
     });
     await client.rules.create({ name: unique('rule'), eventTypes: ['invoice.paid'], connectionId: connection.id });
-    const attempts = client.deliveries.subscribe({ connectionId: connection.id });
-    const updates = client.deliveries.subscribe({ connectionId: connection.id }, { to: 'updates' });
-    await untilSubscribed(api.services.pubsub, workspace.id, 2);
+    const attempts = await client.deliveries.subscribe({ connectionId: connection.id });
+    const updates = await client.deliveries.subscribe({ connectionId: connection.id }, { to: 'updates' });
+    await untilSubscribed(api.services.deliveryFeed, workspace.id, 2);
 
     const { event } = await client.emit({ type: 'invoice.paid', payload: {} });
     const [failed] = await take(attempts, 1);
@@ -231,7 +231,9 @@ describe('the SDK against a running Switchyard', () => {
     expect(event.type).toBe('user.created');
     await expect(publishable.connections.list()).rejects.toMatchObject({ name: 'SwitchyardAuthError', code: 'FORBIDDEN' });
     await expect(unknown.emit({ type: 'user.created' })).rejects.toMatchObject({ name: 'SwitchyardAuthError', code: 'UNAUTHENTICATED' });
-    const stream = unknown.deliveries.subscribe();
+    await expect(unknown.deliveries.subscribe()).rejects.toBeInstanceOf(SwitchyardAuthError);
+    // Given a cursor, the stream reads nothing over HTTP first: the socket refuses the key.
+    const stream = await unknown.deliveries.subscribe({}, { after: '1:0' });
     await expect(stream.next()).rejects.toBeInstanceOf(SwitchyardAuthError);
   });
 

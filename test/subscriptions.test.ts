@@ -57,13 +57,13 @@ describe('delivery subscriptions', () => {
   it("never show a subscriber of workspace B anything of workspace A's", async () => {
     const a = await workspaceWithHook();
     const b = await workspaceWithHook();
-    const watchA = a.client.deliveries.subscribe();
-    const allOfB = b.client.deliveries.subscribe();
-    const updatesOfB = b.client.deliveries.subscribe({}, { to: 'updates' });
+    const watchA = await a.client.deliveries.subscribe();
+    const allOfB = await b.client.deliveries.subscribe();
+    const updatesOfB = await b.client.deliveries.subscribe({}, { to: 'updates' });
     // A's own connection id in B's filter must not open a window into A either.
-    const bPeekingAtA = b.client.deliveries.subscribe({ connectionId: a.connectionId }, { to: 'updates' });
-    await untilSubscribed(server.switchyard.services.pubsub, a.id, 1);
-    await untilSubscribed(server.switchyard.services.pubsub, b.id, 3);
+    const bPeekingAtA = await b.client.deliveries.subscribe({ connectionId: a.connectionId }, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.deliveryFeed, a.id, 1);
+    await untilSubscribed(server.switchyard.services.deliveryFeed, b.id, 3);
     const [firstOfB, firstUpdateOfB, peeked] = [allOfB.next(), updatesOfB.next(), bPeekingAtA.next()];
 
     const { event } = await a.client.emit({ type: 'order.completed', payload: { secret: 'of A' } });
@@ -90,8 +90,8 @@ describe('delivery subscriptions', () => {
     await listener.connect();
     listener.on('notification', (message) => heard.push(JSON.parse(message.payload!).workspaceId));
     await listener.query(`LISTEN ${DELIVERY_CHANNEL}`);
-    const stream = watched.client.deliveries.subscribe();
-    await untilSubscribed(server.switchyard.services.pubsub, watched.id, 1);
+    const stream = await watched.client.deliveries.subscribe();
+    await untilSubscribed(server.switchyard.services.deliveryFeed, watched.id, 1);
     try {
       const quiet = await unwatched.client.emit({ type: 'order.completed' });
       const loud = await watched.client.emit({ type: 'order.completed' });
@@ -113,35 +113,48 @@ describe('delivery subscriptions', () => {
     }
   });
 
-  it('share one execution between identical subscriptions, and every socket still gets every change', async () => {
+  it('share one execution between identical subscriptions from now, and every socket still gets every change', async () => {
     const { id, client, secretKey } = await workspaceWithHook();
-    const other = createClient({ url: baseUrl, apiKey: secretKey });
-    clients.push(other);
-    const first = client.deliveries.subscribe({ eventType: 'order.completed' });
-    const second = other.deliveries.subscribe({ eventType: 'order.completed' });
-    // Two sockets, one execution: the pub/sub sees a single subscriber.
-    const [firstNext, secondNext] = [first.next(), second.next()];
-    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    // Dashboards that subscribe without a cursor, the same document and variables on two sockets.
+    const query = 'subscription { deliveryAttempts(filter: { eventType: "order.completed" }) { event { id } } }';
+    const sockets = [0, 1].map(() =>
+      createWsClient({ url: `${baseUrl.replace('http', 'ws')}/graphql`, connectionParams: { authorization: `Bearer ${secretKey}` }, retryAttempts: 0 }),
+    );
+    const [first, second] = sockets.map((socket) => socket.iterate<{ deliveryAttempts: { event: { id: string } } }>({ query }));
+    const [firstNext, secondNext] = [first!.next(), second!.next()];
+    // Two sockets, one execution: the feed sees a single stream.
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(server.switchyard.services.pubsub!.subscriberCount(decodeId('Workspace', id))).toBe(1);
+    expect(server.switchyard.services.deliveryFeed!.followerCount(decodeId('Workspace', id))).toBe(1);
 
     const { event } = await client.emit({ type: 'order.completed' });
-    expect((await firstNext).value).toMatchObject({ event: { id: event.id } });
-    expect((await secondNext).value).toMatchObject({ event: { id: event.id } });
+    expect((await firstNext).value).toMatchObject({ data: { deliveryAttempts: { event: { id: event.id } } } });
+    expect((await secondNext).value).toMatchObject({ data: { deliveryAttempts: { event: { id: event.id } } } });
 
     // One leaving does not end the other's stream; the last one leaving ends the execution.
-    await first.close();
+    await first!.return?.();
     const again = await client.emit({ type: 'order.completed' });
-    expect((await take(second, 1))[0]).toMatchObject({ event: { id: again.event.id } });
-    await second.close();
-    await untilSubscribed(server.switchyard.services.pubsub, id, 0);
+    expect((await take(second!, 1))[0]).toMatchObject({ data: { deliveryAttempts: { event: { id: again.event.id } } } });
+    await second!.return?.();
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 0);
+    await Promise.all(sockets.map((socket) => socket.dispose()));
+
+    // Streams that resume from a cursor run alone, even with the same cursor: each gets what it missed.
+    const after = (await client.deliveries.subscribe()).cursor!;
+    const resumed = await Promise.all([client, createClient({ url: baseUrl, apiKey: secretKey })].map((sdk) => {
+      clients.push(sdk);
+      return sdk.deliveries.subscribe({ eventType: 'order.completed' }, { after });
+    }));
+    const late = await client.emit({ type: 'order.completed' });
+    for (const stream of resumed) expect((await take(stream, 1))[0]).toMatchObject({ event: { id: late.event.id } });
+    await Promise.all(resumed.map((stream) => stream.close()));
   });
 
   it('filter by event type and status', async () => {
     const { id, client, connectionId } = await workspaceWithHook();
-    const refunds = client.deliveries.subscribe({ eventType: 'order.refunded', connectionId });
-    const succeeded = client.deliveries.subscribe({ status: 'SUCCEEDED' }, { to: 'updates' });
-    await untilSubscribed(server.switchyard.services.pubsub, id, 2);
+    const refunds = await client.deliveries.subscribe({ eventType: 'order.refunded', connectionId });
+    const succeeded = await client.deliveries.subscribe({ status: 'SUCCEEDED' }, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 2);
 
     await client.emit({ type: 'order.completed' });
     const refund = await client.emit({ type: 'order.refunded' });
@@ -154,28 +167,30 @@ describe('delivery subscriptions', () => {
 
   it('show each change with the status it committed, even when the row has moved on since', async () => {
     const { id, client } = await workspaceWithHook();
-    const all = client.deliveries.subscribe({}, { to: 'updates' });
-    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    const all = await client.deliveries.subscribe({}, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 1);
     const { event } = await client.emit({ type: 'order.completed' });
     expect((await take(all, 1))[0]).toMatchObject({ id: event.deliveries[0]!.id, status: 'SUCCEEDED' });
 
     // A replay commits PENDING and a worker claims the delivery before the stream reads it: the
-    // stream still reports PENDING, and a PENDING filter still matches.
-    const pending = client.deliveries.subscribe({ status: 'PENDING' }, { to: 'updates' });
-    await untilSubscribed(server.switchyard.services.pubsub, id, 2);
+    // stream still reports PENDING, and a PENDING filter still matches. Here the rows say so
+    // directly: the delivery is DELIVERING, and the change log holds a PENDING change of it.
+    const pending = await client.deliveries.subscribe({ status: 'PENDING' }, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 2);
     const workspaceId = decodeId('Workspace', id);
     const db = new pg.Client(server.databaseUrl);
     await db.connect();
     try {
       const { rows } = await db.query<{ id: string }>("update deliveries set status = 'DELIVERING' where workspace_id = $1 returning id", [workspaceId]);
-      const notify = (status: string) =>
-        db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId, deliveryId: rows[0]!.id, status })]);
-      await notify('SUCCEEDED');
-      await notify('PENDING');
+      await db.query(
+        "insert into delivery_changes (workspace_id, delivery_id, status) values ($1, $2, 'PENDING')",
+        [workspaceId, rows[0]!.id],
+      );
+      await db.query('select pg_notify($1, $2)', [DELIVERY_CHANNEL, JSON.stringify({ workspaceId, deliveryId: rows[0]!.id, status: 'PENDING' })]);
     } finally {
       await db.end();
     }
-    expect((await take(all, 2)).map((delivery) => delivery.status)).toEqual(['SUCCEEDED', 'PENDING']);
+    expect((await take(all, 1)).map((delivery) => delivery.status)).toEqual(['PENDING']);
     expect((await take(pending, 1))[0]).toMatchObject({ id: event.deliveries[0]!.id, status: 'PENDING' });
     await Promise.all([all.close(), pending.close()]);
   });
@@ -195,7 +210,8 @@ describe('delivery subscriptions', () => {
     const seeded = await server.seedWorkspace();
     const publishable = createClient({ url: baseUrl, apiKey: seeded.publishableKey });
     clients.push(publishable);
-    const stream = publishable.deliveries.subscribe();
+    await expect(publishable.deliveries.subscribe()).rejects.toMatchObject({ name: 'SwitchyardAuthError', code: 'FORBIDDEN' });
+    const stream = await publishable.deliveries.subscribe({}, { after: '1:0' });
     const error = await stream.next().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SwitchyardAuthError);
     expect(error).toMatchObject({ code: 'FORBIDDEN' });
@@ -204,10 +220,10 @@ describe('delivery subscriptions', () => {
   it(`cap one socket at ${MAX_PER_SOCKET} subscriptions, with a clear error`, async () => {
     const { id, client } = await workspaceWithHook();
     // Distinct filters: identical subscriptions would share one execution and count as one below.
-    const open = Array.from({ length: MAX_PER_SOCKET }, (_, i) => client.deliveries.subscribe({ eventType: `order.${i}` }));
-    await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET);
+    const open = await Promise.all(Array.from({ length: MAX_PER_SOCKET }, (_, i) => client.deliveries.subscribe({ eventType: `order.${i}` })));
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, MAX_PER_SOCKET);
 
-    const over = client.deliveries.subscribe();
+    const over = await client.deliveries.subscribe();
     const error = await over.next().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SwitchyardError);
     expect(error).toMatchObject({ code: 'TOO_MANY_SUBSCRIPTIONS' });
@@ -215,9 +231,9 @@ describe('delivery subscriptions', () => {
 
     // Completing one frees its place on the same socket.
     await open[0]!.close();
-    await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET - 1);
-    open[0] = client.deliveries.subscribe({ eventType: 'order.0' });
-    await untilSubscribed(server.switchyard.services.pubsub, id, MAX_PER_SOCKET);
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, MAX_PER_SOCKET - 1);
+    open[0] = await client.deliveries.subscribe({ eventType: 'order.0' });
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, MAX_PER_SOCKET);
     await Promise.all(open.map((stream) => stream.close()));
   });
 
@@ -234,10 +250,10 @@ describe('delivery subscriptions', () => {
     await socket.client.dispose();
   });
 
-  it("keep streaming after the API's listening connection to Postgres is killed", async () => {
+  it("keep streaming after the API's listening connection to Postgres is killed, missing nothing committed meanwhile", async () => {
     const { id, client } = await workspaceWithHook();
-    const stream = client.deliveries.subscribe();
-    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    const stream = await client.deliveries.subscribe();
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 1);
     const before = await client.emit({ type: 'order.completed' });
     expect((await take(stream, 1))[0]!.event.id).toBe(before.event.id);
 
@@ -249,6 +265,9 @@ describe('delivery subscriptions', () => {
         [LISTENER_APPLICATION_NAME],
       );
       expect(killed.rows).toHaveLength(1);
+      // Emitted while nobody listens: its attempt's wake-up is lost, its change is not.
+      const unheard = await client.emit({ type: 'order.completed' });
+      expect((await take(stream, 1))[0]!.event.id).toBe(unheard.event.id);
       // The pub/sub notices, reconnects with backoff and LISTENs again under a new backend; the
       // socket and the subscription on it are untouched.
       const deadline = Date.now() + 10_000;
@@ -280,7 +299,7 @@ describe('delivery subscriptions', () => {
       body: JSON.stringify({ query: 'subscription { deliveryAttempts { status event { id } } }' }),
     });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
-    await untilSubscribed(server.switchyard.services.pubsub, id, 1);
+    await untilSubscribed(server.switchyard.services.deliveryFeed, id, 1);
     const { event } = await client.emit({ type: 'order.completed' });
 
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -197,14 +197,16 @@ describe('every field of the schema, asked with another workspace\'s ids', () =>
           for (const [label, id] of [['foreign', foreign[type]], ['random', randomIdOf(type)]] as const) {
             const key = `${field.name} ${slot.join('.')} ${type} ${label}`;
             received[key] = [];
-            const variables = Object.fromEntries(field.args.map((arg) => [arg.name, valueOf(arg.type, field.name, [arg.name], slot, id)]));
+            // Optional arguments off the id's path are left out, as inside inputs: a made-up `after` cursor would be refused.
+            const args = field.args.filter((arg) => isNonNullType(arg.type) || arg.name === slot[0]);
+            const variables = Object.fromEntries(args.map((arg) => [arg.name, valueOf(arg.type, field.name, [arg.name], slot, id)]));
             streams.push(socket.subscribe({ query: operationFor('subscription', field), variables }, { next: (value) => received[key]!.push(value), error: (error) => received[key]!.push({ error: String(error) }), complete: () => {} }));
             opened++;
           }
         }
       }
     }
-    await untilSubscribed(server.switchyard.services.pubsub, asker.id, opened);
+    await untilSubscribed(server.switchyard.services.deliveryFeed, asker.id, opened);
     const { event } = await emit(owner.secret, { type: 'order.completed' });
     await deliveryReaches(owner.secret, event.deliveries[0]!.id, 'SUCCEEDED');
     await new Promise((resolve) => setTimeout(resolve, 500));

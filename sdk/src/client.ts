@@ -9,7 +9,7 @@ import { eventTypesApi } from './resources/event-types.ts';
 import { portalApi } from './resources/portal.ts';
 import { rulesApi } from './resources/rules.ts';
 import { workspaceApi, workspacesApi } from './resources/workspaces.ts';
-import type { Delivery, DeliveryAttempt, DeliveryFilter } from './types.ts';
+import type { DeliveryFilter, StreamedAttempt, StreamedDelivery } from './types.ts';
 
 export interface ClientOptions {
   /** The Switchyard API, e.g. `https://switchyard.example.com`; `/graphql` is added when no path is given. */
@@ -28,10 +28,12 @@ export interface ClientOptions {
   webSocketImpl?: unknown;
 }
 
-/** Options of `deliveries.subscribe`: `attempts` (the default) or `updates`. */
+/** Options of `deliveries.subscribe`. */
 export interface SubscribeOptions<To extends 'attempts' | 'updates'> {
-  /** `attempts`: every new attempt, with its delivery and event; `updates`: the delivery after each change. */
-  to: To;
+  /** `attempts`: every new attempt, with its delivery and event; `updates`: the delivery after each change. (Default: attempts) */
+  to?: To;
+  /** Start after this `cursor` of an item a stream gave: every change since comes first. (Default: now) */
+  after?: string;
 }
 
 /** Creates a client for one key. Call `close()` when done with subscriptions. */
@@ -72,16 +74,21 @@ export function createClient(options: ClientOptions) {
 
   /**
    * Live deliveries matching `filter` over graphql-ws: each new attempt (the default), or with
-   * `{ to: 'updates' }` each delivery after every change. Only changes after the subscription
-   * starts arrive: to not miss earlier ones, subscribe first, then read `get()`/`list()`.
+   * `{ to: 'updates' }` each delivery after every change. Resolves once the stream is anchored:
+   * every change that commits after that is in it, so subscribe, then act, then read. With
+   * `after` it first sends every change since that cursor. A dropped socket is reopened and the
+   * stream goes on after its last item, missing and repeating nothing.
    */
-  function subscribe(filter?: DeliveryFilter, options?: SubscribeOptions<'attempts'>): Stream<DeliveryAttempt>;
-  function subscribe(filter: DeliveryFilter | undefined, options: SubscribeOptions<'updates'>): Stream<Delivery>;
-  function subscribe(filter: DeliveryFilter = {}, options?: SubscribeOptions<'attempts' | 'updates'>): Stream<DeliveryAttempt | Delivery> {
-    if (options?.to === 'updates') {
-      return subscriptions.stream(ops.DeliveryUpdatedDocument, { filter }, (data) => data.deliveryUpdated);
+  async function subscribe(filter?: DeliveryFilter, options?: SubscribeOptions<'attempts'>): Promise<Stream<StreamedAttempt>>;
+  async function subscribe(filter: DeliveryFilter | undefined, options: SubscribeOptions<'updates'>): Promise<Stream<StreamedDelivery>>;
+  async function subscribe(filter: DeliveryFilter = {}, options: SubscribeOptions<'attempts' | 'updates'> = {}): Promise<Stream<StreamedAttempt | StreamedDelivery>> {
+    // The cursor is read over HTTP first: the stream starts after it, however late the socket
+    // subscription reaches the server, and a refused key fails here rather than on the first read.
+    const after = options.after ?? (await request(ops.DeliveryStreamCursorDocument, {}, 'always')).deliveryStreamCursor;
+    if (options.to === 'updates') {
+      return subscriptions.stream(ops.DeliveryUpdatedDocument, { filter, after }, (data) => data.deliveryUpdated as StreamedDelivery);
     }
-    return subscriptions.stream(ops.DeliveryAttemptsDocument, { filter }, (data) => data.deliveryAttempts);
+    return subscriptions.stream(ops.DeliveryAttemptsDocument, { filter, after }, (data) => data.deliveryAttempts as StreamedAttempt);
   }
 }
 

@@ -12,6 +12,8 @@ import type {
   UpdateWorkspaceSettingsInput,
   RuleFieldsFragment,
   GetEventQuery,
+  DeliveryAttemptsSubscription,
+  DeliveryUpdatedSubscription,
   CreateApiKeyMutation,
   UpdateConnectionInput,
   UpdateRuleInput,
@@ -73,6 +75,11 @@ export type WorkspaceWithSettings = GetWorkspaceQuery['workspace'];
 export type WorkspaceSettingsChanges = UpdateWorkspaceSettingsInput;
 export type ConnectionChanges = Omit<UpdateConnectionInput, 'id'>;
 export type RuleChanges = Omit<UpdateRuleInput, 'id'>;
+
+/** An attempt as a stream sends it, with its place in the stream. */
+export type StreamedAttempt = Omit<DeliveryAttemptsSubscription['deliveryAttempts'], 'cursor'> & { cursor: string };
+/** A delivery as a stream sends it after a change, with the change's place in the stream. */
+export type StreamedDelivery = Omit<DeliveryUpdatedSubscription['deliveryUpdated'], 'cursor'> & { cursor: string };
 
 /** One page of a list, newest first. Pass `nextCursor` as `cursor` for the next page. */
 export interface Page<T> {

@@ -22,6 +22,7 @@ import { Rule } from '../domains/rules/rule.entity.ts';
 import { NotFoundError, ValidationError } from '../domains/errors.ts';
 import { unstorableIssues } from '../domains/validation.ts';
 import type { Context } from '../server/context.ts';
+import { streamCursorOf } from '../server/delivery-feed.ts';
 
 export const DeliveryStatusRef = builder.enumType('DeliveryStatus', {
   description: 'PENDING -> DELIVERING -> SUCCEEDED, or -> RETRYING -> ... -> DEAD; a replay puts DEAD back to PENDING.',
@@ -41,6 +42,9 @@ const AttemptErrorClassRef = builder.enumType('AttemptErrorClass', {
     'refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down.',
   values: ATTEMPT_ERROR_CLASSES,
 });
+
+const STREAM_CURSOR =
+  'Where this change is in the delivery stream that sent it: subscribe with `after:` it to resume right after. Null outside a stream.';
 
 export const DeliveryRef = builder.objectRef<Delivery>('Delivery');
 export const DeliveryAttemptRef = builder.objectRef<Attempt>('DeliveryAttempt');
@@ -79,6 +83,7 @@ DeliveryRef.implement({
     test: t.exposeBoolean('test', {
       description: 'A test send (`sendTestEvent`); the receiver sees `"test": true` in the signed body.',
     }),
+    cursor: t.string({ nullable: true, description: STREAM_CURSOR, resolve: (delivery) => streamCursorOf(delivery) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -122,6 +127,7 @@ DeliveryAttemptRef.implement({
         return JSON.stringify(defaultBody(event, encodeId('Event', event.id)));
       },
     }),
+    cursor: t.string({ nullable: true, description: STREAM_CURSOR, resolve: (attempt) => streamCursorOf(attempt) }),
     delivery: t.field({ type: DeliveryRef, resolve: (attempt, _args, context) => deliveryOf(context, attempt) }),
     event: t.field({ type: EventRef, resolve: async (attempt, _args, context) => eventOf(context, await deliveryOf(context, attempt)) }),
   }),

@@ -13,7 +13,7 @@ import { requestErrorCodes } from './request-error-codes.ts';
 import type { Services } from '../services.ts';
 import type { HttpServer } from './http-server.ts';
 import { isEmitOnly } from './emit-only.ts';
-import { sharedSubscriptions } from './shared-subscriptions.ts';
+import { resumesFromCursor, sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
 import { closeAtExpiry } from './portal/session-expiry.ts';
 import { logger, withLogContext, type LogContext } from '../observability/logger.ts';
@@ -49,7 +49,8 @@ export interface App {
 interface Operation {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
-  shareKey: string;
+  /** Null for a subscription that runs alone (see `resumesFromCursor`). */
+  shareKey: string | null;
   logContext: LogContext;
 }
 
@@ -176,7 +177,9 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
         if (errors.length > 0) return errors;
         const contextValue = await enveloped.contextFactory();
         // Subscriptions that would execute alike share one execution (shared-subscriptions.ts).
-        const shareKey = JSON.stringify([principal?.workspaceId, principal?.kind, principal?.portal?.capabilities, payload.query, payload.operationName ?? null, payload.variables ?? null]);
+        const shareKey = resumesFromCursor(enveloped.schema, document, payload.operationName, payload.variables)
+          ? null
+          : JSON.stringify([principal?.workspaceId, principal?.kind, principal?.portal?.capabilities, payload.query, payload.operationName ?? null, payload.variables ?? null]);
         const args: ExecutionArgs = {
           schema: enveloped.schema,
           document,
@@ -193,7 +196,9 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
       },
       subscribe: (args) => {
         const operation = args.rootValue as Operation;
-        return withLogContext(operation.logContext, () => shared.subscribe(operation.shareKey, () => operation.subscribe(args))) as never;
+        const { shareKey } = operation;
+        if (shareKey === null) return withLogContext(operation.logContext, () => operation.subscribe(args)) as never;
+        return withLogContext(operation.logContext, () => shared.subscribe(shareKey, () => operation.subscribe(args))) as never;
       },
     },
     sockets,

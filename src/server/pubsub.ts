@@ -1,7 +1,6 @@
 import { startNotificationListener } from '../db/notification-listener.ts';
-import { DELIVERY_CHANNEL, type DeliveryNotification, type DeliveryPubSub } from '../domains/deliveries/delivery-notifications.ts';
-import { pushIterator, type Sink } from './push-iterator.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../domains/deliveries/delivery.entity.ts';
+import { DELIVERY_CHANNEL, type DeliveryPubSub } from '../domains/deliveries/delivery-notifications.ts';
+import { isUuid } from '../domains/public-ids.ts';
 
 export interface DeliveryPubSubOptions {
   /** Delay before the first reconnect; it doubles with each failure. (Default: 100) */
@@ -10,8 +9,6 @@ export interface DeliveryPubSubOptions {
   maxBackoffMs?: number;
   /** How often the listener checks its connection with a query, in ms. (Default: 30000) */
   heartbeatMs?: number;
-  /** Notifications a subscriber may leave unread before it is ended with an error. (Default: 1000) */
-  maxQueued?: number;
   /** Where connection losses and reconnects are reported. (Default: nowhere) */
   log?: (line: string) => void;
 }
@@ -26,50 +23,60 @@ const FORGET_GONE_LISTENERS = 'delete from delivery_listeners where listener_pid
 /** `application_name` of the listener's session, so operators (and tests) can find it. */
 export const LISTENER_APPLICATION_NAME = 'switchyard-delivery-listener';
 
-type Subscriber = Sink<DeliveryNotification>;
+interface Listener {
+  wake: (registeredAgain: boolean) => void;
+  registered: boolean;
+}
 
 /**
- * The delivery pub/sub of an API process.
+ * The delivery pub/sub of an API process: wake-ups for its streams.
  *
  * The worker may run in another process, so changes travel through Postgres: the engine calls
  * `pg_notify` inside the transaction that makes a change, and one dedicated connection per API
- * process (notification-listener.ts) LISTENs on the channel and fans each notification out to
- * the subscribers of its workspace. Notifications sent while the listener is reconnecting are
- * lost; a subscriber that must not miss anything re-reads the deliveries it cares about after
- * subscribing.
+ * process (notification-listener.ts) LISTENs on the channel and wakes the listeners of the
+ * notification's workspace, which read what changed from the change log. A notification lost
+ * while the listener reconnects costs nothing: once it listens again, it wakes every listener,
+ * and they read on from where they were.
  *
  * Writers announce a workspace's changes only while a listener has registered it
- * (`delivery_listeners`, see `listenedTo`): the first subscription of a workspace in this process
- * registers it, on the listening connection, and counts once that is done (a change committed
- * before then was not announced); the last one to end unregisters it. Connects the listener
- * (failing if the first connection fails).
+ * (`delivery_listeners`, see `listenedTo`): the first listener of a workspace in this process
+ * registers it, on the listening connection, and counts once that is done; the last one to stop
+ * unregisters it. Connects the listener (failing if the first connection fails).
  */
 export async function startDeliveryPubSub(databaseUrl: string, options: DeliveryPubSubOptions = {}): Promise<DeliveryPubSub> {
-  const { maxQueued = 1000, ...listenerOptions } = options;
   const log = options.log ?? (() => {});
-  /** Each workspace's subscriptions: all of them, and those whose workspace writers know of (registered). */
-  const byWorkspace = new Map<string, { registered: Set<Subscriber>; all: Set<Subscriber> }>();
+  const byWorkspace = new Map<string, Set<Listener>>();
   let closed = false;
   /** The workspaces this listener has registered, or is registering, by workspace id. */
   const registered = new Map<string, Promise<void>>();
   const forget = (error: Error) => log(`Delivery listener could not update its workspaces (${error.message}); it will on reconnecting`);
 
-  const dispatch = (_channel: string, payload: string) => {
-    const notification = parseNotification(payload);
-    if (!notification) return;
-    for (const subscriber of byWorkspace.get(notification.workspaceId)?.all ?? []) subscriber.push(notification);
+  const wakeAll = (listeners: Iterable<Listener>, registeredAgain: boolean) => {
+    for (const listener of [...listeners]) {
+      try {
+        listener.wake(registeredAgain);
+      } catch (error) {
+        log(`A delivery stream failed to wake (${(error as Error).message})`);
+      }
+    }
   };
+  let sessions = 0;
 
   const listener = await startNotificationListener(databaseUrl, {
-    ...listenerOptions,
+    ...options,
     channels: [DELIVERY_CHANNEL],
-    onNotification: dispatch,
     applicationName: LISTENER_APPLICATION_NAME,
     name: 'Delivery listener',
+    onNotification: (_channel, payload) => {
+      const workspaceId = workspaceOf(payload);
+      if (workspaceId) wakeAll(byWorkspace.get(workspaceId) ?? [], false);
+    },
     onListening: async (session) => {
       // A listener that went away (this one before it reconnected, a crashed process) leaves rows behind.
       await session.query(FORGET_GONE_LISTENERS);
       if (registered.size > 0) await session.query(REGISTER, [[...registered.keys()]]);
+      // Changes may have committed while nobody listened: every stream reads on from where it was.
+      if (sessions++ > 0) for (const listeners of byWorkspace.values()) wakeAll(listeners, true);
     },
     onClosing: async (session) => {
       await session.query(UNREGISTER_ALL);
@@ -91,29 +98,30 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
   };
 
   return {
-    subscribe(workspaceId) {
+    listen(workspaceId, wake) {
       if (closed) throw new Error('The delivery pub/sub is closed');
-      let members = byWorkspace.get(workspaceId);
-      if (!members) byWorkspace.set(workspaceId, (members = { registered: new Set(), all: new Set() }));
-      const workspace = members;
-      const iterator = pushIterator<DeliveryNotification>(maxQueued, () => {
-        workspace.registered.delete(iterator.subscriber);
-        workspace.all.delete(iterator.subscriber);
-        if (workspace.all.size === 0 && byWorkspace.get(workspaceId) === workspace) {
-          byWorkspace.delete(workspaceId);
-          unregister(workspaceId);
-        }
+      let listeners = byWorkspace.get(workspaceId);
+      if (!listeners) byWorkspace.set(workspaceId, (listeners = new Set()));
+      const set = listeners;
+      // Its own object, so the same `wake` listening twice stops twice.
+      const entry: Listener = { wake, registered: false };
+      set.add(entry);
+      const done = register(workspaceId).then(() => {
+        entry.registered = true;
       });
-      workspace.all.add(iterator.subscriber);
-      // It hears what arrives at once; writers announce the workspace's changes once it is
-      // registered (a round trip later), from when it counts in `subscriberCount`.
-      void register(workspaceId).then(() => {
-        if (workspace.all.has(iterator.subscriber)) workspace.registered.add(iterator.subscriber);
-      });
-      return iterator.iterable;
+      return {
+        registered: done,
+        stop() {
+          set.delete(entry);
+          if (set.size === 0 && byWorkspace.get(workspaceId) === set) {
+            byWorkspace.delete(workspaceId);
+            unregister(workspaceId);
+          }
+        },
+      };
     },
-    subscriberCount(workspaceId) {
-      return byWorkspace.get(workspaceId)?.registered.size ?? 0;
+    listenerCount(workspaceId) {
+      return [...(byWorkspace.get(workspaceId) ?? [])].filter((entry) => entry.registered).length;
     },
     isListening: () => listener.isListening(),
     ready() {
@@ -123,7 +131,6 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
     async close() {
       if (closed) return;
       closed = true;
-      for (const { all } of byWorkspace.values()) for (const subscriber of all) subscriber.end();
       byWorkspace.clear();
       registered.clear();
       await listener.close();
@@ -131,17 +138,11 @@ export async function startDeliveryPubSub(databaseUrl: string, options: Delivery
   };
 }
 
-function parseNotification(payload: string): DeliveryNotification | null {
+/** The workspace a notification is about; null for anything else on the channel. */
+function workspaceOf(payload: string): string | null {
   try {
-    const value = JSON.parse(payload) as Partial<DeliveryNotification>;
-    if (typeof value.workspaceId !== 'string' || typeof value.deliveryId !== 'string') return null;
-    if (!DELIVERY_STATUSES.includes(value.status as DeliveryStatus)) return null;
-    return {
-      workspaceId: value.workspaceId,
-      deliveryId: value.deliveryId,
-      status: value.status!,
-      ...(typeof value.attemptId === 'string' ? { attemptId: value.attemptId } : {}),
-    };
+    const { workspaceId } = JSON.parse(payload) as { workspaceId?: unknown };
+    return typeof workspaceId === 'string' && isUuid(workspaceId) ? workspaceId : null;
   } catch {
     return null;
   }

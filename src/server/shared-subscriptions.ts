@@ -1,4 +1,4 @@
-import type { ExecutionResult } from 'graphql';
+import { getArgumentValues, getOperationAST, Kind, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { pushIterator, type Sink } from './push-iterator.ts';
 
 type Results = AsyncIterableIterator<ExecutionResult>;
@@ -73,4 +73,25 @@ export function sharedSubscriptions() {
       return results;
     },
   };
+}
+
+/**
+ * Whether a subscription resumes from a cursor (a root field given `after:`). Such a stream
+ * first sends what it missed, so it cannot join an execution that is already past that point;
+ * it runs on its own, even beside another with the same cursor.
+ */
+export function resumesFromCursor(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  const rootType = schema.getSubscriptionType();
+  if (!operation || !rootType) return false;
+  return operation.selectionSet.selections.some((selection) => {
+    if (selection.kind !== Kind.FIELD) return false;
+    const field = rootType.getFields()[selection.name.value];
+    if (!field?.args.some((arg) => arg.name === 'after')) return false;
+    try {
+      return getArgumentValues(field, selection, variables ?? {}).after != null;
+    } catch {
+      return true;
+    }
+  });
 }

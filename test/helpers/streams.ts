@@ -1,4 +1,4 @@
-import type { DeliveryPubSub } from '../../src/domains/deliveries/delivery-notifications.ts';
+import type { DeliveryFeed } from '../../src/domains/deliveries/changes/delivery-feed.ts';
 import { decodeId } from '../../src/domains/public-ids.ts';
 
 /** The next `count` items of `stream`; fails after `timeoutMs` with what had arrived. */
@@ -33,16 +33,16 @@ export async function stillPending(promise: Promise<unknown>, ms: number): Promi
 }
 
 /**
- * Waits until the API process holds `count` subscriptions of the workspace (public id): the
- * protocol has no "subscribed" acknowledgement, and a change committed before the server
- * registered a subscription is, by design, not sent to it.
+ * Waits until the API process holds `count` streams of the workspace (public id): the protocol
+ * has no "subscribed" acknowledgement, and a stream without `after:` starts with the changes
+ * after the server registered it.
  */
-export async function untilSubscribed(pubsub: DeliveryPubSub | undefined, workspaceId: string, count: number, timeoutMs = 10_000) {
-  if (!pubsub) throw new Error('this process has no pub/sub');
+export async function untilSubscribed(feed: DeliveryFeed | undefined, workspaceId: string, count: number, timeoutMs = 10_000) {
+  if (!feed) throw new Error('this process has no delivery feed');
   const id = decodeId('Workspace', workspaceId);
   const deadline = Date.now() + timeoutMs;
-  while (pubsub.subscriberCount(id) !== count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${pubsub.subscriberCount(id)}`);
+  while (feed.followerCount(id) !== count) {
+    if (Date.now() > deadline) throw new Error(`expected ${count} subscriptions, have ${feed.followerCount(id)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

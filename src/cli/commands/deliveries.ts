@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { createClient } from '../../../sdk/src/index.ts';
+import { createClient, type Stream, type StreamedDelivery } from '../../../sdk/src/index.ts';
 import { ExitCode } from '../../exit-codes.ts';
 import { call, ERRORS } from '../api.ts';
 import type { ClientOptions } from '../client-options.ts';
@@ -37,7 +37,7 @@ export function deliveryCommands(program: Command, options: () => ClientOptions)
       const stop = () => void client.close().then(() => process.exit(ExitCode.OK));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const stream = client.deliveries.subscribe({ ...(flags.eventType && { eventType: flags.eventType }), ...(flags.connection && { connectionId: flags.connection }) });
+      const stream = await client.deliveries.subscribe({ ...(flags.eventType && { eventType: flags.eventType }), ...(flags.connection && { connectionId: flags.connection }) });
       if (!json) process.stderr.write(paint('dim', `Watching attempts at ${url} (Ctrl-C stops)\n`));
       try {
         for await (const attempt of stream) {
@@ -77,11 +77,13 @@ export function deliveryCommands(program: Command, options: () => ClientOptions)
         ...(flags.connection && { connectionId: flags.connection }),
         until: until.toISOString(),
       };
-      // Subscribed first, so no requeue is missed: each replayed delivery is announced as PENDING.
+      // Subscribed first (resolved once the server streams), so no requeue is missed: each
+      // replayed delivery is announced as PENDING.
       const client = createClient({ url, apiKey: apiKey ?? '' });
       const { status: _status, ...scope } = filter;
-      const updates = apiKey ? client.deliveries.subscribe(scope, { to: 'updates' }) : null;
+      let updates: Stream<StreamedDelivery> | null = null;
       try {
+        if (apiKey) updates = await client.deliveries.subscribe(scope, { to: 'updates' });
         const { count } = await call<{ count: number }>(url, apiKey,
           `mutation ($input: ReplayDeliveriesInput!) { replayDeliveries(input: $input) { ${ERRORS} ... on ReplayDeliveriesPayload { count } } }`,
           { input: { filter } }, 'replayDeliveries');

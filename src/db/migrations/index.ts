@@ -14,6 +14,7 @@ import { Migration20261220000000_retention } from './Migration20261220000000_ret
 import { Migration20261221000000_routing_and_keys } from './Migration20261221000000_routing_and_keys.ts';
 import { Migration20261221010000_delivery_listeners } from './Migration20261221010000_delivery_listeners.ts';
 import { Migration20261222000000_strict_event_types } from './Migration20261222000000_strict_event_types.ts';
+import { Migration20261222010000_delivery_changes } from './Migration20261222010000_delivery_changes.ts';
 import { Migration20261223000000_connection_credentials } from './Migration20261223000000_connection_credentials.ts';
 import { Migration20261223000100_attempt_requests } from './Migration20261223000100_attempt_requests.ts';
 import { Migration20261224000000_oauth } from './Migration20261224000000_oauth.ts';
@@ -35,6 +36,7 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261221000000_routing_and_keys', class: Migration20261221000000_routing_and_keys },
   { name: 'Migration20261221010000_delivery_listeners', class: Migration20261221010000_delivery_listeners },
   { name: 'Migration20261222000000_strict_event_types', class: Migration20261222000000_strict_event_types },
+  { name: 'Migration20261222010000_delivery_changes', class: Migration20261222010000_delivery_changes },
   { name: 'Migration20261223000000_connection_credentials', class: Migration20261223000000_connection_credentials },
   { name: 'Migration20261223000100_attempt_requests', class: Migration20261223000100_attempt_requests },
   { name: 'Migration20261224000000_oauth', class: Migration20261224000000_oauth },

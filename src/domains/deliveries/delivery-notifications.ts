@@ -25,17 +25,22 @@ export interface DeliveryNotification {
 }
 
 /**
- * Delivery changes for one API process's subscriptions, as they commit in any process (the
- * server's `startDeliveryPubSub` listens for them on `DELIVERY_CHANNEL`).
+ * Wake-ups for one API process's delivery streams, as changes commit in any process (the
+ * server's `startDeliveryPubSub` listens for them on `DELIVERY_CHANNEL`). What changed is read
+ * from the change log (changes/read-changes.ts), never from the notification, so a lost one
+ * costs a delay, not a change.
  */
 export interface DeliveryPubSub {
   /**
-   * The workspace's delivery changes from now on, until the iterator is returned or the pub/sub
-   * closes. Registered at once, before the first `next()`.
+   * Calls `wake(false)` after each announced change of the workspace, and `wake(true)` once the
+   * listener has reconnected and registered the workspace again. `registered` resolves once
+   * writers announce the workspace's changes (a round trip later). A write already running when
+   * a registration commits may not see it, and commits unannounced: a listener reads the log for
+   * a while after each registration (the delivery feed's `settle`).
    */
-  subscribe(workspaceId: string): AsyncIterableIterator<DeliveryNotification>;
-  /** Subscriptions of the workspace in this process that hear its changes (registered), for metrics and tests. */
-  subscriberCount(workspaceId: string): number;
+  listen(workspaceId: string, wake: (registeredAgain: boolean) => void): { registered: Promise<void>; stop(): void };
+  /** Listeners of the workspace in this process whose registration is done, for metrics and tests. */
+  listenerCount(workspaceId: string): number;
   /** Resolves once the listener is connected and listening (again, after a lost connection). */
   ready(): Promise<void>;
   /** Whether the listener is connected and listening right now. */
