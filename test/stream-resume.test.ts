@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 function client(apiKey: string, url = server.switchyard.url!) {
-  const created = createClient({ url, apiKey, retryDelayMs: 50 });
+  const created = createClient({ url, apiKey, streamRetryDelayMs: 50 });
   clients.push(created);
   return created;
 }

@@ -26,6 +26,10 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** A WebSocket class for `subscribe` where the runtime has none (the `ws` package on old Node). */
   webSocketImpl?: unknown;
+  /** Reconnects of a stream in a row, with no item or connection between them, before it fails. (Default: 5) */
+  streamRetries?: number;
+  /** Delay before a stream's first reconnect in ms; it doubles with each one, with jitter, up to 30 s. (Default: 500) */
+  streamRetryDelayMs?: number;
 }
 
 /** Options of `deliveries.subscribe`. */
@@ -53,6 +57,8 @@ export function createClient(options: ClientOptions) {
     url: socketUrl.toString(),
     apiKey: options.apiKey,
     ...(options.webSocketImpl ? { webSocketImpl: options.webSocketImpl } : {}),
+    ...(options.streamRetries !== undefined ? { retryAttempts: options.streamRetries } : {}),
+    ...(options.streamRetryDelayMs !== undefined ? { retryDelayMs: options.streamRetryDelayMs } : {}),
   });
 
   return {
