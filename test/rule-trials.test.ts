@@ -128,6 +128,8 @@ describe('testRule', () => {
     expect(neither.issues.map((issue: { path: string[] }) => issue.path.join('.'))).toEqual(['input.rule.eventTypes']);
     const both = await trial(b.secret, { rule: { eventTypes: ['order.**.x'] }, event: order, eventId: event.id });
     expect(both.issues.map((issue: { path: string[] }) => issue.path.join('.'))).toEqual(['input.rule.eventTypes.0', 'input.event']);
+    const huge = await trial(b.secret, { rule: { eventTypes: ['*'] }, event: { ...order, payload: { blob: 'x'.repeat(300 * 1024) } } });
+    expect(huge.issues).toEqual([{ path: ['input', 'event', 'payload'], message: expect.stringContaining('SWITCHYARD_MAX_PAYLOAD_BYTES') }]);
     const denied = await b.publishable.raw(TEST_RULE, { input: { rule: { eventTypes: ['*'] }, event: order } });
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });

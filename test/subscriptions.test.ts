@@ -247,6 +247,15 @@ describe('delivery subscriptions', () => {
     );
     const badStatus = await socket.first('subscription ($s: DeliveryStatus) { deliveryAttempts(filter: { status: $s }) { id } }', { s: 'LOST' });
     expect(JSON.stringify(badStatus)).toMatch(/LOST/);
+    // A cursor that no stream handed out is refused, naming the argument, not taken for a position.
+    for (const after of ['nope', '99999999999999999999:1', '1:-1']) {
+      const badCursor = await socket.first('subscription ($after: String) { deliveryUpdated(after: $after) { id } }', { after });
+      // Refused as the stream starts: the first result carries the error.
+      expect((badCursor as { result: { errors: { message: string; extensions: { code: string } }[] } }).result.errors[0]).toMatchObject({
+        message: expect.stringMatching(/^after: is not a cursor from a delivery stream/),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+    }
     await socket.client.dispose();
   });
 

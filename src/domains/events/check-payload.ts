@@ -31,25 +31,27 @@ export async function checkPayload(
   path: string[],
 ): Promise<PayloadProblems> {
   // Too deep counts as too large: both are limits on the payload's size.
-  if (nestedDeeperThan(payload, config.maxPayloadDepth)) {
-    return {
-      tooLarge: true,
-      issues: [{
-        path: [...path, 'payload'],
-        message: `is nested more than ${config.maxPayloadDepth} levels deep (SWITCHYARD_MAX_PAYLOAD_DEPTH)`,
-      }],
-    };
-  }
-  const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
-  if (bytes > config.maxPayloadBytes) {
-    return {
-      tooLarge: true,
-      issues: [{
-        path: [...path, 'payload'],
-        message: `is ${bytes} bytes; the limit is ${config.maxPayloadBytes} (SWITCHYARD_MAX_PAYLOAD_BYTES)`,
-      }],
-    };
-  }
+  const overLimits = payloadLimitIssues(config, payload, path);
+  if (overLimits.length > 0) return { tooLarge: true, issues: overLimits };
   const schema = await routing.schemaFor(type);
   return { tooLarge: false, issues: schema ? schema.check(payload, [...path, 'payload']) : [] };
+}
+
+/**
+ * The payload nested deeper than `SWITCHYARD_MAX_PAYLOAD_DEPTH` or over the size cap
+ * (`SWITCHYARD_MAX_PAYLOAD_BYTES`), as an issue at `path`.payload; empty within both.
+ */
+export function payloadLimitIssues(config: Config, payload: unknown, path: string[]): Issue[] {
+  if (nestedDeeperThan(payload, config.maxPayloadDepth)) {
+    return [{
+      path: [...path, 'payload'],
+      message: `is nested more than ${config.maxPayloadDepth} levels deep (SWITCHYARD_MAX_PAYLOAD_DEPTH)`,
+    }];
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
+  if (bytes <= config.maxPayloadBytes) return [];
+  return [{
+    path: [...path, 'payload'],
+    message: `is ${bytes} bytes; the limit is ${config.maxPayloadBytes} (SWITCHYARD_MAX_PAYLOAD_BYTES)`,
+  }];
 }

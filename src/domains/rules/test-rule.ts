@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import { newId } from '../../db/ids.ts';
 import { defaultBody } from '../deliveries/engine/webhook-body.ts';
 import { eventTypeName } from '../event-types/event-type-name.ts';
+import { payloadLimitIssues } from '../events/check-payload.ts';
 import { findEvent } from '../events/event-queries.ts';
 import type { EventRecord } from '../events/event-record.ts';
 import { ValidationError } from '../errors.ts';
@@ -98,6 +99,8 @@ export async function testRule(em: EntityManager, config: Config, workspaceId: s
     condition: draft.condition !== undefined ? draft.condition : (saved?.condition ?? null),
     transform: draft.transform !== undefined ? draft.transform : (saved?.transform ?? null),
   };
+  const tooLarge = data.event ? payloadLimitIssues(config, data.event.payload ?? {}, ['input', 'event']) : [];
+  if (tooLarge.length > 0) throw new ValidationError(tooLarge);
   const event = data.eventId ? await findEvent(em, workspaceId, data.eventId) : adHocEvent(workspaceId, data.event!);
   const expressionEvent = expressionInput(event);
   const limits = { timeoutMs: config.expressionTimeoutMs };

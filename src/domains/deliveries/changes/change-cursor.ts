@@ -14,6 +14,9 @@ export interface ChangeCursor {
 }
 
 const FORMAT = /^(\d{1,20}):(\d{1,19})$/;
+/** The largest xid8 and the largest bigint: beyond them Postgres would refuse the cursor. */
+const MAX_TXID = 2n ** 64n - 1n;
+const MAX_POSITION = 2n ** 63n - 1n;
 
 export function formatCursor(cursor: ChangeCursor): string {
   return `${cursor.txid}:${cursor.position}`;
@@ -22,8 +25,10 @@ export function formatCursor(cursor: ChangeCursor): string {
 /** Reads a cursor a stream handed out; anything else is a ValidationError on `path`. */
 export function parseCursor(text: string, path: string[]): ChangeCursor {
   const match = FORMAT.exec(text);
-  if (!match) throw ValidationError.field(path, 'is not a cursor from a delivery stream (pass the `cursor` of an item it sent)');
-  return { txid: match[1]!, position: match[2]! };
+  if (!match || BigInt(match[1]!) > MAX_TXID || BigInt(match[2]!) > MAX_POSITION) {
+    throw ValidationError.field(path, 'is not a cursor from a delivery stream (pass the `cursor` of an item it sent)');
+  }
+  return { txid: BigInt(match[1]!).toString(), position: BigInt(match[2]!).toString() };
 }
 
 /** Orders cursors as the log does: by transaction, then by position. */
