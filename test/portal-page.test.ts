@@ -148,7 +148,9 @@ describe('the portal in a browser', () => {
     await page.getByRole('button', { name: 'Delete endpoint' }).click();
     await page.getByRole('dialog', { name: 'Delete endpoint' }).getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
-    expect((await read()).connection).toEqual({});
+    // Gone: a query that selects only the connection gets the NotFoundError as a top-level error.
+    const gone = await ws.secret.raw(`query ($id: ID!) { connection(id: $id) { ... on Connection { name } } }`, { id: hook.id });
+    expect(gone.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', resource: 'Connection', id: hook.id });
   });
 
   it('shows a [VIEW] session no edit control, and the API refuses its token a mutation', async () => {
