@@ -25,6 +25,8 @@ const switchyard = createClient({ url, apiKey });
 // Subscribed first: once subscribe() resolves, every attempt made after it is in the stream.
 const attempts = await switchyard.deliveries.subscribe({ eventType: type });
 const { event, unknownType } = await switchyard.emit({ type, payload: JSON.parse(payload) });
+// Only a publishable key's repeated emit comes back by id alone; subscribe() above needed a secret key.
+if (!('deliveries' in event)) throw new Error('SWITCHYARD_API_KEY must be a secret key (sy_sk_...)');
 console.log(`Emitted ${event.type} ${event.id} (sequence ${event.sequence}) -> ${event.deliveries.length} deliveries`);
 if (unknownType) console.log(`Note: "${type}" is not in the workspace's event type catalog; a typo?`);
 if (event.deliveries.length === 0) {

@@ -7,6 +7,7 @@ import {
   SwitchyardConflictError,
   SwitchyardNotFoundError,
   SwitchyardValidationError,
+  type EmittedEvent,
   type SwitchyardClient,
 } from '../sdk/src/index.ts';
 import { defaultConfig } from '../src/config.ts';
@@ -79,7 +80,7 @@ describe('the SDK against a running Switchyard', () => {
     const updates = await client.deliveries.subscribe({ connectionId: connection.id, status: 'SUCCEEDED' }, { to: 'updates' });
     await untilSubscribed(api.services.deliveryFeed, workspace.id, 2);
 
-    const { event } = await client.emit({ type: 'order.completed', resource: 'order', resourceId: 'ord_1', payload: { total: 42 } });
+    const { event } = (await client.emit({ type: 'order.completed', resource: 'order', resourceId: 'ord_1', payload: { total: 42 } })) as EmittedEvent;
     expect(event.deliveries).toHaveLength(1);
     const deliveryId = event.deliveries[0]!.id;
 
@@ -121,7 +122,7 @@ describe('the SDK against a running Switchyard', () => {
     const updates = await client.deliveries.subscribe({ connectionId: connection.id }, { to: 'updates' });
     await untilSubscribed(api.services.deliveryFeed, workspace.id, 2);
 
-    const { event } = await client.emit({ type: 'invoice.paid', payload: {} });
+    const { event } = (await client.emit({ type: 'invoice.paid', payload: {} })) as EmittedEvent;
     const [failed] = await take(attempts, 1);
     expect(failed).toMatchObject({ status: 'FAILED', statusCode: 503, replay: 0, delivery: { status: 'DEAD' } });
     expect((await take(updates, 1))[0]).toMatchObject({ status: 'DEAD' });
@@ -227,7 +228,8 @@ describe('the SDK against a running Switchyard', () => {
     const unknown = createClient({ url, apiKey: 'sy_sk_not_a_real_key_000000000000', retries: 0 });
     clients.push(publishable, unknown);
 
-    const { event } = await publishable.emit({ type: 'user.created', payload: { id: 'u_1' } });
+    // A publishable key sees the events it creates in full.
+    const { event } = (await publishable.emit({ type: 'user.created', payload: { id: 'u_1' } })) as EmittedEvent;
     expect(event.type).toBe('user.created');
     await expect(publishable.connections.list()).rejects.toMatchObject({ name: 'SwitchyardAuthError', code: 'FORBIDDEN' });
     await expect(unknown.emit({ type: 'user.created' })).rejects.toMatchObject({ name: 'SwitchyardAuthError', code: 'UNAUTHENTICATED' });
@@ -244,6 +246,31 @@ describe('the SDK against a running Switchyard', () => {
     expect(first.duplicate).toBe(false);
     expect(again).toMatchObject({ duplicate: true, event: { id: first.event.id } });
     const batch = await client.emitBatch([{ type: 'a.b' }, { type: 'a.c' }]);
-    expect(batch.map((result) => result.event.type)).toEqual(['a.b', 'a.c']);
+    expect(batch.map((result) => (result as EmittedEvent).event.type)).toEqual(['a.b', 'a.c']);
+  });
+
+  it("gives a publishable key's repeated emit the original's id, single or in a batch, and nothing of what it holds", async () => {
+    const { client, publishableKey } = await newWorkspace();
+    const publishable = createClient({ url, apiKey: publishableKey });
+    clients.push(publishable);
+    const original = (await client.emit({ type: 'order.paid', idempotencyKey: 'ord_9:paid', payload: { card: 'tok_visa' } })) as EmittedEvent;
+
+    const again = await publishable.emit({ type: 'order.paid', idempotencyKey: 'ord_9:paid' });
+    expect(again).toEqual({ duplicate: true, unknownType: false, event: { id: original.event.id } });
+    const fresh = await publishable.emit({ type: 'order.paid', idempotencyKey: 'ord_10:paid', payload: { n: 10 } });
+    expect(fresh).toMatchObject({ duplicate: false, event: { type: 'order.paid', payload: { n: 10 }, deliveries: [] } });
+
+    // A batch with one repeated key: every event by id, and the new one emitted once.
+    const batch = await publishable.emitBatch([{ type: 'order.paid', idempotencyKey: 'ord_9:paid' }, { type: 'order.paid', idempotencyKey: 'ord_11:paid' }]);
+    expect(batch.map((result) => result.duplicate)).toEqual([true, true]);
+    expect(batch[0]!.event).toEqual({ id: original.event.id });
+    expect(JSON.stringify(batch)).not.toContain('tok_visa');
+    const listed = await client.events.list({ type: 'order.paid' });
+    expect(listed.data.map((event) => event.idempotencyKey).sort()).toEqual(['ord_10:paid', 'ord_11:paid', 'ord_9:paid']);
+    expect(listed.data.map((event) => event.sequence).sort()).toEqual([1, 2, 3]);
+
+    // A secret key still reads its duplicate in full.
+    const full = await client.emit({ type: 'order.paid', idempotencyKey: 'ord_9:paid' });
+    expect(full).toMatchObject({ duplicate: true, event: { payload: { card: 'tok_visa' } } });
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createClient, type StreamedAttempt, type SwitchyardClient } from '../sdk/src/index.ts';
+import { createClient, type EmittedEvent, type StreamedAttempt, type SwitchyardClient } from '../sdk/src/index.ts';
 import { newId } from '../src/db/ids.ts';
 import { DELIVERY_CHANNEL } from '../src/domains/deliveries/delivery-notifications.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
@@ -137,7 +137,7 @@ describe('a delivery stream resumed from a cursor', () => {
     const { connection } = await sdk.connections.create({ name: 'paused', kind: 'WEBHOOK', webhook: { url: receiver.url('/never') } });
     await sdk.connections.pause(connection.id);
     await sdk.rules.create({ name: 'all', eventTypes: ['*'], connectionId: connection.id });
-    const { event } = await sdk.emit({ type: 'order.completed' });
+    const { event } = (await sdk.emit({ type: 'order.completed' })) as EmittedEvent;
     const deliveryId = decodeId('Delivery', event.deliveries[0]!.id);
     const workspaceId = decodeId('Workspace', ws.id);
     const stream = await sdk.deliveries.subscribe();

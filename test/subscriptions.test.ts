@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createWsClient } from 'graphql-ws';
-import { createClient, SwitchyardAuthError, SwitchyardError, type SwitchyardClient } from '../sdk/src/index.ts';
+import { createClient, SwitchyardAuthError, SwitchyardError, type EmittedEvent, type SwitchyardClient } from '../sdk/src/index.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
 import { stillPending, take, untilSubscribed } from './helpers/streams.ts';
@@ -93,8 +93,8 @@ describe('delivery subscriptions', () => {
     const stream = await watched.client.deliveries.subscribe();
     await untilSubscribed(server.switchyard.services.deliveryFeed, watched.id, 1);
     try {
-      const quiet = await unwatched.client.emit({ type: 'order.completed' });
-      const loud = await watched.client.emit({ type: 'order.completed' });
+      const quiet = (await unwatched.client.emit({ type: 'order.completed' })) as EmittedEvent;
+      const loud = (await watched.client.emit({ type: 'order.completed' })) as EmittedEvent;
       await take(stream, 1);
       const succeeded = async (client: SwitchyardClient, id: string) => {
         for (let tries = 0; (await client.deliveries.get(id)).status !== 'SUCCEEDED'; tries++) {
@@ -127,7 +127,7 @@ describe('delivery subscriptions', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(server.switchyard.services.deliveryFeed!.followerCount(decodeId('Workspace', id))).toBe(1);
 
-    const { event } = await client.emit({ type: 'order.completed' });
+    const { event } = (await client.emit({ type: 'order.completed' })) as EmittedEvent;
     expect((await firstNext).value).toMatchObject({ data: { deliveryAttempts: { event: { id: event.id } } } });
     expect((await secondNext).value).toMatchObject({ data: { deliveryAttempts: { event: { id: event.id } } } });
 
@@ -169,7 +169,7 @@ describe('delivery subscriptions', () => {
     const { id, client } = await workspaceWithHook();
     const all = await client.deliveries.subscribe({}, { to: 'updates' });
     await untilSubscribed(server.switchyard.services.deliveryFeed, id, 1);
-    const { event } = await client.emit({ type: 'order.completed' });
+    const { event } = (await client.emit({ type: 'order.completed' })) as EmittedEvent;
     expect((await take(all, 1))[0]).toMatchObject({ id: event.deliveries[0]!.id, status: 'SUCCEEDED' });
 
     // A replay commits PENDING and a worker claims the delivery before the stream reads it: the
@@ -309,7 +309,7 @@ describe('delivery subscriptions', () => {
     });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
     await untilSubscribed(server.switchyard.services.deliveryFeed, id, 1);
-    const { event } = await client.emit({ type: 'order.completed' });
+    const { event } = (await client.emit({ type: 'order.completed' })) as EmittedEvent;
 
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = '';

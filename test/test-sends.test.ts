@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { createClient, verifyWebhook, SwitchyardNotFoundError, SwitchyardValidationError, type SwitchyardClient } from '../sdk/src/index.ts';
+import { createClient, verifyWebhook, SwitchyardNotFoundError, SwitchyardValidationError, type EmittedEvent, type SwitchyardClient } from '../sdk/src/index.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
 import { eventually } from './helpers/fixtures.ts';
@@ -55,7 +55,7 @@ describe('sendTestEvent', () => {
     expect(received(`/${id}/bystander`)).toEqual([]);
 
     // Real traffic is unmarked and numbered from 1: the test took no number.
-    const { event } = await client.emit({ type: 'order.completed', payload: { total: 1 } });
+    const { event } = (await client.emit({ type: 'order.completed', payload: { total: 1 } })) as EmittedEvent;
     expect(event).toMatchObject({ sequence: 1, test: false });
     expect(event.deliveries.map((delivery) => delivery.test)).toEqual([false, false]);
     await eventually(async () => (received(`/${id}/target`).length === 2 ? true : undefined));

@@ -40,6 +40,9 @@ export interface SubscribeOptions<To extends 'attempts' | 'updates'> {
   after?: string;
 }
 
+/** How publishable keys start (`sy_pk_...`): such a key may only emit. */
+const PUBLISHABLE_KEY_PREFIX = 'sy_pk_';
+
 /** Creates a client for one key. Call `close()` when done with subscriptions. */
 export function createClient(options: ClientOptions) {
   const endpoint = graphqlEndpoint(options.url);
@@ -62,7 +65,7 @@ export function createClient(options: ClientOptions) {
   });
 
   return {
-    ...eventsApi(request),
+    ...eventsApi(request, options.apiKey.startsWith(PUBLISHABLE_KEY_PREFIX)),
     connections: connectionsApi(request),
     rules: rulesApi(request),
     eventTypes: eventTypesApi(request),

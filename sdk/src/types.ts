@@ -1,6 +1,7 @@
 // The SDK's public types under plain names; the generated file keeps GraphQL's names.
 import type {
   EmitEventMutation,
+  EmitEventSeenByIdMutation,
   GetDeliveryQuery,
   CreateWorkspaceMutation,
   CreateConnectionMutation,
@@ -52,8 +53,18 @@ export type {
 
 type Success<T, Name extends string> = Extract<T, { __typename: Name }>;
 
-/** What `emit` returns: the event with its deliveries, and whether it repeated an idempotency key. */
-export type EmitResult = Omit<Success<EmitEventMutation['emitEvent'], 'EmitEventPayload'>, '__typename'>;
+/** A new event (or a secret key's duplicate) with its deliveries, and whether it repeated an idempotency key. */
+export type EmittedEvent = Omit<Success<EmitEventMutation['emitEvent'], 'EmitEventPayload'>, '__typename'>;
+/**
+ * A publishable key's duplicate: an idempotency key used before, whose original event the key may
+ * see by id only (its payload and deliveries need the secret key).
+ */
+export type DuplicateSeenById = Omit<Success<EmitEventSeenByIdMutation['emitEvent'], 'EmitEventPayload'>, '__typename'>;
+/**
+ * What `emit` returns. With a secret key, always an `EmittedEvent`; with a publishable key, a
+ * duplicate is a `DuplicateSeenById` (tell them apart with `'deliveries' in result.event`).
+ */
+export type EmitResult = EmittedEvent | DuplicateSeenById;
 /** A delivery with every attempt, oldest first. */
 export type DeliveryWithAttempts = Omit<Success<GetDeliveryQuery['delivery'], 'Delivery'>, '__typename'>;
 /** A new workspace and its first keys, shown this once. */

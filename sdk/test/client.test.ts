@@ -130,6 +130,20 @@ describe('the SDK client', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it("asks again by id alone when a publishable key may not see a duplicate's event, and only then", async () => {
+    const forbidden = json({ data: null, errors: [{ message: 'needs a secret key', extensions: { code: 'FORBIDDEN' } }] });
+    const byId = { emitEvent: { __typename: 'EmitEventPayload', duplicate: true, unknownType: false, event: { id: 'evt_1' } } };
+    const { fetch, sent } = fakeFetch([forbidden, json({ data: byId })]);
+    const publishable = createClient({ url: 'http://switchyard.test', apiKey: 'sy_pk_test', fetch, retryDelayMs: 1 });
+    expect(await publishable.emit({ type: 'order.completed', idempotencyKey: 'k' })).toEqual({ duplicate: true, unknownType: false, event: { id: 'evt_1' } });
+    expect(sent.map((request) => request.query.match(/mutation (\w+)/)?.[1])).toEqual(['EmitEvent', 'EmitEventSeenById']);
+    expect(sent[1]!.variables.input.idempotencyKey).toBe('k');
+
+    const secret = fakeFetch([forbidden]);
+    await expect(client(secret.fetch).emit({ type: 'order.completed' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(secret.sent).toHaveLength(1);
+  });
+
   it('returns lists as pages with a cursor for the next one', async () => {
     const page = {
       deliveries: {
