@@ -212,6 +212,32 @@ describe('retention', () => {
     expect([again.payloads, again.events]).toEqual([0, 0]);
   }, 300_000);
 
+  it('prunes the delivery change log past the record age, oldest first, and keeps what streams may still resume from', async () => {
+    const ws = await server.seedWorkspace();
+    const workspaceId = decodeId('Workspace', ws.id);
+    const hook = await createWebhook(ws.secret, receiver.url('/changes'));
+    await createRule(ws.secret, hook.id, ['order.*']);
+    for (let i = 0; i < 3; i++) {
+      const { event } = await emit(ws.secret, { type: 'order.completed', payload: { i } });
+      await eventually(async () => {
+        const { rows } = await db.query(`select 1 from delivery_changes c join deliveries d on d.id = c.delivery_id where d.event_id = $1`, [decodeId('Event', event.id)]);
+        return rows.length > 0 ? true : undefined;
+      }, 15_000, 'the attempt to be in the change log');
+    }
+    // The two oldest changes were written 91 days ago, past the 90 days records are kept.
+    await db.query(
+      `update delivery_changes set created_at = now() - interval '91 days'
+       where (workspace_id, txid, position) in (select workspace_id, txid, position from delivery_changes where workspace_id = $1 order by txid, position limit 2)`,
+      [workspaceId],
+    );
+    const batches: RetentionBatch[] = [];
+    const run = await applyRetention(server.switchyard.services.orm.em.fork(), { deleteBatch: 1, onBatch: (batch) => void (batch.workspaceId === workspaceId && batches.push(batch)) });
+    expect(run.changes).toBeGreaterThanOrEqual(2);
+    expect(batches.filter((batch) => batch.kind === 'changes').map((batch) => batch.counts.changes)).toEqual([1, 1, 0]);
+    const { rows } = await db.query(`select count(*)::int as left, min(created_at) > now() - interval '1 day' as fresh from delivery_changes where workspace_id = $1`, [workspaceId]);
+    expect(rows[0]).toEqual({ left: 1, fresh: true });
+  }, 60_000);
+
   it('runs as a graphile-worker task', async () => {
     const ws = await server.seedWorkspace();
     const hook = await createWebhook(ws.secret, receiver.url('/task'));

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { logger } from '../../observability/logger.ts';
+import { pruneChanges } from '../deliveries/changes/prune-changes.ts';
 import { deleteExpired } from './delete-expired.ts';
 import { removePayloads } from './remove-payloads.ts';
 
@@ -22,7 +23,7 @@ export interface RetentionOptions {
 
 export interface RetentionBatch {
   workspaceId: string;
-  kind: 'payloads' | 'records';
+  kind: 'payloads' | 'records' | 'changes';
   /** Rows changed by this batch, by table. */
   counts: Record<string, number>;
 }
@@ -33,6 +34,8 @@ export interface RetentionRun {
   events: number;
   deliveries: number;
   attempts: number;
+  /** Rows of the delivery change log (what streams resume from) past the record age. */
+  changes: number;
   /** Where the next run should start when this one ran out of time; null when every workspace is done. */
   continueAfter: string | null;
 }
@@ -40,14 +43,14 @@ export interface RetentionRun {
 /**
  * Applies each workspace's retention: payloads and response bodies older than its payload age
  * are removed, and events older than its record age are deleted with their deliveries and
- * attempts, in batches of one short statement each, so emits and deliveries go on meanwhile.
+ * attempts (and delivery changes that old leave the change log), in batches of one short statement each, so emits and deliveries go on meanwhile.
  * Work an unfinished delivery still needs is never touched. Stops after `budgetMs`, saying where
  * to go on.
  */
 export async function applyRetention(em: EntityManager, options: RetentionOptions = {}): Promise<RetentionRun> {
   const { payloadBatch = 1000, deleteBatch = 500, budgetMs = 30_000, now = new Date() } = options;
   const deadline = Date.now() + budgetMs;
-  const run: RetentionRun = { payloads: 0, bodies: 0, events: 0, deliveries: 0, attempts: 0, continueAfter: null };
+  const run: RetentionRun = { payloads: 0, bodies: 0, events: 0, deliveries: 0, attempts: 0, changes: 0, continueAfter: null };
   const workspaces = await em.execute<{ id: string; payload_days: number; delivery_days: number }[]>(
     `select id, payload_retention_days as payload_days, delivery_retention_days as delivery_days
      from workspaces where id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000') order by id`,
@@ -78,8 +81,15 @@ export async function applyRetention(em: EntityManager, options: RetentionOption
       if (batch.events < deleteBatch) break;
       if (Date.now() > deadline) return { ...run, continueAfter: previous };
     }
+    for (;;) {
+      const changes = await pruneChanges(em, workspace.id, recordsBefore, deleteBatch);
+      run.changes += changes;
+      options.onBatch?.({ workspaceId: workspace.id, kind: 'changes', counts: { changes } });
+      if (changes < deleteBatch) break;
+      if (Date.now() > deadline) return { ...run, continueAfter: previous };
+    }
     previous = workspace.id;
   }
-  if (run.payloads || run.events) log.info({ ...run }, 'retention removed expired data');
+  if (run.payloads || run.events || run.changes) log.info({ ...run }, 'retention removed expired data');
   return run;
 }
