@@ -238,6 +238,14 @@ describe('retention', () => {
     expect(rows[0]).toEqual({ left: 1, fresh: true });
   }, 60_000);
 
+  it('says where to go on when it runs out of time in its first workspace', async () => {
+    await server.seedWorkspace();
+    const run = await applyRetention(server.switchyard.services.orm.em.fork(), { budgetMs: -1 });
+    expect(run.continueAfter).toBe('00000000-0000-0000-0000-000000000000');
+    const resumed = await applyRetention(server.switchyard.services.orm.em.fork(), { afterWorkspaceId: run.continueAfter });
+    expect(resumed.continueAfter).toBeNull();
+  });
+
   it('runs as a graphile-worker task', async () => {
     const ws = await server.seedWorkspace();
     const hook = await createWebhook(ws.secret, receiver.url('/task'));

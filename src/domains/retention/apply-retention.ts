@@ -6,6 +6,8 @@ import { removePayloads } from './remove-payloads.ts';
 
 const log = logger.child({ component: 'retention' });
 const DAY_MS = 24 * 3600 * 1000;
+/** Sorts before every workspace id. */
+const BEFORE_EVERY_WORKSPACE = '00000000-0000-0000-0000-000000000000';
 
 export interface RetentionOptions {
   /** Events one payload batch looks at. (Default: 1000) */
@@ -51,12 +53,14 @@ export async function applyRetention(em: EntityManager, options: RetentionOption
   const { payloadBatch = 1000, deleteBatch = 500, budgetMs = 30_000, now = new Date() } = options;
   const deadline = Date.now() + budgetMs;
   const run: RetentionRun = { payloads: 0, bodies: 0, events: 0, deliveries: 0, attempts: 0, changes: 0, continueAfter: null };
+  // Where this run starts; never null, so a run that stops in its first workspace still says
+  // where to go on (null in `continueAfter` means every workspace is done).
+  let previous = options.afterWorkspaceId ?? BEFORE_EVERY_WORKSPACE;
   const workspaces = await em.execute<{ id: string; payload_days: number; delivery_days: number }[]>(
     `select id, payload_retention_days as payload_days, delivery_retention_days as delivery_days
-     from workspaces where id > coalesce(?::uuid, '00000000-0000-0000-0000-000000000000') order by id`,
-    [options.afterWorkspaceId ?? null],
+     from workspaces where id > ?::uuid order by id`,
+    [previous],
   );
-  let previous: string | null = options.afterWorkspaceId ?? null;
   for (const workspace of workspaces) {
     if (Date.now() > deadline) {
       run.continueAfter = previous;
