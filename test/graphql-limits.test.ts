@@ -19,7 +19,7 @@ afterAll(async () => {
 function deepQuery(levels: number): string {
   let selection = 'id';
   for (let level = 0; level < levels; level++) selection = level % 2 ? `event { ${selection} }` : `deliveries { ${selection} }`;
-  return `query ($id: ID!) { delivery(id: $id) { ... on Delivery { ${selection} } } }`;
+  return `query ($id: ID!) { delivery(id: $id) { ... on Delivery { ${selection} } ... on Error { message } } }`;
 }
 
 const aliases = (count: number, field = 'connections(first: 100) { edges { node { id name } } }') =>
