@@ -219,8 +219,8 @@ const schema = z.object({
   slackClientId: clientCredential,
   /** `SWITCHYARD_SLACK_CLIENT_SECRET`: that app's client secret. (Default: unset) */
   slackClientSecret: clientCredential,
-  /** `SWITCHYARD_SLACK_SCOPES`: the bot scopes Slack's consent asks for. (Default: chat:write) */
-  slackScopes: scopes('chat:write'),
+  /** `SWITCHYARD_SLACK_SCOPES`: the bot scopes Slack's consent asks for: posting, and to public channels the bot was not invited to. (Default: chat:write chat:write.public) */
+  slackScopes: scopes('chat:write chat:write.public'),
   /**
    * `SWITCHYARD_OAUTH_REFRESH_AHEAD_SECONDS`: how long before an OAuth access token expires it
    * is refreshed, so no request goes out with a token about to lapse. (Default: 300)

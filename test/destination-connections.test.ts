@@ -11,7 +11,8 @@ await db.connect();
 afterAll(() => db.end());
 
 const FIELDS = `id kind status rateLimitPerSecond maxConcurrency signingSecretHint webhook { url }
-  slack { mode channel webhookUrlHint botTokenHint } mailchimp { listId dataCenter statusIfNew tags apiKeyHint }`;
+  slack { mode channel webhookUrlHint botTokenHint } mailchimp { listId dataCenter statusIfNew tags apiKeyHint }
+  statusReason hubspot { action eventName auth accessTokenHint } salesforce { sobject externalIdField }`;
 const ERRORS = `... on ValidationError { issues { path message } } ... on ConflictError { path message }`;
 const CREATE = `mutation ($input: CreateConnectionInput!) { createConnection(input: $input) {
   __typename ... on CreateConnectionPayload { signingSecret connection { ${FIELDS} } } ${ERRORS} } }`;
@@ -143,5 +144,78 @@ describe('updating SLACK and MAILCHIMP connections', () => {
       { input: { connectionId: created.connection.id } },
     );
     expect(rotateConnectionSecret).toEqual({ __typename: 'ConflictError', path: ['input', 'connectionId'], message: 'SLACK connections do not sign their requests, so they have no signing secret' });
+  });
+});
+
+const PRIVATE_APP_TOKEN = 'pat-na1-0f8e2b5c-1d3a-4e6f-8a9b-0c1d2e3f4a5b';
+
+describe('HUBSPOT, SALESFORCE and Slack-by-OAuth connections', () => {
+  it('creates a HUBSPOT connection with a private app token ACTIVE, and one without waiting for OAuth', async () => {
+    const { id, secret } = await server.seedWorkspace();
+    const privateApp = await create(secret, { kind: 'HUBSPOT', hubspot: { accessToken: PRIVATE_APP_TOKEN } });
+    expect(privateApp).toMatchObject({
+      signingSecret: null,
+      connection: {
+        kind: 'HUBSPOT', status: 'ACTIVE', statusReason: null, rateLimitPerSecond: 10, signingSecretHint: null, salesforce: null,
+        hubspot: { action: 'UPSERT_CONTACT', eventName: null, auth: 'PRIVATE_APP', accessTokenHint: 'pat-na1-…4a5b' },
+      },
+    });
+    expect(await credentialsOf(privateApp.connection.id)).toEqual({ accessToken: PRIVATE_APP_TOKEN });
+    expect(await storedText(id)).not.toContain(PRIVATE_APP_TOKEN);
+    expect(JSON.stringify(privateApp)).not.toContain(PRIVATE_APP_TOKEN);
+
+    const oauth = await create(secret, { kind: 'HUBSPOT', hubspot: { action: 'SEND_EVENT', eventName: 'pe1234567_order_completed' } });
+    expect(oauth.connection).toMatchObject({
+      status: 'NEEDS_REAUTH',
+      statusReason: expect.stringContaining('authorizeConnection'),
+      hubspot: { action: 'SEND_EVENT', eventName: 'pe1234567_order_completed', auth: 'OAUTH', accessTokenHint: null },
+    });
+  });
+
+  it('creates SALESFORCE and Slack-by-OAuth connections waiting for their consent', async () => {
+    const { secret } = await server.seedWorkspace();
+    const salesforce = await create(secret, { kind: 'SALESFORCE', salesforce: { sobject: 'Contact', externalIdField: 'External_Id__c' } });
+    expect(salesforce.connection).toMatchObject({ kind: 'SALESFORCE', status: 'NEEDS_REAUTH', salesforce: { sobject: 'Contact', externalIdField: 'External_Id__c' }, hubspot: null });
+    const slack = await create(secret, { kind: 'SLACK', slack: { channel: '#deploys' } });
+    expect(slack.connection).toMatchObject({ status: 'NEEDS_REAUTH', slack: { mode: 'OAUTH', channel: '#deploys', botTokenHint: null, webhookUrlHint: null } });
+    expect(await credentialsOf(slack.connection.id)).toEqual({});
+  });
+
+  it('names every field at fault', async () => {
+    const { id, secret } = await server.seedWorkspace();
+    const issues = async (input: Record<string, unknown>) => (await create(secret, input)).issues.map((issue: { path: string[] }) => issue.path.join('.'));
+    expect(await issues({ kind: 'HUBSPOT' })).toEqual(['input.hubspot']);
+    expect(await issues({ kind: 'HUBSPOT', hubspot: { accessToken: 'secret-token' } })).toEqual(['input.hubspot.accessToken']);
+    expect(await issues({ kind: 'HUBSPOT', hubspot: { action: 'SEND_EVENT' } })).toEqual(['input.hubspot.eventName']);
+    expect(await issues({ kind: 'HUBSPOT', hubspot: {}, rateLimitPerSecond: 50 })).toEqual(['input.rateLimitPerSecond']);
+    expect(await issues({ kind: 'SALESFORCE', salesforce: {} })).toEqual(['input.salesforce.sobject', 'input.salesforce.externalIdField']);
+    expect(await issues({ kind: 'SALESFORCE', salesforce: { sobject: 'Contact; DROP', externalIdField: 'Email' } })).toEqual(['input.salesforce.sobject']);
+    expect(await issues({ kind: 'SALESFORCE', hubspot: {}, salesforce: { sobject: 'Contact', externalIdField: 'X__c' } })).toEqual(['input.hubspot']);
+    expect(await issues({ kind: 'SLACK', slack: {} })).toEqual(['input.slack']);
+    expect(await issues({ kind: 'SLACK', slack: { channel: 'not a channel' } })).toEqual(['input.slack.channel']);
+    expect((await db.query('select count(*)::int as n from connections where workspace_id = $1', [decodeId('Workspace', id)])).rows[0].n).toBe(0);
+  });
+
+  it('switches HUBSPOT between its own token and OAuth, releasing or holding its deliveries', async () => {
+    const { secret } = await server.seedWorkspace();
+    const created = await create(secret, { kind: 'HUBSPOT', hubspot: {} });
+    const update = async (hubspot: Record<string, unknown>) => (await secret.request(UPDATE, { input: { id: created.connection.id, hubspot } })).updateConnection;
+    expect((await update({ action: 'SEND_EVENT', eventName: 'pe1_signed_up' })).connection).toMatchObject({ status: 'NEEDS_REAUTH', hubspot: { auth: 'OAUTH', action: 'SEND_EVENT' } });
+    expect((await update({ accessToken: PRIVATE_APP_TOKEN })).connection).toMatchObject({ status: 'ACTIVE', statusReason: null, hubspot: { auth: 'PRIVATE_APP', action: 'SEND_EVENT' } });
+    expect((await update({ accessToken: 'pat-na1-…4a5b', eventName: 'pe1_paid' })).connection).toMatchObject({ status: 'ACTIVE', hubspot: { eventName: 'pe1_paid' } });
+    expect(await credentialsOf(created.connection.id)).toEqual({ accessToken: PRIVATE_APP_TOKEN });
+    expect((await update({ accessToken: null })).connection).toMatchObject({ status: 'NEEDS_REAUTH', hubspot: { auth: 'OAUTH', accessTokenHint: null } });
+    expect(await credentialsOf(created.connection.id)).toEqual({});
+  });
+
+  it('changes a SALESFORCE connection\'s object and keeps its field, and moves a Slack bot to OAuth', async () => {
+    const { secret } = await server.seedWorkspace();
+    const salesforce = await create(secret, { kind: 'SALESFORCE', salesforce: { sobject: 'Contact', externalIdField: 'External_Id__c' } });
+    const { updateConnection } = await secret.request(UPDATE, { input: { id: salesforce.connection.id, salesforce: { sobject: 'Account' } } });
+    expect(updateConnection.connection.salesforce).toEqual({ sobject: 'Account', externalIdField: 'External_Id__c' });
+    const bot = await create(secret, { kind: 'SLACK', slack: { botToken: BOT_TOKEN, channel: 'C0AAA' } });
+    const moved = await secret.request(UPDATE, { input: { id: bot.connection.id, slack: { botToken: null } } });
+    expect(moved.updateConnection.connection).toMatchObject({ status: 'NEEDS_REAUTH', slack: { mode: 'OAUTH', channel: 'C0AAA', botTokenHint: null } });
+    expect(await credentialsOf(bot.connection.id)).toEqual({});
   });
 });

@@ -49,7 +49,8 @@ describe('SLACK settings', () => {
     const url = `${slack.webhookBaseUrl}/services/T1/B1/secretsecretsecret`;
     expect(settingsOf(slackKind, {}, vendors).issues).toEqual([{ path: '', message: expect.stringContaining('give webhookUrl') }]);
     expect(settingsOf(slackKind, { botToken: 'xoxb-1234-5678-abcdefgh' }, vendors).issues).toEqual([{ path: 'channel', message: 'is required with botToken' }]);
-    expect(settingsOf(slackKind, { channel: 'C123' }, vendors).issues).toEqual([{ path: 'botToken', message: 'is required with channel' }]);
+    // A channel alone is an install through OAuth, posting with the install's bot token.
+    expect(settingsOf(slackKind, { channel: 'C123' }, vendors)).toEqual({ settings: { config: { mode: 'OAUTH', channel: 'C123' }, credentials: {} }, issues: [] });
     expect(settingsOf(slackKind, { botToken: 'xoxp-nope nope', channel: 'C123' }, vendors).issues).toEqual([{ path: 'botToken', message: expect.stringContaining('xoxb-') }]);
     expect(settingsOf(slackKind, { botToken: 'xoxb-1234-5678-abcdefgh', channel: 'two words' }, vendors).issues).toEqual([{ path: 'channel', message: expect.stringContaining('channel id') }]);
     expect(settingsOf(slackKind, { webhookUrl: url, botToken: 'xoxb-1234-5678-abcdefgh' }, vendors).issues.map((issue) => issue.path)).toEqual(['botToken']);

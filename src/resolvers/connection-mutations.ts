@@ -1,6 +1,6 @@
 import { builder } from './builder.ts';
 import { ConnectionKindRef, ConnectionRef } from './connections.ts';
-import { MailchimpConfigInput, SlackConfigInput } from './destination-settings.ts';
+import { HubSpotConfigInput, MailchimpConfigInput, SalesforceConfigInput, SlackConfigInput } from './destination-settings.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from '../domains/public-ids.ts';
 import { changeScopes, workspaceOf } from './scope.ts';
@@ -40,10 +40,12 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
     description: t.string({ description: 'What it is for, for people; at most 500 characters. (Default: "")' }),
-    kind: t.field({ type: ConnectionKindRef, required: true, description: 'WEBHOOK, SLACK or MAILCHIMP; fixed once created.' }),
+    kind: t.field({ type: ConnectionKindRef, required: true, description: 'WEBHOOK, SLACK, HUBSPOT, SALESFORCE or MAILCHIMP; fixed once created.' }),
     webhook: t.field({ type: WebhookConfigInput, description: 'Required for a WEBHOOK connection.' }),
     slack: t.field({ type: SlackConfigInput, description: 'Required for a SLACK connection.' }),
     mailchimp: t.field({ type: MailchimpConfigInput, description: 'Required for a MAILCHIMP connection.' }),
+    hubspot: t.field({ type: HubSpotConfigInput, description: 'Required for a HUBSPOT connection (`{}` for OAuth contact upserts).' }),
+    salesforce: t.field({ type: SalesforceConfigInput, description: 'Required for a SALESFORCE connection.' }),
     signingSecret: t.string({
       description:
         'For a WEBHOOK connection, a signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. ' +
@@ -61,7 +63,7 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
     }),
     timeoutSeconds: t.float({ description: `Time limit of one request, 1 to 60 seconds. (Default: ${DEFAULT_TIMEOUT_SECONDS})` }),
     rateLimitPerSecond: t.float({
-      description: 'Most requests per second, more than 0 and at most 10000, or the vendor\'s limit. (Default: no limit; 1 for SLACK)',
+      description: 'Most requests per second, more than 0 and at most 10000, or the vendor\'s limit. (Default: no limit; 1 for SLACK, 10 for HUBSPOT)',
     }),
     maxConcurrency: t.int({
       description: 'Most requests in flight at once, 1 to 1000, or the vendor\'s limit. (Default: the server default; 10 for MAILCHIMP)',
@@ -82,6 +84,8 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
     }),
     slack: t.field({ type: SlackConfigInput, description: 'New settings of a SLACK connection; new credentials release a NEEDS_REAUTH connection.' }),
     mailchimp: t.field({ type: MailchimpConfigInput, description: 'New settings of a MAILCHIMP connection; a new key releases a NEEDS_REAUTH connection.' }),
+    hubspot: t.field({ type: HubSpotConfigInput, description: 'New settings of a HUBSPOT connection; a new private app token releases a NEEDS_REAUTH connection.' }),
+    salesforce: t.field({ type: SalesforceConfigInput, description: 'New settings of a SALESFORCE connection.' }),
     retryScheduleSeconds: t.floatList({ description: 'As on create; null restores the default schedule.' }),
     timeoutSeconds: t.float({ description: `As on create; null restores ${DEFAULT_TIMEOUT_SECONDS}.` }),
     rateLimitPerSecond: t.float({ description: 'As on create; null restores the default (no limit, or the vendor\'s).' }),
@@ -120,7 +124,7 @@ const CreateConnectionPayload = builder.objectRef<{ connection: Connection; sign
       nullable: true,
       description:
         'The signing secret (`whsec_...`) of a WEBHOOK connection, shown this once: receivers verify requests with it. ' +
-        'Null for kinds whose requests are not signed (SLACK, MAILCHIMP).',
+        'Null for kinds whose requests are not signed (all but WEBHOOK).',
     }),
   }),
 });

@@ -11,12 +11,12 @@ import { DEFAULT_RETRY_SCHEDULE_SECONDS, effectiveRetrySchedule } from '../domai
 import { eventTypesOf } from '../domains/rules/connection-event-types.ts';
 
 export const ConnectionKindRef = builder.enumType('ConnectionKind', {
-  description: 'What a connection delivers to. WEBHOOK, SLACK and MAILCHIMP can be created; HUBSPOT and SALESFORCE are on the way.',
+  description: 'What a connection delivers to.',
   values: {
     WEBHOOK: { description: 'An HTTP endpoint that receives signed Standard Webhooks requests.' },
-    SLACK: { description: 'A Slack channel, through an incoming webhook or chat.postMessage with a bot token.' },
-    HUBSPOT: { description: 'A HubSpot account (not available yet).' },
-    SALESFORCE: { description: 'A Salesforce org (not available yet).' },
+    SLACK: { description: 'A Slack channel, through an incoming webhook, or chat.postMessage with a bot token of its own or of an OAuth install.' },
+    HUBSPOT: { description: 'A HubSpot account: contacts upserted by email, or custom events sent; with a private app token or OAuth.' },
+    SALESFORCE: { description: 'A Salesforce org: records upserted by external id, through OAuth.' },
     MAILCHIMP: { description: 'A Mailchimp audience, whose members are added or updated by email.' },
   } as const,
 });
@@ -28,7 +28,9 @@ export const ConnectionStatusRef = builder.enumType('ConnectionStatus', {
     PAUSED: { description: 'Paused through the API; resume it to deliver again.' },
     DISABLED: { description: 'Disabled by Switchyard after failing too long, or after answering 410 Gone; see `statusReason`.' },
     NEEDS_REAUTH: {
-      description: 'The vendor refused its credentials (see `statusReason`); its deliveries wait until updateConnection gives new ones.',
+      description:
+        'Waiting for credentials (see `statusReason`): the vendor refused them, or an OAuth connection was never authorized. Its deliveries wait ' +
+        'until updateConnection gives new ones, or authorizeConnection or setConnectionCredentials authorizes it.',
     },
   } as const,
 });
@@ -87,7 +89,7 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
     lastFailureReason: t.exposeString('lastFailureReason', { nullable: true, description: 'What went wrong the last time an attempt failed.' }),
     signingSecretHint: t.string({
       nullable: true,
-      description: 'The masked current signing secret, e.g. "whsec_…Xk9="; null for kinds that do not sign (SLACK, MAILCHIMP).',
+      description: 'The masked current signing secret, e.g. "whsec_…Xk9="; null for kinds that do not sign (all but WEBHOOK).',
       resolve: async (connection, _args, context) => (await loadBatched(context.em, signingSecretHints, connection.id)) ?? null,
     }),
     eventTypes: t.stringList({

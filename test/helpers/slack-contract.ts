@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { startContractServer, tokenBucket, type ContractReply, type ContractRequest, type ContractServer } from './contract-server.ts';
+import { oauthProvider, type OAuthProvider } from './oauth-contract.ts';
 
 /**
  * A local stand-in for Slack that behaves as Slack documents it, for incoming webhooks
  * (https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks, errors as plain
  * text with their HTTP status) and for the Web API's `chat.postMessage`
  * (https://docs.slack.dev/reference/methods/chat.postMessage, errors as HTTP 200 with
- * `{ ok: false, error }`, 429 `ratelimited` with `Retry-After`).
+ * `{ ok: false, error }`, 429 `ratelimited` with `Retry-After`), and for installs through OAuth
+ * (https://docs.slack.dev/authentication/installing-with-oauth: consent at `/oauth/v2/authorize`,
+ * tokens from `/api/oauth.v2.access`) with token rotation
+ * (https://docs.slack.dev/authentication/using-token-rotation: `xoxe.xoxb-` access tokens living
+ * 12 hours, a new refresh token each refresh, `token_expired` once one lapses,
+ * `invalid_refresh_token` once the install is revoked). An installed bot may post to any
+ * channel, as `chat:write.public` lets it.
  */
 export interface SlackContract {
   server: ContractServer;
@@ -14,6 +21,10 @@ export interface SlackContract {
   apiUrl: string;
   /** What to configure as `SWITCHYARD_SLACK_WEBHOOK_BASE_URL`. */
   webhookBaseUrl: string;
+  /** What to configure as `SWITCHYARD_SLACK_AUTHORIZE_URL`. */
+  authorizeUrl: string;
+  /** The Slack app installs go through. */
+  oauth: OAuthProvider;
   /** Creates a channel; returns its id (`C...`). */
   addChannel(name: string): string;
   /** An incoming webhook that posts to `channel` (a name or id); returns its URL. */
@@ -27,7 +38,7 @@ export interface SlackContract {
   removeWebhook(url: string): void;
   /** The workspace restricts posting through this webhook: `action_prohibited`. */
   prohibitWebhook(url: string): void;
-  /** Answers the next `count` requests with `reply` instead (an outage, say). */
+  /** Answers the next `count` requests but OAuth ones with `reply` instead (an outage, say). */
   failNext(count: number, reply: ContractReply): void;
   /** Messages Slack accepted, in order. */
   readonly messages: PostedMessage[];
@@ -91,7 +102,31 @@ function parseBody(request: ContractRequest): Record<string, unknown> | 'invalid
 const text = (status: number, body: string): ContractReply => ({ status, headers: { 'content-type': 'text/html' }, body });
 const apiError = (error: string, extra: Record<string, unknown> = {}): ContractReply => ({ status: 200, body: { ok: false, error, ...extra } });
 
+const slackAnswer = (body: Record<string, unknown>): ContractReply => ({ status: 200, body: { ok: false, ...body } });
+
 export async function startSlackContract(options: { ratePerSecond?: number; burst?: number } = {}): Promise<SlackContract> {
+  const oauth = oauthProvider(
+    {
+      authorizePath: '/oauth/v2/authorize',
+      granted: ({ accessToken, refreshToken, lifetime, scope }) => ({
+        status: 200,
+        body: {
+          ok: true, app_id: 'A0APP00001', authed_user: { id: 'U0USER0001' }, scope: scope.replace(/ /g, ','), token_type: 'bot',
+          access_token: accessToken, bot_user_id: 'U0BOT00001', refresh_token: refreshToken, expires_in: lifetime,
+          team: { id: 'T0TEAM0001', name: 'Acme' }, enterprise: null, is_enterprise_install: false,
+        },
+      }),
+      refused: (reason) =>
+        slackAnswer({
+          error: reason === 'refresh_token' ? 'invalid_refresh_token'
+            : reason === 'client' ? 'invalid_client_id'
+            : reason === 'redirect_uri' ? 'bad_redirect_uri'
+            : 'invalid_code',
+        }),
+      returnsRefreshTokenOnRefresh: true,
+    },
+    { accessTokenLifetimeSeconds: 43_200, rotateRefreshTokens: true, tokenPrefix: 'xoxe.xoxb-1-' },
+  );
   const channels = new Map<string, Channel>();
   const webhooks = new Map<string, { channel: string; secret: string; removed: boolean; prohibited: boolean; allow: () => number }>();
   const tokens = new Map<string, { channels: Set<string>; state: 'active' | 'revoked' | 'inactive' }>();
@@ -135,7 +170,9 @@ export async function startSlackContract(options: { ratePerSecond?: number; burs
     const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
     const token = bearer ?? (body !== 'invalid' && typeof body.token === 'string' ? body.token : undefined);
     if (!token) return apiError('not_authed');
-    const grant = tokens.get(token);
+    const installed = oauth.accessTokens.includes(token);
+    if (installed && !oauth.isLive(token)) return apiError('token_expired');
+    const grant = installed ? { channels: new Set(channels.keys()), state: 'active' as const } : tokens.get(token);
     if (!grant) return apiError('invalid_auth');
     if (grant.state === 'revoked') return apiError('token_revoked');
     if (grant.state === 'inactive') return apiError('account_inactive');
@@ -166,6 +203,8 @@ export async function startSlackContract(options: { ratePerSecond?: number; burs
   }
 
   const server = await startContractServer((request) => {
+    if (request.path.startsWith('/oauth/v2/authorize')) return oauth.authorize(request);
+    if (request.path === '/api/oauth.v2.access' && request.method === 'POST') return oauth.token(request);
     const fault = injected[0];
     if (fault) {
       if (--fault.count <= 0) injected.shift();
@@ -185,6 +224,8 @@ export async function startSlackContract(options: { ratePerSecond?: number; burs
     server,
     apiUrl: `${server.origin}/api`,
     webhookBaseUrl: `${server.origin}/hooks`,
+    authorizeUrl: `${server.origin}/oauth/v2/authorize`,
+    oauth,
     addChannel(name) {
       const id = `C${randomBytes(5).toString('hex').toUpperCase()}`;
       channels.set(id, { id, name, archived: false });
@@ -193,7 +234,8 @@ export async function startSlackContract(options: { ratePerSecond?: number; burs
     addWebhook(channel) {
       const team = `T${randomBytes(4).toString('hex').toUpperCase()}`;
       const hookId = `B${randomBytes(4).toString('hex').toUpperCase()}`;
-      const secret = randomBytes(12).toString('base64url');
+      // Slack's webhook secrets are 24 letters and digits.
+      const secret = randomBytes(18).toString('base64url').replace(/[-_]/g, 'x');
       webhooks.set(`${team}/${hookId}`, { channel: find(channel).id, secret, removed: false, prohibited: false, allow: tokenBucket(rate, burst) });
       return `${server.origin}/hooks/services/${team}/${hookId}/${secret}`;
     },

@@ -24,15 +24,15 @@ export type AttemptStatus =
   | 'FAILED'
   | 'SUCCEEDED';
 
-/** What a connection delivers to. WEBHOOK, SLACK and MAILCHIMP can be created; HUBSPOT and SALESFORCE are on the way. */
+/** What a connection delivers to. */
 export type ConnectionKind =
-  /** A HubSpot account (not available yet). */
+  /** A HubSpot account: contacts upserted by email, or custom events sent; with a private app token or OAuth. */
   | 'HUBSPOT'
   /** A Mailchimp audience, whose members are added or updated by email. */
   | 'MAILCHIMP'
-  /** A Salesforce org (not available yet). */
+  /** A Salesforce org: records upserted by external id, through OAuth. */
   | 'SALESFORCE'
-  /** A Slack channel, through an incoming webhook or chat.postMessage with a bot token. */
+  /** A Slack channel, through an incoming webhook, or chat.postMessage with a bot token of its own or of an OAuth install. */
   | 'SLACK'
   /** An HTTP endpoint that receives signed Standard Webhooks requests. */
   | 'WEBHOOK';
@@ -43,7 +43,7 @@ export type ConnectionStatus =
   | 'ACTIVE'
   /** Disabled by Switchyard after failing too long, or after answering 410 Gone; see `statusReason`. */
   | 'DISABLED'
-  /** The vendor refused its credentials (see `statusReason`); its deliveries wait until updateConnection gives new ones. */
+  /** Waiting for credentials (see `statusReason`): the vendor refused them, or an OAuth connection was never authorized. Its deliveries wait until updateConnection gives new ones, or authorizeConnection or setConnectionCredentials authorizes it. */
   | 'NEEDS_REAUTH'
   /** Paused through the API; resume it to deliver again. */
   | 'PAUSED';
@@ -53,7 +53,9 @@ export type CreateConnectionInput = {
   description?: string | null | undefined;
   /** Event-type patterns to deliver to it: a rule without condition or transform, named after the connection, is created with it in one transaction. (Default: none; create rules for it yourself) */
   eventTypes?: Array<string> | null | undefined;
-  /** WEBHOOK, SLACK or MAILCHIMP; fixed once created. */
+  /** Required for a HUBSPOT connection (`{}` for OAuth contact upserts). */
+  hubspot?: HubSpotConfigInput | null | undefined;
+  /** WEBHOOK, SLACK, HUBSPOT, SALESFORCE or MAILCHIMP; fixed once created. */
   kind: ConnectionKind;
   /** Required for a MAILCHIMP connection. */
   mailchimp?: MailchimpConfigInput | null | undefined;
@@ -63,10 +65,12 @@ export type CreateConnectionInput = {
   name: string;
   /** Deliver one at a time, in emit order. (Default: false) */
   ordered?: boolean | null | undefined;
-  /** Most requests per second, more than 0 and at most 10000, or the vendor's limit. (Default: no limit; 1 for SLACK) */
+  /** Most requests per second, more than 0 and at most 10000, or the vendor's limit. (Default: no limit; 1 for SLACK, 10 for HUBSPOT) */
   rateLimitPerSecond?: number | null | undefined;
   /** Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one from the previous failure. (Default: 0, 5, 300, 1800, 7200, 18000, 36000, 36000) */
   retryScheduleSeconds?: Array<number> | null | undefined;
+  /** Required for a SALESFORCE connection. */
+  salesforce?: SalesforceConfigInput | null | undefined;
   /** For a WEBHOOK connection, a signing secret of your own choosing: "whsec_" then the standard base64 of 24 to 64 random bytes. (Default: a generated one, returned this once) */
   signingSecret?: string | null | undefined;
   /** Required for a SLACK connection. */
@@ -97,6 +101,23 @@ export type DeliveryStatus =
   | 'PENDING'
   | 'RETRYING'
   | 'SUCCEEDED';
+
+/** What a HUBSPOT connection does with each delivery. */
+export type HubSpotAction =
+  /** Sends a custom event (`eventName`) about a contact, by email. */
+  | 'SEND_EVENT'
+  /** Creates or updates a contact by email; a backlog goes out in batch upserts of up to 100. */
+  | 'UPSERT_CONTACT';
+
+/** Settings of a HUBSPOT connection. Without `accessToken` it authenticates through OAuth and is NEEDS_REAUTH until authorized. On update, fields left out keep their values, the masked token sent back keeps the stored one, and `accessToken: null` switches to OAuth. */
+export type HubSpotConfigInput = {
+  /** A private app token, "pat-na1-...", with the contacts (and, for SEND_EVENT, behavioral events) scopes. (Default: none: OAuth) */
+  accessToken?: string | null | undefined;
+  /** What each delivery does. (Default: UPSERT_CONTACT) */
+  action?: HubSpotAction | null | undefined;
+  /** For SEND_EVENT, the custom event's internal name, e.g. "pe1234567_order_completed". */
+  eventName?: string | null | undefined;
+};
 
 /** Settings of a MAILCHIMP connection. On update, fields left out keep their values and the masked key sent back keeps the stored one. */
 export type MailchimpConfigInput = {
@@ -131,6 +152,14 @@ export type PortalCapability =
   /** Reveal an endpoint's current signing secret. */
   | 'VIEW_SECRETS';
 
+/** Settings of a SALESFORCE connection; it authenticates through OAuth (authorizeConnection, or setConnectionCredentials with your own tokens) and is NEEDS_REAUTH until then. On update, fields left out keep their values. */
+export type SalesforceConfigInput = {
+  /** The external id field records are upserted by, e.g. "External_Id__c". Required on create. */
+  externalIdField?: string | null | undefined;
+  /** The object's API name, e.g. "Contact" or "Order__c". Required on create. */
+  sobject?: string | null | undefined;
+};
+
 export type SendTestEventInput = {
   /** The connection to send the test event to. */
   connectionId: string | number;
@@ -140,9 +169,9 @@ export type SendTestEventInput = {
   type: string;
 };
 
-/** Settings of a SLACK connection: `webhookUrl` for an incoming webhook, or `botToken` and `channel` for chat.postMessage. On update, fields left out keep their values, a masked value sent back keeps the stored one, and the other mode's fields switch mode. */
+/** Settings of a SLACK connection: `webhookUrl` for an incoming webhook, `botToken` and `channel` for chat.postMessage, or `channel` alone to install the operator's Slack app through OAuth (the connection is NEEDS_REAUTH until authorizeConnection's consent). On update, fields left out keep their values, a masked value sent back keeps the stored one, the other mode's fields switch mode, and `botToken: null` switches a bot to OAuth. */
 export type SlackConfigInput = {
-  /** A bot token, "xoxb-...", with the chat:write scope. */
+  /** A bot token, "xoxb-...", with the chat:write scope. (Default: none: the connection is installed through OAuth) */
   botToken?: string | null | undefined;
   /** The channel a bot posts to: an id such as "C0123456789" or a name such as "#alerts". */
   channel?: string | null | undefined;
@@ -152,8 +181,10 @@ export type SlackConfigInput = {
 
 /** How a SLACK connection posts. */
 export type SlackMode =
-  /** With a bot token, through chat.postMessage, to `channel`. */
+  /** With a bot token of its own, through chat.postMessage, to `channel`. */
   | 'BOT'
+  /** Installed through Switchyard's Slack app (authorizeConnection): chat.postMessage to `channel` with the install's bot token, kept fresh. */
+  | 'OAUTH'
   /** Through an incoming webhook, to the channel it was made for. */
   | 'WEBHOOK';
 
@@ -163,6 +194,8 @@ export type UpdateConnectionInput = {
   description?: string | null | undefined;
   /** The patterns routed to it: changes its one rule, or creates one when it has none. Refused when several rules deliver to it. */
   eventTypes?: Array<string> | null | undefined;
+  /** New settings of a HUBSPOT connection; a new private app token releases a NEEDS_REAUTH connection. */
+  hubspot?: HubSpotConfigInput | null | undefined;
   /** The connection to change. */
   id: string | number;
   /** New settings of a MAILCHIMP connection; a new key releases a NEEDS_REAUTH connection. */
@@ -177,6 +210,8 @@ export type UpdateConnectionInput = {
   rateLimitPerSecond?: number | null | undefined;
   /** As on create; null restores the default schedule. */
   retryScheduleSeconds?: Array<number> | null | undefined;
+  /** New settings of a SALESFORCE connection. */
+  salesforce?: SalesforceConfigInput | null | undefined;
   /** New settings of a SLACK connection; new credentials release a NEEDS_REAUTH connection. */
   slack?: SlackConfigInput | null | undefined;
   /** As on create; null restores 15. */

@@ -8,7 +8,7 @@ import type { Connection, ConnectionConfig, ConnectionKind, WebhookConfig } from
 import { storeWebhookConfig, webhookHeaders } from './webhook-config.ts';
 
 /** The input fields that carry a kind's settings, one per kind that has any. */
-export const SETTINGS_FIELDS = ['webhook', 'slack', 'mailchimp'] as const;
+export const SETTINGS_FIELDS = ['webhook', 'slack', 'mailchimp', 'hubspot', 'salesforce'] as const;
 export type SettingsField = (typeof SETTINGS_FIELDS)[number];
 
 /**

@@ -6,8 +6,9 @@ import { applyPolicy, policyIssues } from './connection-policy.ts';
 import { addSigningSecret } from './connection-secrets.ts';
 import { parseSettings, SETTINGS_FIELDS, storedSettings, storeSettings } from './connection-settings.ts';
 import { newId } from '../../db/ids.ts';
-import { DELIVERABLE_KINDS, destinationKind, type AnyDestinationKind } from '../destinations/destination-kinds.ts';
+import { destinationKind } from '../destinations/destination-kinds.ts';
 import { ConflictError, NotFoundError, ValidationError, type Issue } from '../errors.ts';
+import { hasLiveGrant } from '../oauth/oauth-grants.ts';
 import { isUniqueViolation } from '../validation.ts';
 import { unparkDeliveries } from '../deliveries/state/unpark.ts';
 import { queuePumpNow } from '../deliveries/delivery-jobs.ts';
@@ -28,21 +29,17 @@ function nameTaken(connectionName: string): ConflictError {
   return new ConflictError(['input', 'name'], `a connection named "${connectionName}" already exists in this workspace`);
 }
 
-/** Kinds a connection can be created of through the API: deliverable, with a settings field of their own. */
-const CREATABLE_KINDS = DELIVERABLE_KINDS.filter((kind) => (SETTINGS_FIELDS as readonly string[]).includes(destinationKind(kind)!.inputField));
-
-function deliverable(kind: (typeof CONNECTION_KINDS)[number]): AnyDestinationKind | Issue {
-  const found = destinationKind(kind);
-  if (found && CREATABLE_KINDS.includes(kind)) return found;
-  return { path: ['input', 'kind'], message: `${kind} connections are not available yet; ${CREATABLE_KINDS.join(', ')} can be delivered to` };
-}
+/** Why a connection waits from the start: it authenticates through OAuth and has no grant yet. */
+export const NOT_AUTHORIZED_YET = 'waiting for its first authorization: authorizeConnection, or setConnectionCredentials with your own tokens';
 
 /**
  * Creates a connection of any deliverable kind: its settings are checked by its kind (every
  * problem named by field), its credentials stored apart and never returned, and the vendor's
  * limits taken as its policy where it sets none. A WEBHOOK connection gets its first signing
  * secret (the `signingSecret` given, or a generated one), whose plaintext is returned this once;
- * other kinds sign nothing and get none. With `eventTypes`, a rule routing those patterns to it
+ * other kinds sign nothing and get none. A connection that authenticates through OAuth (a HUBSPOT
+ * one without a private app token, SALESFORCE, SLACK without a bot token or webhook) starts
+ * `NEEDS_REAUTH` until it is authorized; what is routed to it meanwhile waits. With `eventTypes`, a rule routing those patterns to it
  * is created in the same transaction.
  */
 export async function createConnection(
@@ -54,8 +51,8 @@ export async function createConnection(
   refuseOwnerOnlyPolicy(input, context);
   const { data, issues } = shapeIssues(createInput, input);
   const named = z.object({ kind: z.enum(CONNECTION_KINDS) }).safeParse(input);
-  const kind = named.success ? deliverable(named.data.kind) : undefined;
-  if (!kind || 'path' in kind) return refuseIf([...issues, ...(kind ? [kind] : [])]) as never;
+  const kind = named.success ? destinationKind(named.data.kind) : undefined;
+  if (!kind) return refuseIf(issues) as never;
   const parsed = parseSettings(kind, settingsOf(input), context, undefined);
   const unsigned: Issue[] = data?.signingSecret && !kind.signsRequests
     ? [{ path: ['input', 'signingSecret'], message: `${kind.kind} connections do not sign their requests, so they take no signing secret` }]
@@ -74,6 +71,7 @@ export async function createConnection(
         kind: data.kind,
         description: data.description ?? '',
         config: settings.config as ConnectionConfig,
+        ...(kind.oauth?.needsAuthorization(settings) && { status: 'NEEDS_REAUTH', statusReason: NOT_AUTHORIZED_YET }),
       });
       applyPolicy(connection, data, kind.policy, true);
       await storeSettings(tx, connection, settings, kind.credentialHints(settings.credentials));
@@ -95,7 +93,8 @@ export async function getConnection(em: EntityManager, workspaceId: string, id: 
  * Changes the fields present in `input`; the kind stays. Settings left out keep theirs (a
  * webhook's headers, a bot's channel), and masked values sent back keep the stored ones. New
  * credentials for a connection that needs them (`NEEDS_REAUTH`) make it ACTIVE and send the
- * deliveries that waited, in the same transaction. `eventTypes` changes the patterns of the
+ * deliveries that waited, in the same transaction; giving up its own token for OAuth (HubSpot's
+ * `accessToken: null`, Slack's `botToken: null`) makes it wait for a consent unless it has one. `eventTypes` changes the patterns of the
  * connection's one rule (made if it has none). Switching `ordered` queues the connection's
  * pump now, in the same transaction: a run waiting for an ordered head's retry would otherwise
  * hold the backlog that may now go in parallel.
@@ -131,7 +130,12 @@ export async function updateConnection(
       if (data.eventTypes) await routeEventTypes(tx, workspaceId, connection, data.eventTypes);
       if (settings) {
         const renewed = await storeSettings(tx, connection, settings, kind.credentialHints(settings.credentials));
-        if (renewed && connection.status === 'NEEDS_REAUTH') {
+        const waits = kind.oauth?.needsAuthorization(settings) ?? false;
+        if (waits && connection.status === 'ACTIVE' && !kind.oauth!.needsAuthorization(previous!) && !(await hasLiveGrant(tx, connection.id))) {
+          // Its own token given up for OAuth, with no consent yet: it waits for one, as a new connection does.
+          connection.status = 'NEEDS_REAUTH';
+          connection.statusReason = NOT_AUTHORIZED_YET;
+        } else if (renewed && !waits && connection.status === 'NEEDS_REAUTH') {
           markActive(connection);
           await tx.flush();
           await unparkDeliveries(tx, connection.id);

@@ -116,3 +116,9 @@ export async function storeRefreshed(tx: EntityManager, connectionId: string, pr
 export async function refuseGrant(tx: EntityManager, connectionId: string, reason: string): Promise<void> {
   await tx.execute(`update oauth_grants set refused_at = now(), refusal = ?, updated_at = now() where connection_id = ?`, [reason, connectionId]);
 }
+
+/** Whether `connectionId` has a grant the provider has not refused; nothing sealed is opened. */
+export async function hasLiveGrant(em: EntityManager, connectionId: string): Promise<boolean> {
+  const rows = await em.execute<{ live: boolean }[]>(`select true as live from oauth_grants where connection_id = ? and refusal is null`, [connectionId]);
+  return rows.length > 0;
+}

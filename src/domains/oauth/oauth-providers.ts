@@ -113,7 +113,8 @@ export function oauthProvider(config: Config, kind: ConnectionKind): OAuthProvid
         tokenBase: vendors.slackApi,
         clientId: config.slackClientId,
         clientSecret: config.slackClientSecret,
-        scopes: config.slackScopes,
+        // Slack's consent takes its scopes comma-separated.
+        scopes: config.slackScopes.split(' ').join(','),
         scopeParameter: 'scope',
         // Slack takes PKCE only for apps that opt out of a client secret; a server-side app has one.
         pkce: false,

@@ -83,6 +83,15 @@ interface WebApiAnswer {
 }
 
 /**
+ * Whether Slack refused an OAuth install's access token in a way a refresh can mend: rotated
+ * tokens answer `token_expired` once their 12 hours are up (HTTP 200, as every Web API error).
+ */
+export function refusesToken(exchange: VendorExchange): boolean {
+  const code = (jsonBody(exchange) as WebApiAnswer | undefined)?.error;
+  return code === 'token_expired' || code === 'invalid_auth';
+}
+
+/**
  * A `chat.postMessage` answer. Slack answers errors as HTTP 200 with `{ ok: false, error }`:
  * bad credentials need re-auth, documented transient errors are retried, every other error is
  * rejected with its code. HTTP 429 (`ratelimited`) waits for `Retry-After`; 5xx is retried.

@@ -6,13 +6,17 @@ import { isOnBase } from '../vendor-urls.ts';
 
 /** What a SLACK connection shows: how it posts, and where when it posts with a bot token. */
 export interface SlackConfig {
-  /** `WEBHOOK`: an incoming webhook; `BOT`: `chat.postMessage` with a bot token. */
-  mode: 'WEBHOOK' | 'BOT';
+  /**
+   * `WEBHOOK`: an incoming webhook; `BOT`: `chat.postMessage` with the connection's bot token;
+   * `OAUTH`: `chat.postMessage` with the bot token of an install through Switchyard's OAuth app,
+   * kept fresh by Switchyard (oauth_grants).
+   */
+  mode: 'WEBHOOK' | 'BOT' | 'OAUTH';
   /** The channel a bot posts to; null for an incoming webhook, which has its own. */
   channel: string | null;
 }
 
-/** What a SLACK connection authenticates with: the webhook URL (it embeds a secret) or the token. */
+/** What a SLACK connection authenticates with: the webhook URL (it embeds a secret) or the token; nothing for OAUTH. */
 export interface SlackCredentials {
   webhookUrl?: string;
   botToken?: string;
@@ -68,9 +72,11 @@ function checkWebhookUrl(raw: string, context: SettingsContext, issues: Context)
 
 /**
  * The schema of `createConnection`'s and `updateConnection`'s `slack` field: `{ webhookUrl }` for
- * an incoming webhook, or `{ botToken, channel }` for `chat.postMessage`. When updating, a field
- * left out keeps its value and a masked value sent back keeps the stored one; giving the other
- * mode's fields switches mode.
+ * an incoming webhook, `{ botToken, channel }` for `chat.postMessage` with a token of your own, or
+ * `{ channel }` alone to install Switchyard's Slack app through OAuth (`authorizeConnection`) and
+ * post with its bot token. When updating, a field left out keeps its value and a masked value sent
+ * back keeps the stored one; giving the other mode's fields switches mode, and `botToken: null`
+ * switches a bot to OAuth.
  */
 export function slackSettingsSchema(context: SettingsContext, previous?: SlackSettings): z.ZodType<SlackSettings> {
   return input.transform((given, issues): SlackSettings => {
@@ -90,22 +96,26 @@ export function slackSettingsSchema(context: SettingsContext, previous?: SlackSe
       return url ? { config: { mode: 'WEBHOOK', channel: null }, credentials: { webhookUrl: url } } : (z.NEVER as never);
     }
     const wasBot = previous?.config.mode === 'BOT';
-    const token = botToken ?? (wasBot ? previous.credentials.botToken : undefined);
-    const target = channel ?? (wasBot ? previous.config.channel : null);
+    const token = botToken ?? (wasBot && given.botToken !== null ? previous.credentials.botToken : undefined);
+    const target = channel ?? (previous?.config.mode === 'WEBHOOK' ? null : (previous?.config.channel ?? null));
     if (token == null && target == null) {
-      if (previous) return previous;
-      issues.addIssue({ code: 'custom', path: [], message: 'give webhookUrl (an incoming webhook) or botToken and channel (chat.postMessage)' });
+      if (previous && given.botToken === undefined) return previous;
+      issues.addIssue({
+        code: 'custom',
+        path: given.botToken === null ? ['channel'] : [],
+        message: 'give webhookUrl (an incoming webhook), botToken and channel (chat.postMessage), or channel alone (installed through OAuth)',
+      });
       return z.NEVER as never;
     }
-    if (token == null) issues.addIssue({ code: 'custom', path: ['botToken'], message: 'is required with channel' });
-    else if (!BOT_TOKEN.test(token)) {
+    if (token != null && !BOT_TOKEN.test(token)) {
       issues.addIssue({ code: 'custom', path: ['botToken'], message: 'must be a Slack bot token, "xoxb-..." (the app\'s Bot User OAuth Token)' });
     }
     if (target == null) issues.addIssue({ code: 'custom', path: ['channel'], message: 'is required with botToken' });
     else if (!CHANNEL.test(target)) {
       issues.addIssue({ code: 'custom', path: ['channel'], message: 'must be a channel id such as "C0123456789" or a name such as "#alerts"' });
     }
-    if (token == null || target == null) return z.NEVER as never;
-    return { config: { mode: 'BOT', channel: target }, credentials: { botToken: token } };
+    if (target == null) return z.NEVER as never;
+    // Without a token of its own, the connection posts with the bot token of its OAuth install.
+    return token == null ? { config: { mode: 'OAUTH', channel: target }, credentials: {} } : { config: { mode: 'BOT', channel: target }, credentials: { botToken: token } };
   });
 }
