@@ -4,9 +4,11 @@ import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { vendorClient } from '../src/domains/destinations/http/vendor-client.ts';
 import { accessTokens } from '../src/domains/oauth/access-tokens.ts';
 import { oauthProvider } from '../src/domains/oauth/oauth-providers.ts';
+import { callTokenEndpoint } from '../src/domains/oauth/token-endpoint.ts';
+import { startContractServer, type ContractReply } from './helpers/contract-server.ts';
 import { dumpAllRows } from './helpers/database-dump.ts';
 import { followConsent, visitCallback } from './helpers/oauth-contract.ts';
-import { authorize as authorizeOn, waitingConnection as waitingOn, startOAuthTestServer } from './helpers/oauth-connections.ts';
+import { authorize as authorizeOn, oauthEnvironment, waitingConnection as waitingOn, startOAuthTestServer } from './helpers/oauth-connections.ts';
 import { startHubSpotContract } from './helpers/hubspot-contract.ts';
 import { startSalesforceContract } from './helpers/salesforce-contract.ts';
 import { spawnSwitchyard } from './helpers/child-process.ts';
@@ -234,16 +236,38 @@ describe('access tokens', () => {
   });
 });
 
+describe('a hostile token endpoint', () => {
+  it('takes no grant from an answer too big, not JSON, holding no token, or sending Salesforce calls off its domains', async () => {
+    const answers: ContractReply[] = [];
+    const hostile = await startContractServer(() => answers.shift() ?? { status: 500 });
+    onTestFinished(() => hostile.close());
+    const salesforceApp = oauthProvider({ ...config, salesforceLoginUrl: hostile.origin }, 'SALESFORCE')!;
+    const http = vendorClient({ maxResponseBytes: 65_536, allowPrivateTargets: false });
+    const answer = async (reply: ContractReply) => {
+      answers.push(reply);
+      return callTokenEndpoint(salesforceApp, http, { grant_type: 'refresh_token', refresh_token: 'r' });
+    };
+    const granted = (extra: Record<string, unknown>) => ({ status: 200, body: { access_token: '00Dx!good', instance_url: 'https://acme.my.salesforce.com', ...extra } });
+
+    // Past the 1 MiB a vendor's answer is read to: cut off, so no tokens in it.
+    expect(await answer({ status: 200, body: JSON.stringify({ access_token: 'x'.repeat(1_200_000) }) })).toMatchObject({ kind: 'unavailable' });
+    expect(await answer({ status: 200, headers: { 'content-type': 'text/html' }, body: '<html>login</html>' })).toMatchObject({ kind: 'unavailable' });
+    expect(await answer(granted({ access_token: 'a'.repeat(5000) }))).toMatchObject({ kind: 'refused', reason: expect.stringContaining('access token that is not one') });
+    expect(await answer(granted({ refresh_token: 'line\nbreak' }))).toMatchObject({ kind: 'refused', reason: expect.stringContaining('refresh token that is not one') });
+    for (const instanceUrl of ['https://evil.example.com', 'https://acme.salesforce.com.evil.example', 'http://acme.my.salesforce.com', 'https://acme.my.salesforce.com:8443', 'https://acme.my.salesforce.com/path', 'javascript:alert(1)']) {
+      expect(await answer(granted({ instance_url: instanceUrl })), instanceUrl).toMatchObject({ kind: 'refused', reason: expect.stringContaining('instance_url') });
+    }
+    expect(await answer(granted({}))).toMatchObject({ kind: 'granted', grant: { accessToken: '00Dx!good', instanceUrl: 'https://acme.my.salesforce.com' } });
+  });
+});
+
 describe('tokens in logs', () => {
   it('writes no token, code or client secret to a log line, even at debug level', async () => {
     const child = await spawnSwitchyard({
       DATABASE_URL: server.databaseUrl,
       SWITCHYARD_ADMIN_KEY: ADMIN_KEY,
       SWITCHYARD_LOG_LEVEL: 'debug',
-      SWITCHYARD_HUBSPOT_API_URL: hubspot.apiUrl,
-      SWITCHYARD_HUBSPOT_AUTHORIZE_URL: hubspot.authorizeUrl,
-      SWITCHYARD_HUBSPOT_CLIENT_ID: hubspot.oauth.clientId,
-      SWITCHYARD_HUBSPOT_CLIENT_SECRET: hubspot.oauth.clientSecret,
+      ...oauthEnvironment({ hubspot }),
     });
     try {
       const client = graphqlClient(`${child.url}/graphql`, ws.secretKey);

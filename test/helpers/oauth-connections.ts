@@ -8,6 +8,7 @@ import type { GraphqlClient } from './graphql.ts';
 import type { HubSpotContract } from './hubspot-contract.ts';
 import { followConsent } from './oauth-contract.ts';
 import type { SalesforceContract } from './salesforce-contract.ts';
+import type { SlackContract } from './slack-contract.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
 /** A connection of `kind` waiting for its first authorization, as one created without credentials is. */
@@ -53,11 +54,12 @@ export interface OAuthTestServer {
  * Starts Switchyard configured for `contracts` (their OAuth apps, API and login URLs) and a
  * database client; both, and the contract servers, are closed after the file's tests.
  */
-export async function startOAuthTestServer(contracts: { hubspot?: HubSpotContract; salesforce?: SalesforceContract }): Promise<OAuthTestServer> {
-  const { hubspot, salesforce } = contracts;
+export async function startOAuthTestServer(contracts: { hubspot?: HubSpotContract; salesforce?: SalesforceContract; slack?: SlackContract }): Promise<OAuthTestServer> {
+  const { hubspot, salesforce, slack } = contracts;
   const server = await startTestServer({
     ...(hubspot && { hubspotApiUrl: hubspot.apiUrl, hubspotAuthorizeUrl: hubspot.authorizeUrl, hubspotClientId: hubspot.oauth.clientId, hubspotClientSecret: hubspot.oauth.clientSecret }),
     ...(salesforce && { salesforceLoginUrl: salesforce.loginUrl, salesforceClientId: salesforce.oauth.clientId, salesforceClientSecret: salesforce.oauth.clientSecret }),
+    ...(slack && { slackApiUrl: slack.apiUrl, slackAuthorizeUrl: slack.authorizeUrl, slackClientId: slack.oauth.clientId, slackClientSecret: slack.oauth.clientSecret }),
   });
   const db = new pg.Client(server.databaseUrl);
   await db.connect();
@@ -66,6 +68,31 @@ export async function startOAuthTestServer(contracts: { hubspot?: HubSpotContrac
     await closeHttp();
     await hubspot?.close();
     await salesforce?.close();
+    await slack?.close();
   });
   return { server, config: server.switchyard.services.config, db };
+}
+
+/** The environment that points a Switchyard process at `contracts`: their OAuth apps and their URLs. */
+export function oauthEnvironment(contracts: { hubspot?: HubSpotContract; salesforce?: SalesforceContract; slack?: SlackContract }): Record<string, string> {
+  const { hubspot, salesforce, slack } = contracts;
+  return {
+    ...(hubspot && {
+      SWITCHYARD_HUBSPOT_API_URL: hubspot.apiUrl,
+      SWITCHYARD_HUBSPOT_AUTHORIZE_URL: hubspot.authorizeUrl,
+      SWITCHYARD_HUBSPOT_CLIENT_ID: hubspot.oauth.clientId,
+      SWITCHYARD_HUBSPOT_CLIENT_SECRET: hubspot.oauth.clientSecret,
+    }),
+    ...(salesforce && {
+      SWITCHYARD_SALESFORCE_LOGIN_URL: salesforce.loginUrl,
+      SWITCHYARD_SALESFORCE_CLIENT_ID: salesforce.oauth.clientId,
+      SWITCHYARD_SALESFORCE_CLIENT_SECRET: salesforce.oauth.clientSecret,
+    }),
+    ...(slack && {
+      SWITCHYARD_SLACK_API_URL: slack.apiUrl,
+      SWITCHYARD_SLACK_AUTHORIZE_URL: slack.authorizeUrl,
+      SWITCHYARD_SLACK_CLIENT_ID: slack.oauth.clientId,
+      SWITCHYARD_SLACK_CLIENT_SECRET: slack.oauth.clientSecret,
+    }),
+  };
 }

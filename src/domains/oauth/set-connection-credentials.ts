@@ -6,16 +6,14 @@ import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { oauthConnection } from './authorize-connection.ts';
 import { grantConnection } from './grant-connection.ts';
-
-/** Longest token taken; HubSpot asks to allow 300 characters, Salesforce's run near 120, Slack's near 80. */
-const MAX_TOKEN_LENGTH = 4096;
+import { MAX_TOKEN_LENGTH, TOKEN_SHAPE } from './token-endpoint.ts';
 
 const token = (what: string) =>
   z
     .string()
     .min(1, `is required: the ${what}`)
     .max(MAX_TOKEN_LENGTH, `must be at most ${MAX_TOKEN_LENGTH} characters`)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces, as the provider issued it');
+    .regex(TOKEN_SHAPE, 'must be printable ASCII without spaces, as the provider issued it');
 
 const input = z.object({
   accessToken: token('access token'),

@@ -19,6 +19,22 @@ export type TokenOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'unavailable'; reason: string; retryAfterSeconds?: number };
 
+/** Longest token taken from a provider; HubSpot asks to allow 300 characters, Salesforce's run near 120, Slack's near 80. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+/** A token as a provider issues it: printable ASCII without spaces, at most `MAX_TOKEN_LENGTH` characters. */
+export const TOKEN_SHAPE = /^[\x21-\x7e]+$/;
+
+/** Why a granted answer's tokens cannot be what a provider issued, or undefined when they can. */
+function tokensProblem(provider: OAuthProvider, grant: TokenGrant): string | undefined {
+  for (const [name, token] of [['access', grant.accessToken], ['refresh', grant.refreshToken]] as const) {
+    if (token !== undefined && (token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token))) {
+      return `${provider.label} answered an ${name} token that is not one (over ${MAX_TOKEN_LENGTH} characters, or not printable ASCII); it was not stored`;
+    }
+  }
+  return undefined;
+}
+
 /** Slack answers these `ok: false` errors for trouble on its side; every other one is a refusal. */
 const SLACK_TRANSIENT = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
 
@@ -60,7 +76,7 @@ export async function callTokenEndpoint(provider: OAuthProvider, http: VendorCli
     const answer = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const grant = provider.grantOf(answer);
     if (grant) {
-      const problem = provider.grantProblem(grant);
+      const problem = tokensProblem(provider, grant) ?? provider.grantProblem(grant);
       return problem ? { kind: 'refused', reason: problem } : { kind: 'granted', grant };
     }
     if (typeof answer.error === 'string' && SLACK_TRANSIENT.has(answer.error)) return { kind: 'unavailable', reason: `${provider.label} answered ${answer.error}` };
