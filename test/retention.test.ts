@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeId } from '../src/domains/public-ids.ts';
 import { applyRetention, type RetentionBatch } from '../src/domains/retention/apply-retention.ts';
 import { eraseResource, type ErasureCounts } from '../src/domains/retention/erase-resource.ts';
+import { rowsHolding as rowsHoldingIn } from './helpers/database-dump.ts';
 import { createRule, createWebhook, emit, eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -41,22 +42,7 @@ async function seedEvents(workspaceId: string, connectionId: string, options: { 
   );
 }
 
-/** Rows of any table in the database whose text holds `marker`, by table. */
-async function rowsHolding(marker: string): Promise<Record<string, number>> {
-  const { rows: tables } = await db.query<{ schema: string; name: string }>(
-    `select table_schema as schema, table_name as name from information_schema.tables
-     where table_schema in ('public', 'graphile_worker') and table_type = 'BASE TABLE'`,
-  );
-  const found: Record<string, number> = {};
-  for (const table of tables) {
-    const { rows: [row] } = await db.query<{ count: number }>(
-      `select count(*)::int as count from "${table.schema}"."${table.name}" t where t::text like '%' || $1 || '%'`,
-      [marker],
-    );
-    if (row!.count > 0) found[`${table.schema}.${table.name}`] = row!.count;
-  }
-  return found;
-}
+const rowsHolding = (marker: string) => rowsHoldingIn(db, marker);
 
 /**
  * Emits one event after another through the API to a live connection until `done` settles;

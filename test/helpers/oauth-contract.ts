@@ -18,6 +18,8 @@ export interface OAuthProvider {
   readonly calls: { authorization_code: number; refresh_token: number };
   /** Access tokens issued, newest last. */
   readonly accessTokens: string[];
+  /** Refresh tokens issued, newest last. */
+  readonly refreshTokens: string[];
   /** Whether `token` is an access token that is live now. */
   isLive(token: string | undefined): boolean;
   /** Expires every access token issued so far (the clock moved past them). */
@@ -76,6 +78,7 @@ export function oauthProvider(
   const grants = new Map<string, Grant>();
   const live = new Map<string, { expiresAt: number; grant: Grant }>();
   const accessTokens: string[] = [];
+  const refreshTokens: string[] = [];
   const calls = { authorization_code: 0, refresh_token: 0 };
   let lifetime = options.accessTokenLifetimeSeconds;
   let refreshDelayMs = 0;
@@ -96,6 +99,7 @@ export function oauthProvider(
       // The old refresh token stops working the moment the new one is issued.
       grants.delete(given);
       grant.refreshToken = secret('refresh-');
+      refreshTokens.push(grant.refreshToken);
       grants.set(grant.refreshToken, grant);
       return issue(grant);
     }
@@ -110,6 +114,7 @@ export function oauthProvider(
     clientSecret,
     calls,
     accessTokens,
+    refreshTokens,
     isLive(token) {
       const entry = token ? live.get(token) : undefined;
       return entry !== undefined && !entry.grant.revoked && entry.expiresAt > Date.now();
@@ -162,6 +167,7 @@ export function oauthProvider(
           if (createHash('sha256').update(verifier).digest('base64url') !== code.challenge) return dialect.refused('verifier');
         }
         const grant: Grant = { refreshToken: secret('refresh-'), scope: code.scope, revoked: false };
+        refreshTokens.push(grant.refreshToken);
         grants.set(grant.refreshToken, grant);
         return issue(grant);
       }
