@@ -109,13 +109,11 @@ describe('createConnection', () => {
     expect(await rows('connection_secrets', id)).toBe(0);
   });
 
-  it('refuses kinds that are not available yet at input.kind, and unknown kinds as GraphQL errors', async () => {
+  it('refuses a kind without its settings at their field, and unknown kinds as GraphQL errors', async () => {
     const { id, secret } = await server.seedWorkspace();
     const hubspot = await create(secret, { name: 'hubspot', kind: 'HUBSPOT', webhook: null });
     expect(hubspot.__typename).toBe('ValidationError');
-    expect(hubspot.issues).toEqual([
-      { path: ['input', 'kind'], message: 'HUBSPOT connections are not available yet; WEBHOOK, SLACK, MAILCHIMP can be delivered to' },
-    ]);
+    expect(hubspot.issues).toEqual([{ path: ['input', 'hubspot'], message: 'is required for a HUBSPOT connection' }]);
     const unknown = await secret.raw(CREATE, { input: { name: 'pigeon', kind: 'PIGEON', webhook: webhook() } });
     expect(unknown.errors?.[0]?.message).toContain('PIGEON');
     const missing = await create(secret, { name: 'no target', webhook: null });
