@@ -95,7 +95,7 @@ describe('testRule', () => {
     const ws = await server.seedWorkspace();
     const started = performance.now();
     const slow = await trial(ws.secret, {
-      rule: { eventTypes: ['*'], condition: '$sum([1..3000].($sum([1..3000]))) > 0' },
+      rule: { eventTypes: ['*'], condition: '$sum([1..10000].($sum([1..10000]))) > 0' },
       event: order,
     });
     expect(slow).toMatchObject({ matched: false, condition: { passed: false, error: { code: 'D1012' } } });
