@@ -23,7 +23,7 @@ const AFTER =
 builder.subscriptionFields((t) => ({
   deliveryAttempts: t.field({
     type: DeliveryAttemptRef,
-    description: 'Every new attempt of a delivery matching the filter, once it is recorded (secret key).',
+    description: 'Every new attempt of a delivery matching the filter, once it is recorded (secret key, or a portal session).',
     authScopes: readScopes,
     args: {
       filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries; `status` is the delivery\'s status after the attempt.' }),
@@ -34,7 +34,9 @@ builder.subscriptionFields((t) => ({
   }),
   deliveryUpdated: t.field({
     type: DeliveryRef,
-    description: 'A delivery matching the filter, as it is after each attempt (its outcome and any retry it schedules) and after each replay (secret key).',
+    description:
+      'A delivery matching the filter, as it is when it is created (a paused connection\'s too), after each attempt (its outcome ' +
+      'and any retry it schedules), after each replay, and when eraseResource stops it (secret key, or a portal session).',
     authScopes: readScopes,
     args: {
       filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries, as they are after the change.' }),

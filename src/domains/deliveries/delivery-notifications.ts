@@ -1,7 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { DeliveryStatus } from './delivery.entity.ts';
 
-/** The Postgres channel that carries delivery changes to every API process. */
+/**
+ * The Postgres channel that carries delivery changes to every API process. A payload names the
+ * workspace, and the change when a write announces changes one by one (`DeliveryNotification`);
+ * a write that logs many at once announces the workspace alone (`logChangesCtes`).
+ */
 export const DELIVERY_CHANNEL = 'switchyard_deliveries';
 
 /**

@@ -2,6 +2,7 @@ import type { EntityManager, PostgreSqlConnection } from '@mikro-orm/postgresql'
 import { groupCommit, groupCommitPer } from '../../db/group-commit.ts';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { shareOrAddJobsCtes, type JobSpec } from '../../db/graphile-worker.ts';
+import { logChangesCtes } from '../deliveries/changes/log-changes.ts';
 import type { EventRow } from './event-record.ts';
 import { eventSequenceName } from './event-sequence.ts';
 
@@ -69,7 +70,8 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with sent
        select id, workspace_id, event_id, connection_id, rule_id, event_type, status, parked_at,
               last_error, created_at, created_at, coalesce(test, false)
        from planned
-       returning id),
+       returning id, workspace_id, status),
+     ${logChangesCtes('inserted_deliveries')},
      wanted as (
        select distinct on (coalesce(job->>'job_key', id::text)) job from planned where job is not null),
      ${shareOrAddJobsCtes('wanted')}
@@ -78,11 +80,14 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with sent
             (select count(*) from inserted_deliveries) as deliveries,
             (select added from jobs) as jobs,
             (select count(*) from woken) as woken,
-            (select count(*) from queued) as queued`);
+            (select count(*) from queued) as queued,
+            (select count(*) from announced_changes) as announced`);
 
 /**
  * Writes events, their deliveries and the deliveries' jobs in ONE statement, hence one
  * transaction: an acknowledged event is never lost and a failed emit leaves nothing behind.
+ * The new deliveries enter the change log in the same statement, so streams show them as they
+ * commit, a paused connection's too (see `logChangesCtes`).
  * A connection whose pump already waits gets no new job: the write share-locks the waiting job
  * instead, so no worker can start it before the deliveries are committed, and concurrent writes
  * for one connection do not queue behind each other's update of that one row.

@@ -26,7 +26,7 @@ export interface LoadedChange {
   at: ChangeCursor;
   /** The delivery as the change left it: its `status` is the one the change committed. */
   delivery: Delivery;
-  /** The new attempt, its `delivery` the view above; null for a replay. */
+  /** The new attempt, its `delivery` the view above; null for a change without one (created, replayed, stopped by erasure). */
   attempt: Attempt | null;
 }
 

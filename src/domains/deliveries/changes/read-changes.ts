@@ -3,7 +3,7 @@ import { preparedStatement, runPrepared } from '../../../db/prepared-statement.t
 import type { DeliveryStatus } from '../delivery.entity.ts';
 import type { ChangeCursor } from './change-cursor.ts';
 
-/** One row of the change log: a new attempt (with `attemptId`) or a replay. */
+/** One row of the change log: a new attempt (with `attemptId`), a new delivery, a replay, or a delivery erasure stopped. */
 export interface ChangeRow {
   cursor: ChangeCursor;
   deliveryId: string;
