@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from './helpers/browser.ts';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
-import { createRule, createWebhook, deliveryReaches, emit, eventually, getDelivery } from './helpers/fixtures.ts';
+import { createRule, createWebhook, deliveryReaches, emit, eventually, getDelivery, setPaused } from './helpers/fixtures.ts';
 import { openPortalSession, setPortalSettings } from './helpers/portal.ts';
 
 const server = await startTestServer({ allowPrivateTargets: true });
@@ -125,6 +125,39 @@ describe('the portal in a browser', () => {
       await eventually(async () => ((await getDelivery(ws.secret, id)).replays === 1 ? true : undefined), 10_000, `replay of ${id}`);
     }
     expect((await getDelivery(ws.secret, ids[2]!)).replays).toBe(1);
+  });
+
+  it("shows new deliveries live in the log, a paused endpoint's too, as its filters select them, and a delivery erasure stopped as failed", async () => {
+    const ws = await server.seedWorkspace();
+    const paused = await createWebhook(ws.secret, receiver.url('/paused-live'), { name: 'Paused sink' });
+    await setPaused(ws.secret, paused.id, true);
+    await createRule(ws.secret, paused.id, ['*']);
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.goto(`${new URL(page.url()).origin}${new URL(page.url()).pathname}/deliveries?eventType=order.completed`);
+    await page.getByText('No deliveries match these filters yet.').waitFor();
+    await page.evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+
+    const rows = page.locator('table.deliveries tbody tr');
+    const order = await emit(ws.secret, { type: 'order.completed', resource: 'customer', resourceId: 'cus_live', payload: {} });
+    await emit(ws.secret, { type: 'invoice.paid', payload: {} });
+    const row = page.locator(`tr[data-delivery="${order.event.deliveries[0]!.id}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('Pending waiting');
+    await emit(ws.secret, { type: 'order.completed', payload: {} });
+    await expect.poll(() => rows.count()).toBe(2);
+    // The invoice is not of the type filtered on: it is not shown.
+    expect(await page.getByRole('link', { name: 'invoice.paid' }).count()).toBe(0);
+
+    await ws.secret.request('mutation { eraseResource(input: { resource: "customer", resourceId: "cus_live" }) { __typename } }');
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('Failed');
+
+    // With "Failed" selected, a new delivery joins the list once it fails, not while it is pending.
+    await page.getByLabel('Status').selectOption('DEAD');
+    await expect.poll(() => rows.count()).toBe(1);
+    const next = await emit(ws.secret, { type: 'order.completed', resource: 'customer', resourceId: 'cus_next', payload: {} });
+    await ws.secret.request('mutation { eraseResource(input: { resource: "customer", resourceId: "cus_next" }) { __typename } }');
+    await page.locator(`tr[data-delivery="${next.event.deliveries[0]!.id}"]`).filter({ hasText: 'Failed' }).waitFor({ timeout: 10_000 });
+    expect(await rows.count()).toBe(2);
+    expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
   });
 
   it('edits, pauses, resumes and deletes an endpoint', async () => {

@@ -21,15 +21,26 @@ export interface Api {
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
   /** Calls `onData` with each result until the returned function is called. */
   subscribe<R, V>(document: TypedDocumentString<R, V>, variables: V, onData: (data: R) => void): () => void;
+  /**
+   * Follows a delivery stream from `variables.after`, as `subscribe` does, and resumes it after
+   * the last item's cursor (`cursorOf`) whenever the socket reconnects or the stream fails, so
+   * nothing is missed or seen twice across the gap.
+   */
+  follow<R, V extends { after?: string | null }>(document: TypedDocumentString<R, V>, variables: V, cursorOf: (data: R) => string | null | undefined, onData: (data: R) => void): () => void;
   close(): void;
 }
 
 /** graphql-ws closes a socket whose token the server refuses with this code. */
 const FORBIDDEN_CLOSE = 4403;
+/** How long a failed stream waits before it resumes. */
+const RESUME_AFTER_MS = 1000;
+
+const isForbiddenClose = (event: unknown) => typeof event === 'object' && event !== null && 'code' in event && event.code === FORBIDDEN_CLOSE;
 
 export function createApi(token: string, onSessionEnded: () => void): Api {
   const endpoint = new URL('/graphql', window.location.origin);
   let socket: Client | null = null;
+  let ended = false;
   const sockets = () => {
     if (!socket) {
       const url = new URL(endpoint);
@@ -39,10 +50,12 @@ export function createApi(token: string, onSessionEnded: () => void): Api {
         connectionParams: { authorization: `Bearer ${token}` },
         lazy: true,
         retryAttempts: Infinity,
-        shouldRetry: (event) => !(typeof event === 'object' && event !== null && 'code' in event && event.code === FORBIDDEN_CLOSE),
+        shouldRetry: (event) => !isForbiddenClose(event),
         on: {
           closed: (event) => {
-            if (typeof event === 'object' && event !== null && 'code' in event && event.code === FORBIDDEN_CLOSE) onSessionEnded();
+            if (!isForbiddenClose(event)) return;
+            ended = true;
+            onSessionEnded();
           },
         },
       });
@@ -78,6 +91,35 @@ export function createApi(token: string, onSessionEnded: () => void): Api {
           complete: () => {},
         },
       );
+    },
+    follow(document, variables, cursorOf, onData) {
+      // graphql-ws sends this same payload again each time it reconnects: moving `after` on as
+      // items arrive makes every reconnect resume where the stream was.
+      const payload = { query: document.toString(), variables: { ...variables } as Record<string, unknown> };
+      let stopped = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let dispose = () => {};
+      const start = () => {
+        dispose = sockets().subscribe(payload, {
+          next: (result) => {
+            if (!result.data) return;
+            const cursor = cursorOf(result.data as never);
+            if (cursor) payload.variables.after = cursor;
+            onData(result.data as never);
+          },
+          // The stream failed (a restart, a subscriber too slow): again from its last cursor, unless the session is over.
+          error: (failure) => {
+            if (!stopped && !ended && !isForbiddenClose(failure)) timer = setTimeout(start, RESUME_AFTER_MS);
+          },
+          complete: () => {},
+        });
+      };
+      start();
+      return () => {
+        stopped = true;
+        clearTimeout(timer);
+        dispose();
+      };
     },
     close() {
       void socket?.dispose();

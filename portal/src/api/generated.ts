@@ -274,19 +274,18 @@ export type ReplayAllFailedMutation = { replayDeliveries:
     | { __typename: 'ValidationError', message: string }
    };
 
+export type StreamCursorQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StreamCursorQuery = { deliveryStreamCursor: string };
+
 export type DeliveryChangesSubscriptionVariables = Exact<{
   filter?: DeliveryFilter | null | undefined;
+  after?: string | null | undefined;
 }>;
 
 
-export type DeliveryChangesSubscription = { deliveryUpdated: { id: string, status: DeliveryStatus, eventType: string, attemptCount: number, replays: number, lastStatusCode: number | null, lastError: string | null, nextAttemptAt: string | null, lastAttemptAt: string | null, paused: boolean, test: boolean, createdAt: string, connection: { id: string, name: string } } };
-
-export type AttemptsMadeSubscriptionVariables = Exact<{
-  filter?: DeliveryFilter | null | undefined;
-}>;
-
-
-export type AttemptsMadeSubscription = { deliveryAttempts: { id: string, attempt: number, replay: number, status: AttemptStatus, statusCode: number | null, durationMs: number, url: string, errorClass: AttemptErrorClass | null, error: string | null, responseExcerpt: string | null, requestHeaders: unknown, requestBody: string | null, startedAt: string, delivery: { id: string, status: DeliveryStatus, eventType: string, attemptCount: number, replays: number, lastStatusCode: number | null, lastError: string | null, nextAttemptAt: string | null, lastAttemptAt: string | null, paused: boolean, test: boolean, createdAt: string, connection: { id: string, name: string } } } };
+export type DeliveryChangesSubscription = { deliveryUpdated: { cursor: string | null, id: string, status: DeliveryStatus, eventType: string, attemptCount: number, replays: number, lastStatusCode: number | null, lastError: string | null, nextAttemptAt: string | null, lastAttemptAt: string | null, paused: boolean, test: boolean, createdAt: string, connection: { id: string, name: string } } };
 
 export type EndpointSummaryFragment = { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null };
 
@@ -648,10 +647,16 @@ export const ReplayAllFailedDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReplayAllFailedMutation, ReplayAllFailedMutationVariables>;
+export const StreamCursorDocument = new TypedDocumentString(`
+    query StreamCursor {
+  deliveryStreamCursor
+}
+    `) as unknown as TypedDocumentString<StreamCursorQuery, StreamCursorQueryVariables>;
 export const DeliveryChangesDocument = new TypedDocumentString(`
-    subscription DeliveryChanges($filter: DeliveryFilter) {
-  deliveryUpdated(filter: $filter) {
+    subscription DeliveryChanges($filter: DeliveryFilter, $after: String) {
+  deliveryUpdated(filter: $filter, after: $after) {
     ...DeliveryRow
+    cursor
   }
 }
     fragment DeliveryRow on Delivery {
@@ -672,48 +677,6 @@ export const DeliveryChangesDocument = new TypedDocumentString(`
     name
   }
 }`) as unknown as TypedDocumentString<DeliveryChangesSubscription, DeliveryChangesSubscriptionVariables>;
-export const AttemptsMadeDocument = new TypedDocumentString(`
-    subscription AttemptsMade($filter: DeliveryFilter) {
-  deliveryAttempts(filter: $filter) {
-    ...AttemptDetail
-    delivery {
-      ...DeliveryRow
-    }
-  }
-}
-    fragment DeliveryRow on Delivery {
-  id
-  status
-  eventType
-  attemptCount
-  replays
-  lastStatusCode
-  lastError
-  nextAttemptAt
-  lastAttemptAt
-  paused
-  test
-  createdAt
-  connection {
-    id
-    name
-  }
-}
-fragment AttemptDetail on DeliveryAttempt {
-  id
-  attempt
-  replay
-  status
-  statusCode
-  durationMs
-  url
-  errorClass
-  error
-  responseExcerpt
-  requestHeaders
-  requestBody
-  startedAt
-}`) as unknown as TypedDocumentString<AttemptsMadeSubscription, AttemptsMadeSubscriptionVariables>;
 export const EndpointsDocument = new TypedDocumentString(`
     query Endpoints($after: String) {
   connections(first: 50, after: $after) {

@@ -1,12 +1,5 @@
 import { useState } from 'react';
-import {
-  DeliveriesDocument,
-  DeliveryChangesDocument,
-  ReplayAllFailedDocument,
-  type DeliveriesQueryVariables,
-  type DeliveryRowFragment,
-} from '../../api/generated.ts';
-import { useQuery, useSubscription } from '../../hooks/use-query.ts';
+import { DeliveriesDocument, ReplayAllFailedDocument, type DeliveriesQueryVariables, type DeliveryRowFragment } from '../../api/generated.ts';
 import { useAction } from '../../hooks/use-action.ts';
 import { usePortal } from '../../portal-context.tsx';
 import { Button } from '../../components/Button.tsx';
@@ -14,6 +7,7 @@ import { Dialog } from '../../components/Dialog.tsx';
 import { DeliveryFilters } from './DeliveryFilters.tsx';
 import { DeliveryTable } from './DeliveryTable.tsx';
 import { apiFilter, logFilterQuery, parseLogFilter, type LogFilter } from './log-filter.ts';
+import { useLiveDeliveries } from './use-live-deliveries.ts';
 
 interface Props {
   query: string;
@@ -30,19 +24,14 @@ export function DeliveryLog({ query, onQueryChange, endpointId }: Props) {
   const { can } = usePortal();
   const filter = { ...parseLogFilter(query), ...(endpointId ? { endpoint: endpointId } : {}) };
   const variables = { filter: apiFilter(filter) };
-  const { data, error } = useQuery(DeliveriesDocument, variables, logFilterQuery(filter));
-  const [live, setLive] = useState<Map<string, DeliveryRowFragment>>(new Map());
-  const [more, setMore] = useState<DeliveryRowFragment[]>([]);
-  const [cursor, setCursor] = useState<{ key: string; after: string | null; hasNext: boolean } | null>(null);
-  const [replaying, setReplaying] = useState(false);
   const key = logFilterQuery(filter);
-
   // Changes are followed for the endpoint and type filtered on; status and time are checked here,
   // as a delivery's status is what changes.
   const streamed = { ...(filter.endpoint ? { connectionId: filter.endpoint } : {}), ...(filter.eventType ? { eventType: filter.eventType } : {}) };
-  useSubscription(DeliveryChangesDocument, { filter: streamed }, ({ deliveryUpdated }) => {
-    setLive((current) => new Map(current).set(deliveryUpdated.id, deliveryUpdated));
-  });
+  const { data, error, live } = useLiveDeliveries(variables, streamed, key);
+  const [more, setMore] = useState<DeliveryRowFragment[]>([]);
+  const [cursor, setCursor] = useState<{ key: string; after: string | null; hasNext: boolean } | null>(null);
+  const [replaying, setReplaying] = useState(false);
 
   const loaded = data && cursor?.key === key ? [...data.deliveries.edges.map((edge) => edge.node), ...more] : (data?.deliveries.edges.map((edge) => edge.node) ?? []);
   const rows = merge(loaded, live, filter);
@@ -51,7 +40,6 @@ export function DeliveryLog({ query, onQueryChange, endpointId }: Props) {
   const setFilter = (next: LogFilter) => {
     setMore([]);
     setCursor(null);
-    setLive(new Map());
     onQueryChange(logFilterQuery(endpointId ? { ...next, endpoint: '' } : next));
   };
 

@@ -1,4 +1,4 @@
-import { AttemptsMadeDocument, DeliveryDocument, ReplayDocument } from '../../api/generated.ts';
+import { DeliveryChangesDocument, DeliveryDocument, ReplayDocument } from '../../api/generated.ts';
 import { useQuery, useSubscription } from '../../hooks/use-query.ts';
 import { useAction } from '../../hooks/use-action.ts';
 import { usePortal } from '../../portal-context.tsx';
@@ -16,8 +16,9 @@ export function DeliveryScene({ id }: { id: string }) {
   const [busy, run] = useAction();
   const delivery = data?.delivery.__typename === 'Delivery' ? data.delivery : null;
   const scope = delivery ? { filter: { eventId: delivery.event.id, connectionId: delivery.connection.id } } : { filter: { eventId: 'none' } };
-  useSubscription(AttemptsMadeDocument, scope, ({ deliveryAttempts }) => {
-    if (deliveryAttempts.delivery.id === id) reload();
+  // Every attempt, replay or stop of this delivery is a change of it.
+  useSubscription(DeliveryChangesDocument, scope, ({ deliveryUpdated }) => {
+    if (deliveryUpdated.id === id) reload();
   });
 
   if (error) return <p role="alert">Could not load the delivery: {error}</p>;
