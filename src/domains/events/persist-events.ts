@@ -47,7 +47,9 @@ const PERSIST_EVENTS = preparedStatement('switchyard_persist_events', `with sent
      inserted_events as (
        insert into events (id, workspace_id, type, resource, resource_id, payload, idempotency_key, sequence, created_at,
                            operational, test)
-       select g.id, g.workspace_id, g.type, g.resource, g.resource_id, g.payload, g.idempotency_key,
+       -- json_populate_record reads a JSON null payload as SQL NULL, which is what a payload that
+       -- retention or erasure removed is: an emitted null is stored as the JSON value null.
+       select g.id, g.workspace_id, g.type, g.resource, g.resource_id, coalesce(g.payload, 'null'::jsonb), g.idempotency_key,
               coalesce(g.sequence, nextval(g.sequence_name::regclass)), g.created_at, g.operational, coalesce(g.test, false)
        from given g
        -- A key already stored, or given earlier in this write, takes no number: nextval runs only
