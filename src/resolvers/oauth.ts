@@ -6,6 +6,8 @@ import { changeScopes, workspaceOf } from './scope.ts';
 import type { Connection } from '../domains/connections/connection.entity.ts';
 import { authorizeConnection, callbackUrl } from '../domains/oauth/authorize-connection.ts';
 import { setConnectionCredentials } from '../domains/oauth/set-connection-credentials.ts';
+import { getPortalSettings } from '../domains/portal/portal-settings.service.ts';
+import { publicUrl } from './portal.ts';
 
 const AuthorizeConnectionInput = builder.inputType('AuthorizeConnectionInput', {
   fields: (t) => ({
@@ -14,7 +16,8 @@ const AuthorizeConnectionInput = builder.inputType('AuthorizeConnectionInput', {
       required: true,
       description:
         'Where the person is sent after consenting (or declining), with `outcome` (authorized, denied or failed), ' +
-        '`connectionId` and, on failure, `error` added to its query. An absolute http or https URL.',
+        '`connectionId` and, on failure, `error` added to its query. An absolute http or https URL; from a portal session, ' +
+        "one under the portal's own URL or on an origin of the workspace's allowedOrigins.",
     }),
   }),
 });
@@ -55,8 +58,13 @@ builder.mutationFields((t) => ({
     authScopes: changeScopes('MANAGE_ENDPOINTS'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: AuthorizeConnectionInput, required: true }) },
-    resolve: (_root, { input }, context) =>
-      authorizeConnection(context.em, context.config, workspaceOf(context), decodeId('Connection', String(input.connectionId)), input, callbackUrl(context.config, context.services.apiUrl ?? '')),
+    resolve: async (_root, { input }, context) => {
+      const workspaceId = workspaceOf(context);
+      const portalReturns = context.principal?.kind === 'PORTAL'
+        ? { portalUrl: `${publicUrl(context).replace(/\/+$/, '')}/portal/`, allowedOrigins: (await getPortalSettings(context.em, workspaceId)).allowedOrigins }
+        : undefined;
+      return authorizeConnection(context.em, context.config, workspaceId, decodeId('Connection', String(input.connectionId)), input, callbackUrl(context.config, context.services.apiUrl ?? ''), portalReturns);
+    },
   }),
   setConnectionCredentials: t.field({
     type: SetConnectionCredentialsPayload,

@@ -113,7 +113,7 @@ const UpdatePortalSettingsPayload = builder.objectRef<{ portalSettings: PortalLo
 });
 
 /** Where portal links point: SWITCHYARD_PUBLIC_URL, or this API's own URL. */
-function publicUrl(context: Context): string {
+export function publicUrl(context: Context): string {
   const url = context.config.publicUrl ?? context.services.apiUrl;
   if (!url) throw new GraphQLError('This process does not serve the portal', { extensions: { code: 'UNAVAILABLE' } });
   return url;

@@ -24,6 +24,13 @@ export type AttemptStatus =
   | 'FAILED'
   | 'SUCCEEDED';
 
+export type AuthorizeConnectionInput = {
+  /** A HUBSPOT, SALESFORCE or SLACK connection. */
+  connectionId: string | number;
+  /** Where the person is sent after consenting (or declining), with `outcome` (authorized, denied or failed), `connectionId` and, on failure, `error` added to its query. An absolute http or https URL; from a portal session, one under the portal's own URL or on an origin of the workspace's allowedOrigins. */
+  returnUrl: string;
+};
+
 /** What a connection delivers to. */
 export type ConnectionKind =
   /** A HubSpot account: contacts upserted by email, or custom events sent; with a private app token or OAuth. */
@@ -108,6 +115,13 @@ export type HubSpotAction =
   | 'SEND_EVENT'
   /** Creates or updates a contact by email; a backlog goes out in batch upserts of up to 100. */
   | 'UPSERT_CONTACT';
+
+/** How a HUBSPOT connection authenticates. */
+export type HubSpotAuth =
+  /** With tokens from a consent to the operator's HubSpot app (authorizeConnection), or from setConnectionCredentials, kept fresh. */
+  | 'OAUTH'
+  /** With its own private app token. */
+  | 'PRIVATE_APP';
 
 /** Settings of a HUBSPOT connection. Without `accessToken` it authenticates through OAuth and is NEEDS_REAUTH until authorized. On update, fields left out keep their values, the masked token sent back keeps the stored one, and `accessToken: null` switches to OAuth. */
 export type HubSpotConfigInput = {
@@ -287,14 +301,14 @@ export type DeliveryChangesSubscriptionVariables = Exact<{
 
 export type DeliveryChangesSubscription = { deliveryUpdated: { cursor: string | null, id: string, status: DeliveryStatus, eventType: string, attemptCount: number, replays: number, lastStatusCode: number | null, lastError: string | null, nextAttemptAt: string | null, lastAttemptAt: string | null, paused: boolean, test: boolean, createdAt: string, connection: { id: string, name: string } } };
 
-export type EndpointSummaryFragment = { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null };
+export type EndpointSummaryFragment = { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null };
 
 export type EndpointsQueryVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
 
-export type EndpointsQuery = { connections: { edges: Array<{ node: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type EndpointsQuery = { connections: { edges: Array<{ node: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type EndpointQueryVariables = Exact<{
   id: string | number;
@@ -302,7 +316,7 @@ export type EndpointQueryVariables = Exact<{
 
 
 export type EndpointQuery = { connection:
-    | { __typename: 'Connection', id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null }
+    | { __typename: 'Connection', id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null }
     | { __typename: 'NotFoundError', message: string }
    };
 
@@ -329,7 +343,7 @@ export type AddEndpointMutationVariables = Exact<{
 
 export type AddEndpointMutation = { createConnection:
     | { __typename: 'ConflictError', message: string }
-    | { __typename: 'CreateConnectionPayload', signingSecret: string | null, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'CreateConnectionPayload', signingSecret: string | null, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'NotFoundError', message: string }
     | { __typename: 'ValidationError', message: string, issues: Array<{ path: Array<string>, message: string }> }
    };
@@ -342,7 +356,7 @@ export type EditEndpointMutationVariables = Exact<{
 export type EditEndpointMutation = { updateConnection:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'UpdateConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'UpdateConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string, issues: Array<{ path: Array<string>, message: string }> }
    };
 
@@ -354,7 +368,7 @@ export type PauseEndpointMutationVariables = Exact<{
 export type PauseEndpointMutation = { pauseConnection:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'PauseConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'PauseConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -366,7 +380,7 @@ export type ResumeEndpointMutationVariables = Exact<{
 export type ResumeEndpointMutation = { resumeConnection:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'ResumeConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'ResumeConnectionPayload', connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -403,8 +417,20 @@ export type RotateSecretMutationVariables = Exact<{
 export type RotateSecretMutation = { rotateConnectionSecret:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'RotateConnectionSecretPayload', signingSecret: string, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
+    | { __typename: 'RotateConnectionSecretPayload', signingSecret: string, connection: { id: string, name: string, description: string, kind: ConnectionKind, status: ConnectionStatus, statusReason: string | null, eventTypes: Array<string>, consecutiveFailures: number, failingSince: string | null, lastFailureReason: string | null, signingSecretHint: string | null, rateLimitPerSecond: number | null, createdAt: string, webhook: { url: string, headers: unknown } | null, slack: { mode: SlackMode, channel: string | null, webhookUrlHint: string | null } | null, mailchimp: { listId: string, dataCenter: string } | null, hubspot: { action: HubSpotAction, eventName: string | null, auth: HubSpotAuth, accessTokenHint: string | null } | null, salesforce: { sobject: string, externalIdField: string } | null, lastDelivery: { id: string, status: DeliveryStatus, createdAt: string, lastAttemptAt: string | null } | null } }
     | { __typename: 'ValidationError', message: string }
+   };
+
+export type AuthorizeEndpointMutationVariables = Exact<{
+  input: AuthorizeConnectionInput;
+}>;
+
+
+export type AuthorizeEndpointMutation = { authorizeConnection:
+    | { __typename: 'AuthorizeConnectionPayload', authorizationUrl: string }
+    | { __typename: 'ConflictError', message: string }
+    | { __typename: 'NotFoundError', message: string }
+    | { __typename: 'ValidationError', message: string, issues: Array<{ path: Array<string>, message: string }> }
    };
 
 export type PortalHomeQueryVariables = Exact<{ [key: string]: never; }>;
@@ -499,6 +525,16 @@ export const EndpointSummaryFragmentDoc = new TypedDocumentString(`
   mailchimp {
     listId
     dataCenter
+  }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
   }
   eventTypes
   consecutiveFailures
@@ -711,6 +747,16 @@ export const EndpointsDocument = new TypedDocumentString(`
     listId
     dataCenter
   }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -756,6 +802,16 @@ export const EndpointDocument = new TypedDocumentString(`
   mailchimp {
     listId
     dataCenter
+  }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
   }
   eventTypes
   consecutiveFailures
@@ -840,6 +896,16 @@ export const AddEndpointDocument = new TypedDocumentString(`
     listId
     dataCenter
   }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -895,6 +961,16 @@ export const EditEndpointDocument = new TypedDocumentString(`
     listId
     dataCenter
   }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -943,6 +1019,16 @@ export const PauseEndpointDocument = new TypedDocumentString(`
     listId
     dataCenter
   }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -990,6 +1076,16 @@ export const ResumeEndpointDocument = new TypedDocumentString(`
   mailchimp {
     listId
     dataCenter
+  }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
   }
   eventTypes
   consecutiveFailures
@@ -1069,6 +1165,16 @@ export const RotateSecretDocument = new TypedDocumentString(`
     listId
     dataCenter
   }
+  hubspot {
+    action
+    eventName
+    auth
+    accessTokenHint
+  }
+  salesforce {
+    sobject
+    externalIdField
+  }
   eventTypes
   consecutiveFailures
   failingSince
@@ -1083,6 +1189,26 @@ export const RotateSecretDocument = new TypedDocumentString(`
     lastAttemptAt
   }
 }`) as unknown as TypedDocumentString<RotateSecretMutation, RotateSecretMutationVariables>;
+export const AuthorizeEndpointDocument = new TypedDocumentString(`
+    mutation AuthorizeEndpoint($input: AuthorizeConnectionInput!) {
+  authorizeConnection(input: $input) {
+    __typename
+    ... on AuthorizeConnectionPayload {
+      authorizationUrl
+    }
+    ... on ValidationError {
+      message
+      issues {
+        path
+        message
+      }
+    }
+    ... on Error {
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuthorizeEndpointMutation, AuthorizeEndpointMutationVariables>;
 export const PortalHomeDocument = new TypedDocumentString(`
     query PortalHome {
   portalSession {

@@ -12,8 +12,8 @@ export interface KindFieldsProps<Values> {
 
 /**
  * One kind of destination as the "Add endpoint" form offers it: its own fields, the part of
- * `createConnection`'s input they fill, and a name to suggest. A new kind (an OAuth one that
- * connects through `authorizeConnection`, say) is one more of these in `destinations/index.ts`.
+ * `createConnection`'s input they fill, and a name to suggest. A new kind is one more of these
+ * in `destinations/index.ts`; one created waiting for an OAuth consent is sent to it at once.
  */
 export interface DestinationKind<Values> {
   kind: ConnectionKind;

@@ -3,7 +3,8 @@ import { SecretInput } from '../components/SecretInput.tsx';
 import type { DestinationKind, FieldErrors, KindFieldsProps } from './destination-kind.ts';
 
 export interface SlackValues {
-  mode: 'webhook' | 'bot';
+  /** `oauth`: the operator's Slack app, installed through Slack's consent page. */
+  mode: 'webhook' | 'bot' | 'oauth';
   webhookUrl: string;
   botToken: string;
   channel: string;
@@ -11,12 +12,21 @@ export interface SlackValues {
 
 function SlackFields({ values, onChange, errors }: KindFieldsProps<SlackValues>) {
   const bot = values.mode === 'bot';
+  const channel = (hint: string) => (
+    <Field label="Channel" hint={hint} error={errors['slack.channel']}>
+      {(props) => <input {...props} value={values.channel} onChange={(event) => onChange({ ...values, channel: event.target.value.trim() })} />}
+    </Field>
+  );
   return (
     <>
       <fieldset className="fieldset">
         <legend>Post with</legend>
         <label className="choice">
-          <input type="radio" name="slack-mode" checked={!bot} onChange={() => onChange({ ...values, mode: 'webhook' })} />
+          <input type="radio" name="slack-mode" checked={values.mode === 'oauth'} onChange={() => onChange({ ...values, mode: 'oauth' })} />
+          Add to Slack <span className="muted">— you approve our app on Slack&apos;s page next</span>
+        </label>
+        <label className="choice">
+          <input type="radio" name="slack-mode" checked={values.mode === 'webhook'} onChange={() => onChange({ ...values, mode: 'webhook' })} />
           An incoming webhook <span className="muted">— a URL Slack made for one channel</span>
         </label>
         <label className="choice">
@@ -24,14 +34,14 @@ function SlackFields({ values, onChange, errors }: KindFieldsProps<SlackValues>)
           A bot token <span className="muted">— a Slack app that may post to the channel you name</span>
         </label>
       </fieldset>
-      {bot ? (
+      {values.mode === 'oauth' ? (
+        channel('A public channel by id ("C0123456789") or name ("#alerts"); invite the app to a private one.')
+      ) : bot ? (
         <>
           <Field label="Bot token" hint='"xoxb-...", from the app&apos;s OAuth page; it needs the chat:write scope.' error={errors['slack.botToken']}>
             {(props) => <SecretInput {...props} value={values.botToken} onValue={(botToken) => onChange({ ...values, botToken })} />}
           </Field>
-          <Field label="Channel" hint='A channel id such as "C0123456789", or a name such as "#alerts". Invite the app to it.' error={errors['slack.channel']}>
-            {(props) => <input {...props} value={values.channel} onChange={(event) => onChange({ ...values, channel: event.target.value.trim() })} />}
-          </Field>
+          {channel('A channel id such as "C0123456789", or a name such as "#alerts". Invite the app to it.')}
         </>
       ) : (
         <Field label="Webhook URL" hint="https://hooks.slack.com/services/…, from the app's Incoming Webhooks page." error={errors['slack.webhookUrl']}>
@@ -42,7 +52,7 @@ function SlackFields({ values, onChange, errors }: KindFieldsProps<SlackValues>)
   );
 }
 
-/** A Slack channel: messages through an incoming webhook, or with a bot token through chat.postMessage. */
+/** A Slack channel: messages through an incoming webhook, or through chat.postMessage with a bot token or an install of the operator's app. */
 export const slackKind: DestinationKind<SlackValues> = {
   kind: 'SLACK',
   label: 'Slack',
@@ -55,7 +65,7 @@ export const slackKind: DestinationKind<SlackValues> = {
       // The server checks it lies on Slack's webhook host (or the one its operator configured).
       if (!URL.canParse(values.webhookUrl)) errors['slack.webhookUrl'] = 'Enter the URL of an incoming webhook';
     } else {
-      if (!/^(xoxe\.)?xox[bp]-/.test(values.botToken)) errors['slack.botToken'] = 'A bot token starts with "xoxb-"';
+      if (values.mode === 'bot' && !/^(xoxe\.)?xox[bp]-/.test(values.botToken)) errors['slack.botToken'] = 'A bot token starts with "xoxb-"';
       if (!values.channel) errors['slack.channel'] = 'Name the channel to post to';
     }
     return errors;
@@ -63,10 +73,13 @@ export const slackKind: DestinationKind<SlackValues> = {
   toInput(values) {
     return {
       kind: 'SLACK',
-      slack: values.mode === 'webhook' ? { webhookUrl: values.webhookUrl } : { botToken: values.botToken, channel: values.channel },
+      slack:
+        values.mode === 'webhook' ? { webhookUrl: values.webhookUrl }
+        : values.mode === 'bot' ? { botToken: values.botToken, channel: values.channel }
+        : { channel: values.channel },
     };
   },
   suggestName(values) {
-    return values.mode === 'bot' && values.channel ? `Slack ${values.channel.startsWith('#') || /^[CG]/.test(values.channel) ? values.channel : `#${values.channel}`}` : 'Slack';
+    return values.mode !== 'webhook' && values.channel ? `Slack ${values.channel.startsWith('#') || /^[CG]/.test(values.channel) ? values.channel : `#${values.channel}`}` : 'Slack';
   },
 };

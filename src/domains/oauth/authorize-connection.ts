@@ -3,10 +3,11 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { MAX_URL_LENGTH } from '../connections/target-url.ts';
 import { Connection } from '../connections/connection.entity.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { oauthProvider, type OAuthProvider } from './oauth-providers.ts';
 import { createConsent } from './oauth-states.ts';
+import { portalReturnProblem, type PortalReturns } from './return-url.ts';
 
 /** Where every provider sends people back, under the public URL. */
 export const OAUTH_CALLBACK_PATH = '/oauth/callback';
@@ -48,7 +49,9 @@ export async function oauthConnection(em: EntityManager, config: Config, workspa
  * `state` bound to the connection (and an S256 code challenge where the provider takes PKCE),
  * valid for ten minutes. Opening it, the person consents at the provider, which sends them to
  * `/oauth/callback`; that stores the tokens and sends them on to `returnUrl` with the outcome.
- * Nothing about the connection changes until then.
+ * Nothing about the connection changes until then. Asked by a portal session (`portalReturns`),
+ * `returnUrl` must lead back to the portal or to an origin the workspace allows, so the callback
+ * never sends a customer's browser anywhere else.
  * @throws ValidationError naming `returnUrl`
  */
 export async function authorizeConnection(
@@ -58,8 +61,11 @@ export async function authorizeConnection(
   connectionId: string,
   given: { returnUrl: unknown },
   redirectUri: string,
+  portalReturns?: PortalReturns,
 ): Promise<{ authorizationUrl: string; expiresAt: Date }> {
   const { returnUrl: back } = parseInput(input, given);
+  const refused = portalReturns && portalReturnProblem(back, portalReturns);
+  if (refused) throw ValidationError.field(['input', 'returnUrl'], refused);
   const { provider } = await oauthConnection(em, config, workspaceId, connectionId);
   if (!provider.clientId || !provider.clientSecret) {
     throw new ConflictError(['input', 'connectionId'], `${provider.label} OAuth is not configured on this server: set ${provider.variables.clientId} and ${provider.variables.clientSecret}`);

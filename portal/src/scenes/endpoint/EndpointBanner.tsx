@@ -4,8 +4,9 @@ import { usePortal } from '../../portal-context.tsx';
 import { Button } from '../../components/Button.tsx';
 import { Time } from '../../components/Time.tsx';
 import { isFailing } from '../endpoints/endpoint-facts.ts';
+import { connectsThroughOAuth, providerName, startConsent } from '../../destinations/oauth-consent.ts';
 
-type Action = 'resume' | 'replay' | 'both';
+type Action = 'resume' | 'replay' | 'both' | 'reconnect';
 
 /**
  * At the top of a failing, paused or disabled endpoint: what is wrong and since when, with the
@@ -16,6 +17,20 @@ export function EndpointBanner({ endpoint, onChanged }: { endpoint: EndpointSumm
   const [busy, setBusy] = useState<Action | null>(null);
   const stopped = endpoint.status !== 'ACTIVE';
   if (!stopped && !isFailing(endpoint)) return null;
+  // Its provider refused its tokens, or it was never connected: a new consent, not a resume, mends it.
+  const reconnects = endpoint.status === 'NEEDS_REAUTH' && connectsThroughOAuth(endpoint);
+
+  const reconnect = async () => {
+    setBusy('reconnect');
+    try {
+      const problem = await startConsent(api, endpoint.id);
+      if (problem) announce(problem);
+    } catch (error) {
+      announce((error as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
 
   // Replayed first, then resumed: resuming clears the failing-since time the replay filters on,
   // and replayed deliveries of a stopped endpoint wait with the rest until it resumes.
@@ -60,17 +75,24 @@ export function EndpointBanner({ endpoint, onChanged }: { endpoint: EndpointSumm
           </span>
         )}
         {stopped &&
-          (endpoint.status === 'NEEDS_REAUTH'
-            ? ' Its deliveries wait and go out once it has new credentials: give them in "Edit endpoint".'
-            : ' Its deliveries wait and go out once it is resumed.')}
+          (reconnects
+            ? ` Its deliveries wait and go out once it is reconnected to ${providerName(endpoint.kind)}.`
+            : endpoint.status === 'NEEDS_REAUTH'
+              ? ' Its deliveries wait and go out once it has new credentials: give them in "Edit endpoint".'
+              : ' Its deliveries wait and go out once it is resumed.')}
       </p>
       <div className="actions actions-start">
-        {stopped && can('MANAGE_ENDPOINTS') && (
+        {reconnects && can('MANAGE_ENDPOINTS') && (
+          <Button variant="primary" busy={busy === 'reconnect'} onClick={() => void reconnect()}>
+            Reconnect
+          </Button>
+        )}
+        {stopped && !reconnects && can('MANAGE_ENDPOINTS') && (
           <Button variant="primary" busy={busy === 'resume'} onClick={() => void act('resume')}>
             Resume
           </Button>
         )}
-        {stopped && can('MANAGE_ENDPOINTS') && can('REPLAY') && (
+        {stopped && !reconnects && can('MANAGE_ENDPOINTS') && can('REPLAY') && (
           <Button busy={busy === 'both'} onClick={() => void act('both')}>
             Resume and replay what failed
           </Button>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { DeleteEndpointDocument, EndpointDocument, PauseEndpointDocument, ResumeEndpointDocument } from '../../api/generated.ts';
 import { useQuery } from '../../hooks/use-query.ts';
 import { useAction } from '../../hooks/use-action.ts';
@@ -14,6 +14,7 @@ import { EndpointBanner } from './EndpointBanner.tsx';
 import { EditEndpointDialog } from './EditEndpointDialog.tsx';
 import { SecretPanel } from './SecretPanel.tsx';
 import { SendTestPanel } from './SendTestPanel.tsx';
+import { takeConsentOutcome } from '../../destinations/oauth-consent.ts';
 
 /** One endpoint: what it is, how it is doing, its secret, a test send and its deliveries. */
 export function EndpointScene({ id }: { id: string }) {
@@ -24,6 +25,12 @@ export function EndpointScene({ id }: { id: string }) {
   const [busy, run] = useAction();
   const [logQuery, setLogQuery] = useState('');
   const endpoint = data?.connection.__typename === 'Connection' ? data.connection : null;
+  const kind = endpoint?.kind;
+  // Back from a provider's consent page: say how it went.
+  useEffect(() => {
+    const outcome = kind ? takeConsentOutcome(kind) : null;
+    if (outcome) announce(outcome);
+  }, [kind, announce]);
 
   if (error) return <p role="alert">Could not load the endpoint: {error}</p>;
   if (!data) return <p role="status">Loading…</p>;

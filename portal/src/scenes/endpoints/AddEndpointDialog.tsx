@@ -7,6 +7,7 @@ import { Dialog } from '../../components/Dialog.tsx';
 import { Field } from '../../components/Field.tsx';
 import { DESTINATIONS, type SomeDestination } from '../../destinations/index.ts';
 import { fieldErrors, type DestinationKind, type FieldErrors } from '../../destinations/destination-kind.ts';
+import { startConsent } from '../../destinations/oauth-consent.ts';
 import { ALL_EVENT_TYPES, EventTypesPicker } from './EventTypesPicker.tsx';
 
 interface Props {
@@ -74,7 +75,7 @@ function AddEndpointForm({ onCreated, onCancel }: { onCreated(id: string, secret
 }
 
 function KindForm<V>({ kind, onCreated, onCancel }: { kind: DestinationKind<V>; onCreated(id: string, secret: string | null): void; onCancel(): void }) {
-  const { api } = usePortal();
+  const { api, announce } = usePortal();
   const [values, setValues] = useState<V>(kind.initial);
   const [name, setName] = useState('');
   const [nameTouched, setNameTouched] = useState(false);
@@ -98,7 +99,14 @@ function KindForm<V>({ kind, onCreated, onCancel }: { kind: DestinationKind<V>; 
       const { createConnection: result } = await api.request(AddEndpointDocument, {
         input: { ...kind.toInput(values), name: shownName.trim(), description, eventTypes },
       });
-      if (result.__typename === 'CreateConnectionPayload') onCreated(result.connection.id, result.signingSecret);
+      if (result.__typename === 'CreateConnectionPayload' && result.connection.status === 'NEEDS_REAUTH') {
+        // An OAuth endpoint waits for its consent: on to the provider's page, which sends the customer back to it.
+        const problem = await startConsent(api, result.connection.id);
+        if (problem) {
+          announce(`The endpoint was added but could not be connected: ${problem}`);
+          onCreated(result.connection.id, null);
+        }
+      } else if (result.__typename === 'CreateConnectionPayload') onCreated(result.connection.id, result.signingSecret);
       else if (result.__typename === 'ValidationError') setErrors(fieldErrors(result.issues));
       else if (result.__typename === 'ConflictError') setErrors({ name: result.message });
       else setFailure(result.message);
