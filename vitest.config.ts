@@ -12,6 +12,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'sdk/test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/quiet-logs.ts'],
     // Generous, because some tests seed 100,000 rows or start whole processes, and a shared
     // machine can run them several times slower than an idle one; a hang still fails.
     testTimeout: 120_000,

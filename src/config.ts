@@ -152,8 +152,11 @@ const schema = z.object({
   graphqlMaxCost: positiveInt.default(10_000),
   /** `SWITCHYARD_GRAPHQL_MAX_DIRECTIVES`: most directives in an operation. (Default: 50) */
   graphqlMaxDirectives: positiveInt.default(50),
-  /** `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn` or `error`. (Default: info) */
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * `SWITCHYARD_LOG_LEVEL`: `debug`, `info`, `warn`, `error`, or `silent` for no lines at all but
+   * the admin key a first start makes. (Default: info)
+   */
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
    * `SWITCHYARD_SLACK_API_URL`: base of Slack's Web API, where `chat.postMessage` is called: a
    * proxy, a sandbox or a test server instead of Slack. (Default: https://slack.com/api)

@@ -14,7 +14,7 @@ let other: Switchyard;
 const disposers: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  other = await startSwitchyard(defaultConfig({ databaseUrl: server.databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, role: 'api', logLevel: 'error' }));
+  other = await startSwitchyard(defaultConfig({ databaseUrl: server.databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, role: 'api', logLevel: 'silent' }));
 });
 afterAll(async () => {
   for (const dispose of disposers) await dispose();

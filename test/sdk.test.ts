@@ -29,7 +29,7 @@ const clients: SwitchyardClient[] = [];
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase();
   [api, worker, receiver] = await Promise.all([
-    startSwitchyard(defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, role: 'api', logLevel: 'error', allowPrivateTargets: true })),
+    startSwitchyard(defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, role: 'api', logLevel: 'silent', allowPrivateTargets: true })),
     spawnSwitchyard({
       DATABASE_URL: databaseUrl,
       SWITCHYARD_ROLE: 'worker',

@@ -132,7 +132,7 @@ describe('secrets at rest', () => {
 
 describe('starting with keys', () => {
   const start = (encryptionKeys: string | undefined, role: 'api' | 'worker' = 'api') =>
-    startSwitchyard(defaultConfig({ databaseUrl: server.databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys, role, logLevel: 'error', allowPrivateTargets: true }));
+    startSwitchyard(defaultConfig({ databaseUrl: server.databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys, role, logLevel: 'silent', allowPrivateTargets: true }));
   const running: Switchyard[] = [];
   afterAll(async () => {
     for (const switchyard of running) await switchyard.stop();

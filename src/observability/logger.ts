@@ -5,7 +5,8 @@ import { redactSecrets, serializeError } from './redaction.ts';
 
 export type { Logger } from 'pino';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** `silent` writes nothing, not even the lines `announce` writes whatever the level. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 /** `auto`: pretty when standard output is a terminal, JSON lines otherwise. */
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
@@ -80,6 +81,7 @@ export function announceSecret(message: string): void {
 /** Applies the configured level and format to the process's logger. */
 export function configureLogging(settings: { logLevel: LogLevel; logFormat: LogFormat }, stdoutIsTerminal = Boolean(process.stdout.isTTY)): void {
   logger.level = settings.logLevel;
+  announcer.level = settings.logLevel === 'silent' ? 'silent' : 'info';
   const usePretty = settings.logFormat === 'pretty' || (settings.logFormat === 'auto' && stdoutIsTerminal);
   sink = usePretty
     ? pretty({ sync: true, colorize: stdoutIsTerminal, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 1 })

@@ -36,7 +36,7 @@ export interface SeededWorkspace {
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const databaseUrl = await createTestDatabase();
   const switchyard = await startSwitchyard(
-    defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, logLevel: 'error', ...overrides }),
+    defaultConfig({ databaseUrl, port: 0, adminKey: ADMIN_KEY, encryptionKeys: TEST_ENCRYPTION_KEYS, logLevel: 'silent', ...overrides }),
   );
   afterAll(() => switchyard.stop());
   const url = `${switchyard.url}/graphql`;
