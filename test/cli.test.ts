@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './helpers/database.ts';
@@ -6,7 +7,7 @@ import { freePort } from './helpers/global-setup.ts';
 import { runMain } from './helpers/child-process.ts';
 import { emit, eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
 import { startReceiver } from './helpers/receiver.ts';
-import { ADMIN_KEY, startTestServer } from './helpers/server.ts';
+import { ADMIN_KEY, startTestServer, TEST_ENCRYPTION_KEYS } from './helpers/server.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const server = await startTestServer({ allowPrivateTargets: true });
@@ -94,10 +95,10 @@ describe('the switchyard CLI', () => {
     expect(migrated.code).toBe(0);
     expect(json(migrated.stdout).migrations).toBeGreaterThan(0);
 
-    const healthy = await switchyard(['--json', 'doctor'], { DATABASE_URL: databaseUrl });
+    const healthy = await switchyard(['--json', 'doctor'], { DATABASE_URL: databaseUrl, SWITCHYARD_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
     expect(healthy.code).toBe(0);
     expect(json(healthy.stdout).checks.map((check: { name: string; ok: boolean }) => [check.name, check.ok])).toEqual([
-      ['configuration', true], ['postgres', true], ['migrations', true], ['clock', true],
+      ['configuration', true], ['encryption', true], ['postgres', true], ['migrations', true], ['secrets', true], ['clock', true],
     ]);
     const closed = await switchyard(['doctor'], { DATABASE_URL: `postgres://app:pw@127.0.0.1:${await freePort()}/x` });
     expect(closed.code).toBe(3);
@@ -105,5 +106,31 @@ describe('the switchyard CLI', () => {
     const invalid = await switchyard(['doctor'], { SWITCHYARD_ROLE: 'everything' });
     expect(invalid.code).toBe(2);
     expect(invalid.stdout).toContain('SWITCHYARD_ROLE');
+  }, 90_000);
+
+  it('doctors the encryption keys: a wrong or missing key is named by its id, and no key is ever printed', async () => {
+    // The server's database holds a sealed signing secret under the suite's key "test".
+    const ws = await server.seedWorkspace();
+    await workspaceWithWebhook({ seedWorkspace: async () => ws }, receiver.url('/doctor'));
+    const checked = (stdout: string) => Object.fromEntries(json(stdout).checks.map((check: { name: string; ok: boolean; detail: string }) => [check.name, check]));
+    const otherKey = randomBytes(32).toString('base64');
+
+    const right = await switchyard(['--json', 'doctor'], { DATABASE_URL: server.databaseUrl, SWITCHYARD_ENCRYPTION_KEYS: `k2:${otherKey},${TEST_ENCRYPTION_KEYS}` });
+    expect(right.code).toBe(0);
+    expect(checked(right.stdout).encryption.detail).toMatch(/keys k2 \(seals new secrets\), test from SWITCHYARD_ENCRYPTION_KEYS/);
+    expect(checked(right.stdout).secrets.detail).toMatch(/open every stored secret; some are sealed with an older key/);
+
+    const sameIdOtherKey = await switchyard(['doctor'], { DATABASE_URL: server.databaseUrl, SWITCHYARD_ENCRYPTION_KEYS: `test:${otherKey}` });
+    expect(sameIdOtherKey.code).toBe(3);
+    expect(sameIdOtherKey.stdout).toMatch(/✗ secrets: Key "test" in SWITCHYARD_ENCRYPTION_KEYS does not open the secrets sealed under that id/);
+    const missingId = await switchyard(['doctor'], { DATABASE_URL: server.databaseUrl, SWITCHYARD_ENCRYPTION_KEYS: `k9:${otherKey}` });
+    expect(missingId.code).toBe(3);
+    expect(missingId.stdout).toMatch(/✗ secrets: The database holds secrets sealed with key "test", which SWITCHYARD_ENCRYPTION_KEYS does not have/);
+    const unset = await switchyard(['doctor'], { DATABASE_URL: server.databaseUrl, SWITCHYARD_ENCRYPTION_KEYS: '' });
+    expect(unset.code).toBe(3);
+    expect(unset.stdout).toMatch(/✗ encryption: SWITCHYARD_ENCRYPTION_KEYS is not set; it is required with DATABASE_URL/);
+    for (const run of [right, sameIdOtherKey, missingId, unset]) {
+      for (const key of [otherKey, TEST_ENCRYPTION_KEYS.split(':')[1]!]) expect(run.stdout + run.stderr).not.toContain(key);
+    }
   }, 90_000);
 });

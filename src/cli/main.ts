@@ -4,6 +4,7 @@ import { loadCliEnvironment } from '../config.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { ClientOptions } from './client-options.ts';
 import { deliveryCommands } from './commands/deliveries.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { serverCommands } from './commands/server.ts';
 import { workspaceCommands } from './commands/workspaces.ts';
 import { CliError } from './output.ts';
@@ -32,6 +33,7 @@ export function cli(): Command {
     };
   };
   serverCommands(program, () => options().json);
+  doctorCommand(program, () => options().json);
   workspaceCommands(program, options);
   deliveryCommands(program, options);
   for (const command of program.commands) command.exitOverride();
