@@ -15,8 +15,11 @@ export function ormOptions(databaseUrl: string, entities: NonNullable<Options['e
       silent: true,
       path: 'src/db/migrations',
       snapshot: false,
+      // Each migration in a transaction of its own, recorded in it: a migration that builds an
+      // index concurrently must run outside every transaction, and one around them all would
+      // hold the locks of every earlier migration while it waits.
       transactional: true,
-      allOrNothing: true,
+      allOrNothing: false,
       migrationsList: migrations,
     },
   });

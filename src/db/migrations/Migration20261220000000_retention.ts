@@ -5,8 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * `payload_retention_days` and event and delivery records for `delivery_retention_days`; the
  * retention task's place in each workspace's events is kept beside them, so a run starts where
  * the last one stopped instead of stepping over every payload already removed. A removed
- * payload is NULL with the time it was removed. Events are looked up by the resource they are
- * about (erasure, and the `events` filter), in id order so erasure can work in batches.
+ * payload is NULL with the time it was removed. The indexes retention and erasure read events
+ * by are built without a long lock in Migration20261228010000_retention_indexes.
  */
 export class Migration20261220000000_retention extends Migration {
   override name = 'Migration20261220000000_retention';
@@ -21,11 +21,9 @@ export class Migration20261220000000_retention extends Migration {
       "payload_retention_days" between 1 and 3650 and "delivery_retention_days" between 1 and 3650
       and "payload_retention_days" <= "delivery_retention_days");`);
     this.addSql(`alter table "events" alter column "payload" drop not null, add column "payload_removed_at" timestamptz null;`);
-    this.addSql(`create index "events_workspace_id_resource_index" on "events" ("workspace_id", "resource", "resource_id", "id") where "resource_id" is not null;`);
   }
 
   override down(): void {
-    this.addSql(`drop index "events_workspace_id_resource_index";`);
     this.addSql(`update "events" set "payload" = 'null'::jsonb where "payload" is null;`);
     this.addSql(`alter table "events" alter column "payload" set not null, drop column "payload_removed_at";`);
     this.addSql(`alter table "workspaces" drop constraint "workspaces_retention_check", drop column "payload_retention_days",

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { transactionLockSql } from '../../db/advisory-locks.ts';
 import { preparedStatement, runPrepared } from '../../db/prepared-statement.ts';
 import { ApiKey, type ApiKeyKind } from './api-key.entity.ts';
 import { generateKey, hashKey } from './keys.ts';
@@ -128,18 +129,23 @@ export async function revokeApiKey(em: EntityManager, workspaceId: string, keyId
 
 /**
  * Makes sure an admin key exists. A configured key is registered by its hash; otherwise the
- * first start creates one and returns its plaintext so it can be printed once.
+ * first start creates one and returns its plaintext so it can be printed once. Processes that
+ * start together on a fresh database take turns on an advisory lock, so one of them creates the
+ * key and prints it, and the others find it.
  */
 export async function ensureAdminKey(em: EntityManager, configured: string | undefined): Promise<string | null> {
-  if (configured) {
-    const hash = hashKey(configured);
-    if (!(await em.findOne(ApiKey, { hash }))) {
-      em.create(ApiKey, { workspace: null, kind: 'ADMIN', name: 'SWITCHYARD_ADMIN_KEY', prefix: 'sy_admin', hash });
-      await em.flush();
+  return em.transactional(async (tx) => {
+    await tx.execute(transactionLockSql('adminKey'));
+    if (configured) {
+      const hash = hashKey(configured);
+      if (!(await tx.findOne(ApiKey, { hash }))) {
+        tx.create(ApiKey, { workspace: null, kind: 'ADMIN', name: 'SWITCHYARD_ADMIN_KEY', prefix: 'sy_admin', hash });
+        await tx.flush();
+      }
+      return null;
     }
-    return null;
-  }
-  if (await em.count(ApiKey, { kind: 'ADMIN', revokedAt: null })) return null;
-  const { plaintext } = await createApiKey(em, { workspaceId: null, kind: 'ADMIN', name: 'generated at first start' });
-  return plaintext;
+    if (await tx.count(ApiKey, { kind: 'ADMIN', revokedAt: null })) return null;
+    const { plaintext } = await createApiKey(tx, { workspaceId: null, kind: 'ADMIN', name: 'generated at first start' });
+    return plaintext;
+  });
 }

@@ -25,7 +25,7 @@ export const Event = defineEntity({
   },
   uniques: [{ properties: ['workspace', 'idempotencyKey'] }],
   indexes: [
-    { properties: ['workspace', 'createdAt'] },
+    { properties: ['workspace', 'createdAt', 'id'] },
     { properties: ['workspace', 'type', 'createdAt'] },
   ],
 });
