@@ -144,7 +144,7 @@ describe('the SDK against a running Switchyard', () => {
       [0, 'FAILED'],
       [1, 'SUCCEEDED'],
     ]);
-    expect(await client.deliveries.replayMany({ status: 'DEAD', connectionId: connection.id })).toBe(0);
+    expect(await client.deliveries.replayMany({ status: 'DEAD', connectionId: connection.id })).toEqual({ count: 0, skipped: 0 });
     await Promise.all([attempts.close(), updates.close()]);
   });
 
@@ -215,7 +215,7 @@ describe('the SDK against a running Switchyard', () => {
     expect((await client.apiKeys.revoke(created.apiKey.id)).revokedAt).not.toBeNull();
 
     expect(await client.workspace.get()).toMatchObject({ id: workspace.id, settings: { strictEventTypes: false } });
-    expect((await client.workspace.updateSettings({ strictEventTypes: true })).settings).toEqual({ strictEventTypes: true });
+    expect((await client.workspace.updateSettings({ strictEventTypes: true })).settings).toEqual({ strictEventTypes: true, payloadRetentionDays: 30, deliveryRetentionDays: 90 });
     await expect(client.emit({ type: 'ordr.completed' })).rejects.toBeInstanceOf(SwitchyardValidationError);
     const admin = createClient({ url, apiKey: ADMIN_KEY });
     clients.push(admin);

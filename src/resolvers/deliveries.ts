@@ -11,7 +11,7 @@ import { Delivery, DELIVERY_STATUSES } from '../domains/deliveries/delivery.enti
 import { Attempt, ATTEMPT_ERROR_CLASSES, ATTEMPT_STATUSES } from '../domains/deliveries/attempt.entity.ts';
 import { attemptsOf, deliveriesOfEvent, findDelivery } from '../domains/deliveries/queries/delivery-queries.ts';
 import { deliveryWhere, type DeliveryFilter } from '../domains/deliveries/queries/delivery-filter.ts';
-import { replayDeliveries, replayDelivery } from '../domains/deliveries/replay/replay.ts';
+import { replayDeliveries, replayDelivery, type BulkReplay } from '../domains/deliveries/replay/replay.ts';
 import { defaultBody } from '../domains/deliveries/engine/webhook-body.ts';
 import { lastDeliveries } from '../domains/deliveries/queries/last-deliveries.ts';
 import { loadBatched } from './batched.ts';
@@ -39,7 +39,8 @@ const AttemptErrorClassRef = builder.enumType('AttemptErrorClass', {
     'Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; ' +
     'REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule\'s transform failed; ' +
     'MAPPING its result (or the event, for a default mapping) does not fit the destination kind; REJECTED the vendor ' +
-    'refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down.',
+    'refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down; ' +
+    'PAYLOAD_REMOVED nothing was sent, as the event\'s payload was erased or removed by retention meanwhile.',
   values: ATTEMPT_ERROR_CLASSES,
 });
 
@@ -218,15 +219,22 @@ const ReplayDeliveryPayload = builder.objectRef<{ delivery: Delivery }>('ReplayD
   fields: (t) => ({ delivery: t.field({ type: DeliveryRef, resolve: (payload) => payload.delivery }) }),
 });
 
-const ReplayDeliveriesPayload = builder.objectRef<{ count: number }>('ReplayDeliveriesPayload').implement({
+const ReplayDeliveriesPayload = builder.objectRef<BulkReplay>('ReplayDeliveriesPayload').implement({
   description: 'How many deliveries will be replayed; a background job does it in batches.',
-  fields: (t) => ({ count: t.exposeInt('count') }),
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'Deliveries that will be replayed.' }),
+    skipped: t.exposeInt('skipped', {
+      description: "Deliveries the filter matched that are not replayed: their event's payload was erased (eraseResource) or removed by retention, so they would go out empty.",
+    }),
+  }),
 });
 
 builder.mutationFields((t) => ({
   replayDelivery: t.field({
     type: ReplayDeliveryPayload,
-    description: 'Sends a delivery again as a new attempt chain, with the same webhook-id.',
+    description:
+      "Sends a delivery again as a new attempt chain, with the same webhook-id. Refused (ConflictError) when the event's " +
+      'payload was erased or removed by retention: there is nothing left to send.',
     authScopes: changeScopes('REPLAY'),
     errors: { types: expectedErrors },
     args: { input: t.arg({ type: ReplayDeliveryInput, required: true }) },
@@ -243,7 +251,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => {
       const unstorable = unstorableIssues(input, ['input']);
       if (unstorable.length > 0) throw new ValidationError(unstorable);
-      return { count: await replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter)) };
+      return replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter));
     },
   }),
 }));

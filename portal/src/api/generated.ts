@@ -4,7 +4,7 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-/** Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule's transform failed; MAPPING its result (or the event, for a default mapping) does not fit the destination kind; REJECTED the vendor refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down. */
+/** Why an attempt failed: TIMEOUT, DNS, CONNECT, TLS and NETWORK are transport failures; HTTP a non-2xx answer; REFUSED_TARGET a private address refused by the SSRF guard; EXPRESSION the rule's transform failed; MAPPING its result (or the event, for a default mapping) does not fit the destination kind; REJECTED the vendor refused the action for good; AUTH the vendor refused the credentials; RATE_LIMITED the vendor asked to slow down; PAYLOAD_REMOVED nothing was sent, as the event's payload was erased or removed by retention meanwhile. */
 export type AttemptErrorClass =
   | 'AUTH'
   | 'CONNECT'
@@ -13,6 +13,7 @@ export type AttemptErrorClass =
   | 'HTTP'
   | 'MAPPING'
   | 'NETWORK'
+  | 'PAYLOAD_REMOVED'
   | 'RATE_LIMITED'
   | 'REFUSED_TARGET'
   | 'REJECTED'
@@ -284,7 +285,7 @@ export type ReplayAllFailedMutationVariables = Exact<{
 export type ReplayAllFailedMutation = { replayDeliveries:
     | { __typename: 'ConflictError', message: string }
     | { __typename: 'NotFoundError', message: string }
-    | { __typename: 'ReplayDeliveriesPayload', count: number }
+    | { __typename: 'ReplayDeliveriesPayload', count: number, skipped: number }
     | { __typename: 'ValidationError', message: string }
    };
 
@@ -676,6 +677,7 @@ export const ReplayAllFailedDocument = new TypedDocumentString(`
     __typename
     ... on ReplayDeliveriesPayload {
       count
+      skipped
     }
     ... on Error {
       message

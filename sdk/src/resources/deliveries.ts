@@ -21,10 +21,15 @@ export function deliveriesApi(request: Request) {
       const result = await request(ops.ReplayDeliveryDocument, { input: { deliveryId: id } }, 'unsent');
       return unwrap(result.replayDelivery).delivery;
     },
-    /** Replays every delivery matching the filter (`status` defaults to DEAD); returns how many. */
-    async replayMany(filter: DeliveryFilter = {}): Promise<number> {
+    /**
+     * Replays every delivery matching the filter (`status` defaults to DEAD); returns how many
+     * (`count`), and how many it left (`skipped`) because their events' payloads were erased or
+     * removed by retention.
+     */
+    async replayMany(filter: DeliveryFilter = {}): Promise<{ count: number; skipped: number }> {
       const result = await request(ops.ReplayDeliveriesDocument, { input: { filter } }, 'unsent');
-      return unwrap(result.replayDeliveries).count;
+      const { count, skipped } = unwrap(result.replayDeliveries);
+      return { count, skipped };
     },
   };
 }

@@ -84,11 +84,12 @@ export function deliveryCommands(program: Command, options: () => ClientOptions)
       let updates: Stream<StreamedDelivery> | null = null;
       try {
         if (apiKey) updates = await client.deliveries.subscribe(scope, { to: 'updates' });
-        const { count } = await call<{ count: number }>(url, apiKey,
-          `mutation ($input: ReplayDeliveriesInput!) { replayDeliveries(input: $input) { ${ERRORS} ... on ReplayDeliveriesPayload { count } } }`,
+        const { count, skipped } = await call<{ count: number; skipped: number }>(url, apiKey,
+          `mutation ($input: ReplayDeliveriesInput!) { replayDeliveries(input: $input) { ${ERRORS} ... on ReplayDeliveriesPayload { count skipped } } }`,
           { input: { filter } }, 'replayDeliveries');
         if (count > 0 && updates) await follow(updates, count, json);
-        print(json, { count }, () => `Replayed ${count} ${count === 1 ? 'delivery' : 'deliveries'}`);
+        const left = skipped ? `; skipped ${skipped} whose payloads were erased or removed by retention` : '';
+        print(json, { count, skipped }, () => `Replayed ${count} ${count === 1 ? 'delivery' : 'deliveries'}${left}`);
       } finally {
         await updates?.return?.();
         await client.close();

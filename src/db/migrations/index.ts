@@ -18,6 +18,7 @@ import { Migration20261222010000_delivery_changes } from './Migration20261222010
 import { Migration20261223000000_connection_credentials } from './Migration20261223000000_connection_credentials.ts';
 import { Migration20261223000100_attempt_requests } from './Migration20261223000100_attempt_requests.ts';
 import { Migration20261224000000_oauth } from './Migration20261224000000_oauth.ts';
+import { Migration20261228000000_payload_removal } from './Migration20261228000000_payload_removal.ts';
 import { Migration20261228010000_retention_indexes } from './Migration20261228010000_retention_indexes.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
@@ -41,5 +42,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261223000000_connection_credentials', class: Migration20261223000000_connection_credentials },
   { name: 'Migration20261223000100_attempt_requests', class: Migration20261223000100_attempt_requests },
   { name: 'Migration20261224000000_oauth', class: Migration20261224000000_oauth },
+  { name: 'Migration20261228000000_payload_removal', class: Migration20261228000000_payload_removal },
   { name: 'Migration20261228010000_retention_indexes', class: Migration20261228010000_retention_indexes },
 ];

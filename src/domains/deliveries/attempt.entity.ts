@@ -7,14 +7,15 @@ export const ATTEMPT_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 /**
- * Why an attempt failed, for receivers' owners and for retry decisions. The last four are the
- * destination kinds' classifications of a vendor's answer: REJECTED (refused for good), AUTH (the
- * credentials were refused), RATE_LIMITED (the vendor asked to slow down), MAPPING (the action
- * input does not fit the kind).
+ * Why an attempt failed, for receivers' owners and for retry decisions. REJECTED, AUTH,
+ * RATE_LIMITED and MAPPING are the destination kinds' classifications of a vendor's answer:
+ * refused for good, the credentials were refused, the vendor asked to slow down, the action
+ * input does not fit the kind. PAYLOAD_REMOVED: no request was made, as the event's payload was
+ * erased or removed by retention while the delivery waited.
  */
 export const ATTEMPT_ERROR_CLASSES = [
   'TIMEOUT', 'DNS', 'CONNECT', 'TLS', 'HTTP', 'REFUSED_TARGET', 'EXPRESSION', 'NETWORK',
-  'REJECTED', 'AUTH', 'RATE_LIMITED', 'MAPPING',
+  'REJECTED', 'AUTH', 'RATE_LIMITED', 'MAPPING', 'PAYLOAD_REMOVED',
 ] as const;
 export type AttemptErrorClass = (typeof ATTEMPT_ERROR_CLASSES)[number];
 

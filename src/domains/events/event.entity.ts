@@ -15,6 +15,8 @@ export const Event = defineEntity({
     /** Null once retention or eraseResource removed it (see `payloadRemovedAt`). */
     payload: p.json<unknown>().nullable(),
     payloadRemovedAt: p.datetime().nullable(),
+    /** Who removed it: `ERASED` (eraseResource) or `EXPIRED` (retention); null while it is kept. */
+    payloadRemovedBy: p.enum(['ERASED', 'EXPIRED'] as const).nativeEnumName('payload_removal').nullable(),
     idempotencyKey: p.string().length(200).nullable(),
     sequence: p.bigint('number'),
     /** Emitted by Switchyard itself (`switchyard.*`), e.g. when a connection starts failing. */

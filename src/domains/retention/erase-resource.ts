@@ -27,7 +27,7 @@ const ERASE_BATCH = `with candidates as (
        order by e.id
        limit ?),
      payloads as (
-       update events e set payload = null, payload_removed_at = now()
+       update events e set payload = null, payload_removed_at = now(), payload_removed_by = 'ERASED'
        where e.id in (select id from candidates) and e.payload is not null
        returning e.id),
      bodies as (

@@ -16,7 +16,7 @@ const REMOVE_PAYLOADS = `with candidates as (
        select distinct d.event_id from deliveries d
        where d.event_id in (select id from candidates) and d.status in ('PENDING', 'DELIVERING', 'RETRYING')),
      removed as (
-       update events e set payload = null, payload_removed_at = now()
+       update events e set payload = null, payload_removed_at = now(), payload_removed_by = 'EXPIRED'
        where e.id in (select id from candidates) and e.id not in (select event_id from unfinished) and e.payload_removed_at is null
        returning e.id),
      bodies as (

@@ -6,12 +6,20 @@ import type { Workspace } from '../workspaces/workspace.entity.ts';
 export const DEFAULT_PAYLOAD_RETENTION_DAYS = 30;
 /** Event, delivery and attempt records are kept this many days unless a workspace says otherwise. */
 export const DEFAULT_DELIVERY_RETENTION_DAYS = 90;
-const MAX_DAYS = 3650;
+/** The longest either age may be: ten years. */
+export const MAX_RETENTION_DAYS = 3650;
+
+const days = z
+  .number()
+  .int({ message: 'must be a whole number of days' })
+  .min(1, { message: `must be from 1 to ${MAX_RETENTION_DAYS} days` })
+  .max(MAX_RETENTION_DAYS, { message: `must be from 1 to ${MAX_RETENTION_DAYS} days` })
+  .nullish();
 
 /** The retention fields of a workspace settings input; left out, unchanged. */
 export const retentionSettingsInput = {
-  payloadRetentionDays: z.number().int().min(1).max(MAX_DAYS).nullish(),
-  deliveryRetentionDays: z.number().int().min(1).max(MAX_DAYS).nullish(),
+  payloadRetentionDays: days,
+  deliveryRetentionDays: days,
 };
 
 /**

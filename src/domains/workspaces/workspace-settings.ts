@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { EventType } from '../event-types/event-type.entity.ts';
 import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
+import { applyRetentionSettings, retentionSettingsInput } from '../retention/retention-settings.ts';
 import { getWorkspace } from './workspace.service.ts';
 import type { Workspace } from './workspace.entity.ts';
 
 /** Each setting a workspace's own key may change; left out, unchanged. */
 const settingsInput = z.object({
   strictEventTypes: z.boolean().nullish(),
+  ...retentionSettingsInput,
 });
 
 /** Changes the settings present in `input` and returns the workspace. */
@@ -24,6 +26,7 @@ export async function updateWorkspaceSettings(em: EntityManager, workspaceId: st
     }
     workspace.strictEventTypes = data.strictEventTypes;
   }
+  applyRetentionSettings(workspace, data);
   await em.flush();
   return workspace;
 }

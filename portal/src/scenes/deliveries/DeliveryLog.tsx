@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { DeliveriesDocument, ReplayAllFailedDocument, type DeliveriesQueryVariables, type DeliveryRowFragment } from '../../api/generated.ts';
 import { useAction } from '../../hooks/use-action.ts';
+import { skippedNote } from './skipped-note.ts';
 import { usePortal } from '../../portal-context.tsx';
 import { Button } from '../../components/Button.tsx';
 import { Dialog } from '../../components/Dialog.tsx';
@@ -103,7 +104,9 @@ function ReplayAllFailedDialog({ open, onClose, filter }: { open: boolean; onClo
   const replay = () =>
     run(async () => {
       const { replayDeliveries: result } = await api.request(ReplayAllFailedDocument, { filter: { ...apiFilter(filter), status: 'DEAD' } });
-      announce(result.__typename === 'ReplayDeliveriesPayload' ? `Replaying ${result.count} failed ${result.count === 1 ? 'delivery' : 'deliveries'}` : result.message);
+      announce(result.__typename === 'ReplayDeliveriesPayload'
+        ? `Replaying ${result.count} failed ${result.count === 1 ? 'delivery' : 'deliveries'}${skippedNote(result.skipped)}`
+        : result.message);
       onClose();
     });
   return (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { ReplayAllFailedDocument, ResumeEndpointDocument, type EndpointSummaryFragment } from '../../api/generated.ts';
+import { skippedNote } from '../deliveries/skipped-note.ts';
 import { usePortal } from '../../portal-context.tsx';
 import { Button } from '../../components/Button.tsx';
 import { Time } from '../../components/Time.tsx';
@@ -41,7 +42,9 @@ export function EndpointBanner({ endpoint, onChanged }: { endpoint: EndpointSumm
       if (what !== 'resume') {
         const filter = { connectionId: endpoint.id, status: 'DEAD' as const, ...(endpoint.failingSince ? { since: endpoint.failingSince } : {}) };
         const { replayDeliveries } = await api.request(ReplayAllFailedDocument, { filter });
-        said.push(replayDeliveries.__typename === 'ReplayDeliveriesPayload' ? `Replaying ${replayDeliveries.count} failed deliveries` : replayDeliveries.message);
+        said.push(replayDeliveries.__typename === 'ReplayDeliveriesPayload'
+          ? `Replaying ${replayDeliveries.count} failed deliveries${skippedNote(replayDeliveries.skipped)}`
+          : replayDeliveries.message);
       }
       if (what !== 'replay') {
         await api.request(ResumeEndpointDocument, { id: endpoint.id });

@@ -52,11 +52,37 @@ async function sendAttempt(em: EntityManager, config: Config, plan: AttemptPlan)
 }
 
 /**
+ * The result of a delivery whose event lost its payload while it waited (erased, or removed by
+ * retention in a race with a replay): nothing is sent, as it would go out empty, and it dies at
+ * once with the reason, without counting against its connection's health.
+ */
+function nothingToSend(removedAt: Date): AttemptResult {
+  return {
+    ok: false,
+    failure: 'rejected',
+    method: '-',
+    url: '-',
+    startedAt: new Date(),
+    durationMs: 0,
+    errorClass: 'PAYLOAD_REMOVED',
+    error: `not sent: the event's payload was removed on ${removedAt.toISOString()} (eraseResource or retention), so there is nothing left to send`,
+  };
+}
+
+/**
  * Tries of deliveries claimed together, one promise each: one connection's, so of one kind.
  * A kind that takes batches (Mailchimp) gets them in as few calls as it allows, and each
  * delivery its own result; an item the batch hands back goes on its own. Others go one by one.
+ * A delivery whose event has no payload left is not sent at all.
  */
 export function sendAttempts(em: EntityManager, config: Config, plans: readonly AttemptPlan[]): Promise<AttemptResult>[] {
+  const sendable = plans.filter((plan) => !plan.event.payloadRemovedAt);
+  const sent = sendSendable(em, config, sendable);
+  return plans.map((plan) => (plan.event.payloadRemovedAt ? Promise.resolve(nothingToSend(plan.event.payloadRemovedAt)) : sent[sendable.indexOf(plan)]!));
+}
+
+function sendSendable(em: EntityManager, config: Config, plans: readonly AttemptPlan[]): Promise<AttemptResult>[] {
+  if (plans.length === 0) return [];
   const actions = plans.map((plan) => actionPlan(em, config, plan));
   if (!batches(actions)) return plans.map((plan) => sendAttempt(em, config, plan));
   const batch = performBatch(config, actions);

@@ -1,3 +1,4 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import { Delivery, type DeliveryStatus } from '../delivery.entity.ts';
@@ -6,18 +7,39 @@ import { addJobs } from '../../../db/graphile-worker.ts';
 import { replayBatchJob, type DeliveryFilterSpec, type ReplayJobPayload } from '../delivery-jobs.ts';
 import { REPLAYABLE } from '../state/delivery-states.ts';
 import { requeueDeliveries } from '../state/requeue.ts';
+import { payloadRemovedError, type PayloadRemoval } from './payload-removed.ts';
 
 /** Deliveries one bulk-replay job run puts back before it hands over to the next run. */
 export const REPLAY_BATCH = 500;
 
+/** How many deliveries a bulk replay puts back, and how many it leaves, their events' payloads being gone. */
+export interface BulkReplay {
+  count: number;
+  skipped: number;
+}
+
+/** `where`, narrowed to deliveries whose event still has its payload (`kept`), or has lost it. */
+function withPayload(where: FilterQuery<Delivery>, kept: boolean): FilterQuery<Delivery> {
+  return { $and: [where, { event: { payloadRemovedAt: kept ? null : { $ne: null } } }] };
+}
+
 /**
  * Puts one delivery back in the queue as a new attempt chain with the same webhook-id.
- * Anything but a delivery already queued or in flight may be replayed (see `REPLAYABLE`).
+ * Anything but a delivery already queued or in flight may be replayed (see `REPLAYABLE`), as
+ * long as its event keeps its payload: one erased or removed by retention is refused, naming
+ * which, since it would go out empty.
  */
 export async function replayDelivery(em: EntityManager, workspaceId: string, deliveryId: string): Promise<Delivery> {
   return em.transactional(async (tx) => {
-    const delivery = await tx.findOne(Delivery, { id: deliveryId, workspace: workspaceId }, { fields: ['status'] });
+    // Read as rows, not entities: a partly loaded event in the identity map would answer for the
+    // whole event when the replayed delivery's event is resolved.
+    const [delivery] = await tx.execute<{ status: DeliveryStatus; removed_at: Date | null; removed_by: PayloadRemoval }[]>(
+      `select d.status, e.payload_removed_at as removed_at, e.payload_removed_by as removed_by
+       from deliveries d join events e on e.id = d.event_id where d.id = ? and d.workspace_id = ?`,
+      [deliveryId, workspaceId],
+    );
     if (!delivery) throw new NotFoundError('Delivery', deliveryId);
+    if (delivery.removed_at) throw payloadRemovedError(['input', 'deliveryId'], new Date(delivery.removed_at), delivery.removed_by);
     if (!REPLAYABLE.includes(delivery.status) || (await requeueDeliveries(tx, workspaceId, [deliveryId])).length === 0) {
       throw new ConflictError(['input', 'deliveryId'], `the delivery is ${delivery.status.toLowerCase()} already`);
     }
@@ -28,22 +50,24 @@ export async function replayDelivery(em: EntityManager, workspaceId: string, del
 
 /**
  * Starts a bulk replay of every delivery matching `filter` that exists now: dead ones unless the
- * filter names statuses, and never those queued or in flight. The request counts them (one
- * index scan, so a filter of a million rows costs that scan here); the `replay_deliveries` job
- * then puts them back in batches, each batch a short transaction of its own. Returns the count.
+ * filter names statuses, and never those queued or in flight. Deliveries whose event's payload
+ * was erased or removed by retention are left as they are and counted as `skipped`. The request
+ * counts them (one index scan, so a filter of a million rows costs that scan here); the
+ * `replay_deliveries` job then puts them back in batches, each batch a short transaction of its own.
  */
-export async function replayDeliveries(em: EntityManager, workspaceId: string, filter: DeliveryFilter): Promise<number> {
+export async function replayDeliveries(em: EntityManager, workspaceId: string, filter: DeliveryFilter): Promise<BulkReplay> {
   const asked = filter.statuses?.length ? filter.statuses : ['DEAD' as const];
   const effective = { ...filter, statuses: asked.filter((status) => REPLAYABLE.includes(status)) };
-  if (effective.statuses.length === 0) return 0;
+  if (effective.statuses.length === 0) return { count: 0, skipped: 0 };
   return em.transactional(async (tx) => {
-    const where = deliveryWhere(workspaceId, effective);
+    const where = withPayload(deliveryWhere(workspaceId, effective), true);
     const count = await tx.count(Delivery, where);
+    const skipped = await tx.count(Delivery, withPayload(deliveryWhere(workspaceId, effective), false));
     const last = await tx.findOne(Delivery, where, { fields: ['id'], orderBy: { id: 'desc' } });
     if (count > 0 && last) {
       await addJobs(tx, [replayBatchJob({ workspaceId, filter: serialise(effective), upToId: last.id, afterId: null })]);
     }
-    return count;
+    return { count, skipped };
   });
 }
 
@@ -57,7 +81,7 @@ export async function replayBatch(em: EntityManager, job: ReplayJobPayload): Pro
     const range = { $lte: job.upToId, ...(job.afterId ? { $gt: job.afterId } : {}) };
     const batch = await tx.find(
       Delivery,
-      deliveryWhere(job.workspaceId, filter, range),
+      withPayload(deliveryWhere(job.workspaceId, filter, range), true),
       { fields: ['id'], orderBy: { id: 'asc' }, limit: REPLAY_BATCH },
     );
     if (batch.length === 0) return;

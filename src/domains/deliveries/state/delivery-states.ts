@@ -79,7 +79,7 @@ export const TRANSITIONS = {
     by: 'the pump, on a failure',
   },
   recover: { from: HELD, to: 'RETRYING', when: 'the lease ran out', by: 'the stalled-work sweep of any worker' },
-  replay: { from: REPLAYABLE, to: 'PENDING', by: 'replayDelivery, replayDeliveries' },
+  replay: { from: REPLAYABLE, to: 'PENDING', when: "the event keeps its payload (not erased, not removed by retention)", by: 'replayDelivery, replayDeliveries' },
   park: { from: WAITING, to: 'same', when: 'the connection is not active', by: "the connection's pump" },
   unpark: { from: WAITING, to: 'same', when: 'parked', by: 'resumeConnection' },
   erase: { from: WAITING, to: 'DEAD', when: "the delivery's event was erased", by: 'eraseResource' },

@@ -9,13 +9,15 @@ import { END_LEASE } from './lease.ts';
 /**
  * `replay`: a new attempt chain for the same delivery (so the same webhook-id), PENDING, and
  * parked if its connection is not active. Only deliveries neither queued nor in flight start
- * again: a replay of one that waits or is being sent would have it sent twice at once.
+ * again: a replay of one that waits or is being sent would have it sent twice at once. Nor
+ * those whose event's payload was erased or removed by retention: they would go out empty.
  */
 const REQUEUE = namedStatement<{ ids: string[] }>('switchyard_requeue', `
   update deliveries d set status = 'PENDING', chain = d.chain + 1, chain_attempts = 0, next_attempt_at = null, ${END_LEASE},
     parked_at = case when c.status = 'ACTIVE' then null else now() end, updated_at = now()
-  from connections c
-  where c.id = d.connection_id and d.id = any(:ids::uuid[]) and ${statusIn(REPLAYABLE, 'd')}
+  from connections c, events e
+  where c.id = d.connection_id and e.id = d.event_id and e.payload_removed_at is null
+    and d.id = any(:ids::uuid[]) and ${statusIn(REPLAYABLE, 'd')}
   returning d.id, d.connection_id, c.status = 'ACTIVE' as active`);
 
 /**
