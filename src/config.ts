@@ -60,6 +60,12 @@ const schema = z.object({
    * 9464, and an API process serves these paths on `PORT`)
    */
   opsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * `SWITCHYARD_PARENT_PID`: the process this one belongs to; once it is gone (exited, or killed
+   * with SIGKILL) Switchyard stops as on SIGTERM. For supervisors and tests that start it through
+   * wrappers such as npm or a shell. (Default: unset)
+   */
+  parentPid: z.coerce.number().int().min(1).optional(),
   /** `SWITCHYARD_ROLE`: `all` runs API and worker in one process; `api` or `worker` runs one of them. (Default: all) */
   role: z.enum(['all', 'api', 'worker']).default('all'),
   /** `SWITCHYARD_DATA_DIR`: where the embedded Postgres keeps its data. (Default: .switchyard) */
@@ -251,6 +257,7 @@ export const variables: Record<keyof Config, string> = {
   port: 'PORT',
   host: 'SWITCHYARD_HOST',
   opsPort: 'SWITCHYARD_OPS_PORT',
+  parentPid: 'SWITCHYARD_PARENT_PID',
   role: 'SWITCHYARD_ROLE',
   dataDir: 'SWITCHYARD_DATA_DIR',
   embeddedPgPort: 'SWITCHYARD_EMBEDDED_PG_PORT',

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { isAlive } from './db/processes.ts';
 import { ExitCode } from './exit-codes.ts';
 import { announce, configureLogging, logger } from './observability/logger.ts';
 import { startSwitchyard, StartupError, type Switchyard } from './switchyard.ts';
@@ -30,19 +31,20 @@ export async function runSwitchyard(config: Config): Promise<never> {
     return stopping;
   };
 
+  /** A signal, or the parent gone: stop once started; a second request exits at once. */
+  const request = (reason: string) => {
+    if (!stopping && switchyard) return void stop(reason);
+    if (!switchyard) {
+      // Still starting: stop as soon as it has started (or failed to).
+      requested = reason;
+      return;
+    }
+    log.warn(`${reason} again: exiting without waiting for the stop to finish`);
+    exit(ExitCode.FAILURE);
+  };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const signal of signals) {
-    process.on(signal, () => {
-      if (!stopping && switchyard) return void stop(signal);
-      if (!switchyard) {
-        // Still starting: stop as soon as it has started (or failed to).
-        requested = signal;
-        return;
-      }
-      log.warn(`${signal} again: exiting without waiting for the stop to finish`);
-      exit(ExitCode.FAILURE);
-    });
-  }
+  for (const signal of signals) process.on(signal, () => request(signal));
+  if (config.parentPid !== undefined) watchParent(config.parentPid, () => request(`process ${config.parentPid} (SWITCHYARD_PARENT_PID) is gone`));
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'unexpected error; stopping');
     void stop('unexpected error', ExitCode.FAILURE);
@@ -74,6 +76,19 @@ export async function runSwitchyard(config: Config): Promise<never> {
   });
   if (requested) return stop(requested);
   return new Promise<never>(() => {});
+}
+
+/** How often the parent named by `SWITCHYARD_PARENT_PID` is looked for. */
+const PARENT_CHECK_MS = 500;
+
+/** Calls `gone` once, when process `pid` has exited (however: SIGKILL leaves no last word). */
+function watchParent(pid: number, gone: () => void): void {
+  const timer = setInterval(() => {
+    if (isAlive(pid)) return;
+    clearInterval(timer);
+    gone();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
 
 /** Reads the configuration, or lists its problems and exits with `ExitCode.USAGE`. */

@@ -15,6 +15,7 @@ function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
     env: {
       ...process.env,
       DATABASE_URL: server.databaseUrl,
+      SWITCHYARD_PARENT_PID: String(process.pid),
       SWITCHYARD_ROLE: 'worker',
       SWITCHYARD_OPS_PORT: '0',
       SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runningPostmaster } from '../src/db/embedded-postgres.ts';
 import { freePort } from './helpers/global-setup.ts';
-import { runMain } from './helpers/child-process.ts';
+import { descendants, runMain } from './helpers/child-process.ts';
 import { graphqlClient } from './helpers/graphql.ts';
 import { ADMIN_KEY } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
@@ -125,6 +125,10 @@ describe('starting and stopping', () => {
     const [, url] = await killed.waitFor(READY);
     const adminKey = killed.output().match(/Admin key[^:]*: (sy_admin_[\w-]+)/)?.[1];
     await graphqlClient(`${url}/graphql`, adminKey).request('mutation { createWorkspace(input: { name: "survivor" }) { __typename } }');
+    // Its watchdog would stop the Postgres (test/orphans.test.ts): killed first, as a whole
+    // machine's crash would leave things, the Postgres stays.
+    const watchdog = descendants(killed.child.pid!).find((child) => child.command.includes('switchyard-postgres-watchdog'));
+    process.kill(watchdog!.pid, 'SIGKILL');
     await killed.stop('SIGKILL');
     const orphan = runningPostmaster(env.SWITCHYARD_DATA_DIR);
     expect(orphan).not.toBeNull();
@@ -141,3 +145,4 @@ describe('starting and stopping', () => {
     }
   }, 180_000);
 });
+

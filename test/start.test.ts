@@ -12,7 +12,7 @@ const root = new URL('..', import.meta.url).pathname;
 
 /** Runs the built entry point until it prints its GraphQL URL; resolves with that URL. */
 function startBuilt(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd: root, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['dist/main.js'], { cwd: root, env: { ...process.env, SWITCHYARD_PARENT_PID: String(process.pid), ...env } });
   let output = '';
   const url = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL printed:\n${output}`)), 45_000);

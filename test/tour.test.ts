@@ -61,7 +61,8 @@ describe('the README tour', () => {
     const receiverPort = String(await freePort());
     const filledIn = (code: string) =>
       code.replaceAll('http://127.0.0.1:4000', api!.url!).replaceAll('sy_admin_...', ADMIN_KEY).replaceAll('127.0.0.1:8080', `127.0.0.1:${receiverPort}`);
-    const env = { ...process.env, npm_config_update_notifier: 'false' };
+    // The servers the tour starts (through bash and npm) stop when this test process is gone.
+    const env = { ...process.env, npm_config_update_notifier: 'false', SWITCHYARD_PARENT_PID: String(process.pid) };
     shell = shellSession(env);
     let secret = '';
     let step = 0;

@@ -35,7 +35,8 @@ export async function startProcess(
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const profileFile = join(dir, 'cpu.cpuprofile');
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', PROFILER, script], {
-    env: { ...process.env, ...options.env, BENCH_CPU_PROFILE: profileFile },
+    // Switchyard stops when the bench is gone, however it ended.
+    env: { ...process.env, SWITCHYARD_PARENT_PID: String(process.pid), ...options.env, BENCH_CPU_PROFILE: profileFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

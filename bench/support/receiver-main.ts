@@ -20,4 +20,6 @@ process.on('message', (message: { id: number; ask: 'count' | 'latencies' | 'clea
       });
   }
 });
+// The bench gone, however it ended (SIGKILL included, which closes the IPC channel too): so is this.
+process.on('disconnect', () => process.exit(0));
 process.send!({ id: 0, value: receiver.url });

@@ -150,6 +150,8 @@ export async function startEmbeddedPostgres(options: {
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const fastShutdownOnExit = () => child.kill('SIGINT');
   process.once('exit', fastShutdownOnExit);
+  const guard = watchdog(child.pid!);
+  void exited.then(() => guard?.kill('SIGKILL'));
 
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`;
   const admin = await connectWhenReady(urlFor('postgres'), exited, () => failureFrom(logFile, logOffset, options.port, dataDir));
@@ -186,6 +188,29 @@ export async function startEmbeddedPostgres(options: {
       }
     },
   };
+}
+
+/** How long the watchdog gives a fast shutdown before it asks for an immediate one. */
+const WATCHDOG_GRACE_TENTHS = 300;
+
+/**
+ * A watchdog for the server, for when this process ends without stopping it (SIGKILL, a crash of
+ * Node itself): the server runs in a process group of its own, so nothing else would stop it. A
+ * small shell in a group of its own too, whose standard input is a pipe from this process: the
+ * pipe ends when this process does, however it ends, and the shell then sends the server a fast
+ * shutdown, and an immediate one if it is still there 30 s later. Not on Windows, which has no
+ * such shell.
+ */
+function watchdog(pid: number): ChildProcess | null {
+  if (platform() === 'win32') return null;
+  const script = `cat >/dev/null; kill -INT "$1" 2>/dev/null; n=0
+    while kill -0 "$1" 2>/dev/null; do n=$((n+1)); [ $n -ge ${WATCHDOG_GRACE_TENTHS} ] && { kill -QUIT "$1" 2>/dev/null; exit; }; sleep 0.1; done`;
+  const guard = spawn('/bin/sh', ['-c', script, 'switchyard-postgres-watchdog', String(pid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  guard.on('error', () => {});
+  // Neither it nor its pipe keeps this process alive.
+  guard.unref();
+  (guard.stdin as unknown as { unref(): void }).unref();
+  return guard;
 }
 
 /** Whether nothing listens on `port` of 127.0.0.1 right now. */

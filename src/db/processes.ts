@@ -1,10 +1,22 @@
-/** Whether a process with this pid exists (one we may not signal counts). */
+import { existsSync, readFileSync } from 'node:fs';
+
+/**
+ * Whether a process with this pid runs (one we may not signal counts). A zombie, exited but not
+ * yet reaped by its parent, does not: on Linux its state in /proc says so.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    // The state follows the command name in parentheses, which may itself hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    // No /proc (not Linux), or gone meanwhile: the signal's answer stands.
+    return !existsSync('/proc/self/stat');
   }
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TEST_ENCRYPTION_KEYS } from './server.ts';
 
@@ -22,7 +23,8 @@ export interface RunningProcess {
  */
 export function runMain(env: Record<string, string>, args: string[] = [MAIN]): RunningProcess {
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, SWITCHYARD_LOG_FORMAT: 'json', SWITCHYARD_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, ...env },
+    // It stops when this test process is gone, even killed with SIGKILL: no orphan outlives a run.
+    env: { ...process.env, SWITCHYARD_LOG_FORMAT: 'json', SWITCHYARD_ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, SWITCHYARD_PARENT_PID: String(process.pid), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -106,4 +108,33 @@ export async function spawnSwitchyard(env: Record<string, string>, timeoutMs = 3
     await running.stop('SIGTERM');
     throw new Error(`Switchyard (${role}) did not start: ${(error as Error).message}`);
   }
+}
+
+export interface Descendant {
+  pid: number;
+  command: string;
+}
+
+/** Every process below `root` (children, theirs, ...), read from /proc. */
+export function descendants(root: number): Descendant[] {
+  const children = new Map<number, number[]>();
+  const commands = new Map<number, string>();
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      commands.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim());
+    } catch {
+      // Gone while read.
+    }
+  }
+  const found: Descendant[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    found.push({ pid, command: commands.get(pid) ?? '' });
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
 }
