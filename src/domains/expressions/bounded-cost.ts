@@ -12,6 +12,8 @@
  * take the fast path.
  */
 
+import type { AstNode } from './jsonata-ast.ts';
+
 /** What the analysis found: whether the cost is bounded, and how many times the expression reads the event. */
 export interface CostBound {
   bounded: boolean;
@@ -20,25 +22,6 @@ export interface CostBound {
 }
 
 const CHEAP_OPERATORS = new Set(['=', '!=', '<', '<=', '>', '>=', 'and', 'or', 'in', '+', '-', '*', '/', '%', '&']);
-
-/** A node of jsonata's AST, as far as this analysis reads it. */
-interface AstNode {
-  type: string;
-  value?: unknown;
-  steps?: AstNode[];
-  lhs?: AstNode | AstNode[][];
-  rhs?: AstNode;
-  expression?: AstNode;
-  expressions?: AstNode[];
-  condition?: AstNode;
-  then?: AstNode;
-  else?: AstNode;
-  stages?: unknown[];
-  predicate?: unknown[];
-  group?: unknown;
-  focus?: unknown;
-  tuple?: unknown;
-}
 
 function cheap(node: AstNode | undefined, bound: CostBound): boolean {
   if (!node) return true;

@@ -1,26 +1,11 @@
 import jsonata from 'jsonata';
+import type { AstNode } from './jsonata-ast.ts';
 
 /** A field an expression reads from the top of its input. */
 export interface FieldReference {
   name: string;
   /** Where the name starts in the expression, from 0. */
   position: number;
-}
-
-/** jsonata's parse tree, as far as the walk below reads it. */
-interface AstNode {
-  type: string;
-  value?: unknown;
-  position?: number;
-  steps?: AstNode[];
-  lhs?: AstNode | AstNode[][];
-  rhs?: AstNode;
-  expression?: AstNode;
-  expressions?: AstNode[];
-  condition?: AstNode;
-  then?: AstNode;
-  else?: AstNode;
-  arguments?: AstNode[];
 }
 
 /**
