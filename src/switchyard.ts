@@ -183,7 +183,7 @@ export async function startSwitchyard(config: Config): Promise<Switchyard> {
       const running = await startWorker(services, databaseUrl);
       worker = running;
       undo.push(() => running.stop());
-      watches.push(watchPool('worker', running.pool), watchWorker({ busy: running.busySlots, slots: running.slots }));
+      watches.push(watchPool('worker', running.pool), watchPool('claims', running.claimsPool), watchWorker({ busy: running.busySlots, slots: running.slots }));
       readiness.add('worker', () => running.health());
       failures.push(running.failed);
       announce(`Delivery worker running (concurrency ${config.workerConcurrency})`);

@@ -8,7 +8,9 @@ import { encodeId } from '../src/domains/public-ids.ts';
 import { createTestDatabase } from './helpers/database.ts';
 import { spawnSwitchyard } from './helpers/child-process.ts';
 import { createRule, createWebhook, emit, eventually, setPaused } from './helpers/fixtures.ts';
-import { graphqlClient } from './helpers/graphql.ts';
+import { graphqlClient, type GraphqlClient } from './helpers/graphql.ts';
+import { startMailchimpContract } from './helpers/mailchimp-contract.ts';
+import { startSlackContract } from './helpers/slack-contract.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { ADMIN_KEY } from './helpers/server.ts';
 
@@ -37,18 +39,34 @@ await orm.close();
 const labelledId = encodeId('Workspace', labelled.workspace.id);
 
 const receiver = await startReceiver();
+const slack = await startSlackContract();
+const mailchimp = await startMailchimpContract();
 const service = await spawnSwitchyard({
   DATABASE_URL: databaseUrl,
   SWITCHYARD_ADMIN_KEY: ADMIN_KEY,
   SWITCHYARD_ALLOW_PRIVATE_TARGETS: 'true',
   SWITCHYARD_METRICS_WORKSPACES: labelledId,
+  SWITCHYARD_SLACK_API_URL: slack.apiUrl,
+  SWITCHYARD_SLACK_WEBHOOK_BASE_URL: slack.webhookBaseUrl,
+  SWITCHYARD_MAILCHIMP_API_URL: mailchimp.apiUrl,
 });
 const url = `${service.url}/graphql`;
 
 afterAll(async () => {
   await service.stop();
-  await receiver.close();
+  await Promise.all([receiver.close(), slack.close(), mailchimp.close()]);
 });
+
+const CREATE_CONNECTION = `mutation ($input: CreateConnectionInput!) { createConnection(input: $input) {
+  __typename ... on CreateConnectionPayload { connection { id } } ... on Error { message } } }`;
+
+/** Creates a connection of any kind with a rule routing `eventTypes` to it; returns its id. */
+async function routedConnection(client: GraphqlClient, input: Record<string, unknown>, eventTypes: string[]): Promise<string> {
+  const { createConnection } = await client.request(CREATE_CONNECTION, { input });
+  if (createConnection.__typename !== 'CreateConnectionPayload') throw new Error(JSON.stringify(createConnection));
+  await createRule(client, createConnection.connection.id, eventTypes);
+  return createConnection.connection.id;
+}
 
 async function scrape() {
   const response = await fetch(`${service.url}/metrics`);
@@ -104,6 +122,40 @@ describe('/metrics', () => {
     expect(after.get(key('switchyard_delivery_latency_seconds_bucket', { destination_kind: 'WEBHOOK', le: '+Inf' }))).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
+  it('counts the attempts and deliveries of each destination kind under its own kind: Slack and Mailchimp against their contract servers', async () => {
+    const client = graphqlClient(url, labelled.secretKey);
+    await routedConnection(client, { name: 'slack', kind: 'SLACK', slack: { webhookUrl: (slack.addChannel('metrics'), slack.addWebhook('metrics')) }, retryScheduleSeconds: [0] }, ['signup.*']);
+    const apiKey = mailchimp.addAccount();
+    await routedConnection(client, { name: 'audience', kind: 'MAILCHIMP', mailchimp: { apiKey, listId: mailchimp.addList(apiKey) }, retryScheduleSeconds: [0] }, ['member.*']);
+    const before = (await scrape()).samples;
+    let after = before;
+    const delta = (name: string, labels: Record<string, string>) => (after.get(key(name, labels)) ?? 0) - (before.get(key(name, labels)) ?? 0);
+
+    // Slack is down for the first message (one attempt each: it dies); the next two go.
+    slack.failNext(1, { status: 500, body: 'internal_error' });
+    for (let i = 0; i < 3; i++) await emit(client, { type: 'signup.created', payload: { i } });
+    // Two members, and one event without the email the default mapping needs.
+    for (const email of ['ada@example.com', 'grace@example.com']) await emit(client, { type: 'member.joined', payload: { email } });
+    await emit(client, { type: 'member.joined', payload: { name: 'no email' } });
+
+    const slackCount = (outcome: string) => delta('switchyard_deliveries_total', { destination_kind: 'SLACK', outcome, workspace: labelledId });
+    const mailchimpCount = (outcome: string) => delta('switchyard_deliveries_total', { destination_kind: 'MAILCHIMP', outcome, workspace: labelledId });
+    await eventually(async () => {
+      after = (await scrape()).samples;
+      return slackCount('succeeded') === 2 && slackCount('dead') === 1 && mailchimpCount('succeeded') === 2 && mailchimpCount('dead') === 1 ? true : undefined;
+    }, 20_000, 'the Slack and Mailchimp deliveries to be counted');
+    expect(slack.messages).toHaveLength(2);
+    expect(delta('switchyard_delivery_attempts_total', { destination_kind: 'SLACK', outcome: 'succeeded', error_class: 'none' })).toBe(2);
+    expect(delta('switchyard_delivery_attempts_total', { destination_kind: 'SLACK', outcome: 'failed', error_class: 'HTTP' })).toBe(1);
+    expect(delta('switchyard_delivery_attempts_total', { destination_kind: 'MAILCHIMP', outcome: 'succeeded', error_class: 'none' })).toBe(2);
+    expect(delta('switchyard_delivery_attempts_total', { destination_kind: 'MAILCHIMP', outcome: 'failed', error_class: 'MAPPING' })).toBe(1);
+    expect(delta('switchyard_delivery_latency_seconds_count', { destination_kind: 'SLACK' })).toBe(2);
+    expect(delta('switchyard_delivery_latency_seconds_count', { destination_kind: 'MAILCHIMP' })).toBe(2);
+    expect(delta('switchyard_delivery_attempt_duration_seconds_count', { destination_kind: 'MAILCHIMP', outcome: 'failed' })).toBe(1);
+    // Nothing of theirs counted as a webhook.
+    expect(delta('switchyard_deliveries_total', { destination_kind: 'WEBHOOK', outcome: 'succeeded', workspace: labelledId })).toBe(0);
+  }, 60_000);
+
   it('reads the backlog, the oldest due delivery and the connections from Postgres, and shows pools, slots and subscriptions', async () => {
     const client = graphqlClient(url, labelled.secretKey);
     const hook = await createWebhook(client, receiver.url('/held'));
@@ -126,7 +178,7 @@ describe('/metrics', () => {
       expect(samples.get(key('switchyard_connections', { destination_kind: 'WEBHOOK', status: 'ACTIVE' }))).toBe(2);
       expect(samples.get(key('switchyard_subscription_sockets_open'))).toBe(1);
       expect(samples.get(key('switchyard_worker_slots'))).toBe(50);
-      for (const pool of ['api', 'worker', 'ops']) expect(samples.has(key('switchyard_db_pool_connections', { pool, state: 'idle' }))).toBe(true);
+      for (const pool of ['api', 'worker', 'claims', 'ops']) expect(samples.has(key('switchyard_db_pool_connections', { pool, state: 'idle' }))).toBe(true);
     } finally {
       await stream.return?.();
       await sdk.close();

@@ -6,6 +6,7 @@ import { accessTokens } from '../src/domains/oauth/access-tokens.ts';
 import { oauthProvider } from '../src/domains/oauth/oauth-providers.ts';
 import { callTokenEndpoint } from '../src/domains/oauth/token-endpoint.ts';
 import { startContractServer, type ContractReply } from './helpers/contract-server.ts';
+import { scrape } from '../src/observability/metrics.ts';
 import { dumpAllRows } from './helpers/database-dump.ts';
 import { followConsent, visitCallback } from './helpers/oauth-contract.ts';
 import { authorize as authorizeOn, oauthEnvironment, waitingConnection as waitingOn, startOAuthTestServer } from './helpers/oauth-connections.ts';
@@ -149,6 +150,14 @@ describe('setConnectionCredentials', () => {
   });
 });
 
+/** This process's `switchyard_token_refreshes_total` of HUBSPOT connections with `outcome`, as /metrics shows it. */
+async function refreshesCounted(outcome: 'succeeded' | 'failed' | 'refused'): Promise<number> {
+  const { body } = await scrape();
+  const line = body.split('\n').find((sample) =>
+    sample.startsWith('switchyard_token_refreshes_total{') && sample.includes('destination_kind="HUBSPOT"') && sample.includes(`outcome="${outcome}"`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 describe('access tokens', () => {
   const http = vendorClient({ maxResponseBytes: 65_536, allowPrivateTargets: false });
   const tokensOf = (connectionId: string) => accessTokens(server.switchyard.services.orm.em.fork(), config, http, oauthProvider(config, 'HUBSPOT')!, connectionId);
@@ -203,9 +212,12 @@ describe('access tokens', () => {
     const tokens = tokensOf(connection.id);
     const first = await tokens.current();
     const refreshes = hubspot.oauth.calls.refresh_token;
+    const counted = await refreshesCounted('succeeded');
     const again = await Promise.all(Array.from({ length: 10 }, () => tokens.afterRejection(first as never)));
     expect(new Set(again.map((result) => (result as { generation: number }).generation))).toEqual(new Set([2]));
     expect(hubspot.oauth.calls.refresh_token).toBe(refreshes + 1);
+    // And /metrics counts the one refresh.
+    expect(await refreshesCounted('succeeded')).toBe(counted + 1);
     expect(await tokens.afterRejection(first as never)).toMatchObject({ generation: 2 });
     expect(hubspot.oauth.calls.refresh_token).toBe(refreshes + 1);
   });
@@ -215,10 +227,12 @@ describe('access tokens', () => {
     hubspot.oauth.revokeGrants();
     await db.query(`update oauth_grants set expires_at = now() - interval '1 second' where connection_id = $1`, [connection.id]);
     const refreshes = hubspot.oauth.calls.refresh_token;
+    const counted = await refreshesCounted('refused');
     const refused = await tokensOf(connection.id).current();
     expect(refused).toEqual({ kind: 'needs-reauth', reason: expect.stringContaining('BAD_REFRESH_TOKEN') });
     expect(await tokensOf(connection.id).current()).toEqual(refused);
     expect(hubspot.oauth.calls.refresh_token).toBe(refreshes + 1);
+    expect(await refreshesCounted('refused')).toBe(counted + 1);
 
     await db.query(`update connections set status = 'NEEDS_REAUTH' where id = $1`, [connection.id]);
     const consent = await followConsent((await authorize(connection.publicId)).authorizationUrl!);

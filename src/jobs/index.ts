@@ -49,6 +49,8 @@ export interface Worker {
   slots: number;
   /** graphile-worker's pool, for the pool gauges. */
   pool: pg.Pool;
+  /** The pumps' pool for their claims, for the pool gauges. */
+  claimsPool: pg.Pool;
   /** Null while graphile-worker runs; why not, once it stopped or failed. */
   health(): string | null;
   /** Rejects if graphile-worker fails on its own (the process should then stop). */
@@ -133,6 +135,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   return {
     busySlots: () => busy,
     pool: options.pgPool,
+    claimsPool: claims,
     slots: config.workerConcurrency,
     health: () => problem,
     failed,
