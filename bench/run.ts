@@ -16,6 +16,7 @@ import { measureEmitRoundTrip } from './measurements/emit-round-trip.ts';
 import { measureIngest } from './measurements/ingest.ts';
 import { measureIsolation } from './measurements/isolation.ts';
 import { measureLatency } from './measurements/latency.ts';
+import { measureScaleOut } from './measurements/scale-out.ts';
 import { measureMemory } from './measurements/memory.ts';
 import { measureSubscriptions } from './measurements/subscriptions.ts';
 import type { BenchContext, Measurement } from './support/measurement.ts';
@@ -34,9 +35,10 @@ const measurements: Record<string, (bench: BenchContext) => Promise<Measurement 
   subscriptions: measureSubscriptions,
   'all-in-one': measureAllInOne,
   'round-trip': measureEmitRoundTrip,
+  'scale-out': measureScaleOut,
 };
 /** Measurements of the durable configuration only: they compare it with what users would build instead. */
-const DURABLE_ONLY = new Set(['all-in-one', 'round-trip']);
+const DURABLE_ONLY = new Set(['all-in-one', 'round-trip', 'scale-out']);
 const args = process.argv.slice(2);
 const durableOnly = args.includes('--durable');
 const chosen = args.filter((arg) => !arg.startsWith('--'));
