@@ -89,6 +89,20 @@ describe('the switchyard CLI', () => {
     expect(await tail.stop('SIGINT')).toBe(0);
   }, 90_000);
 
+  it('starts the service in the role asked for, and stops on Ctrl-C with exit 0', async () => {
+    const started = runMain({ DATABASE_URL: await createTestDatabase(), SWITCHYARD_ADMIN_KEY: ADMIN_KEY, SWITCHYARD_OPS_PORT: '0' }, [CLI, 'start', '--role', 'worker']);
+    try {
+      await started.waitFor(/Delivery worker running/);
+      const [, ops] = await started.waitFor(/Operations server: (http:\/\/\S+) /);
+      expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+      // A worker only: no API, no GraphQL line.
+      expect(started.output()).not.toContain('GraphQL API');
+    } finally {
+      expect(await started.stop('SIGINT')).toBe(0);
+    }
+    expect(started.output()).toContain('Stopped');
+  }, 90_000);
+
   it('migrates and doctors a database, and names what is out of reach', async () => {
     const databaseUrl = await createTestDatabase();
     const migrated = await switchyard(['--json', 'migrate'], { DATABASE_URL: databaseUrl });
