@@ -1,24 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createWsClient } from 'graphql-ws';
-import {
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isLeafType,
-  isListType,
-  isNonNullType,
-  isObjectType,
-  type GraphQLArgument,
-  type GraphQLField,
-  type GraphQLInputField,
-  type GraphQLInputType,
-  type GraphQLNamedType,
-  type GraphQLObjectType,
-} from 'graphql';
-import { schema } from '../src/resolvers/index.ts';
-import { decodeId, encodeId, type IdType } from '../src/domains/public-ids.ts';
+import { isNonNullType } from 'graphql';
+import { decodeId, encodeId } from '../src/domains/public-ids.ts';
 import { requestEntityManager } from '../src/server/workspace-scope.ts';
 import { Connection } from '../src/domains/connections/connection.entity.ts';
 import { Delivery } from '../src/domains/deliveries/delivery.entity.ts';
@@ -27,19 +11,9 @@ import { startReceiver } from './helpers/receiver.ts';
 import { createRule, createWebhook, deliveryReaches, emit } from './helpers/fixtures.ts';
 import { untilSubscribed } from './helpers/streams.ts';
 import { openPortalSession } from './helpers/portal.ts';
+import { ID_TYPES, PROBE_LIMITS, expectAnswersAsForNowhere, idSlots, operationFor, randomIdOf, rootFields, variablesFor, type Ids } from './helpers/schema-probes.ts';
 
-// The probing selections are wide: the GraphQL limits are not what this file tests.
-const server = await startTestServer({
-  allowPrivateTargets: true,
-  graphqlMaxAliases: 10_000,
-  graphqlMaxTokens: 100_000,
-  graphqlMaxDocumentLength: 1_000_000,
-  graphqlMaxCost: 1e12,
-  graphqlMaxDepth: 20,
-});
-
-const ID_TYPES: IdType[] = ['Workspace', 'ApiKey', 'EventType', 'Connection', 'Rule', 'Event', 'Delivery', 'DeliveryAttempt', 'PortalSession'];
-type Ids = Record<IdType, string>;
+const server = await startTestServer({ allowPrivateTargets: true, ...PROBE_LIMITS });
 
 let owner: SeededWorkspace;
 let asker: SeededWorkspace;
@@ -68,80 +42,6 @@ async function seed(ws: SeededWorkspace, receiverUrl: string): Promise<Ids> {
   };
 }
 
-const randomIdOf = (type: IdType) => encodeId(type, [4, 2, 2, 2, 6].map((bytes) => randomBytes(bytes).toString('hex')).join('-'));
-
-/** The resource an id argument most likely names, from its name and where it sits: for the ids not under test. */
-function guessType(field: string, path: string[]): IdType {
-  const name = path.at(-1)!;
-  if (name === 'connectionId') return 'Connection';
-  if (name === 'deliveryId') return 'Delivery';
-  if (name === 'eventId') return 'Event';
-  const context = `${field} ${path.join(' ')}`.toLowerCase();
-  for (const type of ['ApiKey', 'EventType', 'PortalSession', 'Connection', 'Rule', 'Delivery', 'Event', 'Workspace'] as const) {
-    if (context.includes(type.toLowerCase())) return type;
-  }
-  return 'Connection';
-}
-
-/** A value of `type` that passes validation, with the id at `slot` set to `id` and other ids the asker's own. */
-function valueOf(type: GraphQLInputType, field: string, path: string[], slot: string[], id: string): unknown {
-  if (isNonNullType(type)) return valueOf(type.ofType, field, path, slot, id);
-  if (isListType(type)) return [valueOf(type.ofType, field, path, slot, id)];
-  const named = getNamedType(type) as GraphQLNamedType;
-  if (named.name === 'ID') return path.join('.') === slot.join('.') ? id : own[guessType(field, path)];
-  if (isEnumType(named)) return named.getValues()[0]!.value;
-  if (isInputObjectType(named)) {
-    const value: Record<string, unknown> = {};
-    for (const input of Object.values(named.getFields())) {
-      const inner = [...path, input.name];
-      const onSlotPath = slot.slice(0, inner.length).join('.') === inner.join('.');
-      if (isNonNullType(input.type) || onSlotPath) value[input.name] = valueOf(input.type, field, inner, slot, id);
-    }
-    return value;
-  }
-  return { String: 'order.completed', Int: 1, Float: 1, Boolean: true, JSON: {}, DateTime: new Date(0).toISOString(), SafeInt: 1 }[named.name] ?? 'order.completed';
-}
-
-/** Every path to an ID among a field's arguments, through input objects. */
-function idSlots(args: readonly (GraphQLArgument | GraphQLInputField)[], path: string[] = [], depth = 0): string[][] {
-  const slots: string[][] = [];
-  for (const arg of args) {
-    const named = getNamedType(arg.type);
-    if (named.name === 'ID') slots.push([...path, arg.name]);
-    else if (isInputObjectType(named) && depth < 3) slots.push(...idSlots(Object.values(named.getFields()), [...path, arg.name], depth + 1));
-  }
-  return slots;
-}
-
-/** A selection that shows what came back: type names, leaves, and one level below each object. */
-function selectionOf(type: GraphQLNamedType, depth = 0): string {
-  if (isLeafType(type)) return '';
-  const objects: GraphQLObjectType[] = isObjectType(type) ? [type] : [...schema.getPossibleTypes(type as never)];
-  const parts = objects.map((object) => {
-    const fields = Object.values(object.getFields())
-      .filter((field) => field.args.every((arg) => !isNonNullType(arg.type)))
-      .map((field) => {
-        // Aliased by type: members of a union may have fields of one name and different types.
-        const alias = `${object.name}_${field.name}: ${field.name}`;
-        const named = getNamedType(field.type);
-        if (isLeafType(named)) return alias;
-        return depth < 2 ? `${alias} ${selectionOf(named, depth + 1)}` : `${alias} { __typename }`;
-      });
-    return `... on ${object.name} { __typename ${fields.join(' ')} }`;
-  });
-  return `{ __typename ${parts.join(' ')} }`;
-}
-
-function operationFor(kind: 'query' | 'mutation' | 'subscription', field: GraphQLField<unknown, unknown>) {
-  const variables = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
-  const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
-  return `${kind}${variables ? ` (${variables})` : ''} { result: ${field.name}${args ? `(${args})` : ''} ${selectionOf(getNamedType(field.type))} }`;
-}
-
-/** The response with the id it was asked about, in both its spellings, replaced. */
-const normalised = (response: unknown, id: string, type: IdType) =>
-  JSON.stringify(response).replaceAll(id, '<id>').replaceAll(decodeId(type, id), '<id>');
-
 beforeAll(async () => {
   const receiver = await startReceiver();
   owner = await server.seedWorkspace();
@@ -151,11 +51,6 @@ beforeAll(async () => {
   return () => receiver.close();
 }, 60_000);
 
-const rootFields = (['query', 'mutation', 'subscription'] as const).flatMap((kind) => {
-  const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[kind];
-  return Object.values(root?.getFields() ?? {}).map((field) => ({ kind, field }));
-});
-
 describe('every field of the schema, asked with another workspace\'s ids', () => {
   it('finds fields that take ids, in each of queries, mutations and subscriptions', () => {
     const taking = rootFields.filter(({ field }) => idSlots(field.args).length > 0).map(({ kind }) => kind);
@@ -164,25 +59,7 @@ describe('every field of the schema, asked with another workspace\'s ids', () =>
 
   it.each(rootFields.filter(({ kind, field }) => kind !== 'subscription' && idSlots(field.args).length > 0).map(({ kind, field }) => [`${kind} ${field.name}`, kind, field] as const))(
     '%s answers them exactly as it answers ids that exist nowhere',
-    async (_name, kind, field) => {
-      const document = operationFor(kind, field);
-      for (const slot of idSlots(field.args)) {
-        for (const type of ID_TYPES) {
-          const answers = [];
-          for (const id of [foreign[type], randomIdOf(type)]) {
-            const variables = Object.fromEntries(field.args.map((arg) => [arg.name, valueOf(arg.type, field.name, [arg.name], slot, id)]));
-            if (!isNonNullType(field.args.find((arg) => arg.name === slot[0])!.type) && variables[slot[0]!] === undefined) continue;
-            const response = await asker.secret.raw(document, variables);
-            // A request the schema refuses would compare two refusals and prove nothing.
-            expect(response.errors?.filter((error) => !error.path).map((error) => error.message) ?? []).toEqual([]);
-            // An id of the wrong kind is not found either; it is no reason to fail.
-            expect(response.errors?.map((error) => error.extensions?.code) ?? []).not.toContain('INTERNAL_SERVER_ERROR');
-            answers.push(normalised(response, id, type));
-          }
-          expect([slot.join('.'), type, answers[0]]).toEqual([slot.join('.'), type, answers[1]]);
-        }
-      }
-    },
+    (_name, kind, field) => expectAnswersAsForNowhere(asker.secret, kind as 'query' | 'mutation', field, own, foreign),
     60_000,
   );
 
@@ -199,7 +76,7 @@ describe('every field of the schema, asked with another workspace\'s ids', () =>
             received[key] = [];
             // Optional arguments off the id's path are left out, as inside inputs: a made-up `after` cursor would be refused.
             const args = field.args.filter((arg) => isNonNullType(arg.type) || arg.name === slot[0]);
-            const variables = Object.fromEntries(args.map((arg) => [arg.name, valueOf(arg.type, field.name, [arg.name], slot, id)]));
+            const variables = variablesFor(field, slot, id, own, args);
             streams.push(socket.subscribe({ query: operationFor('subscription', field), variables }, { next: (value) => received[key]!.push(value), error: (error) => received[key]!.push({ error: String(error) }), complete: () => {} }));
             opened++;
           }
