@@ -16,7 +16,7 @@ describe('connection health', () => {
     const receiver = await startReceiver();
     receiver.script(({ request }) => (request.path === '/alerts' ? { status: 200 } : { status: 500, body: 'still broken' }));
     const broken = await createWebhook(ws.secret, receiver.url('/broken'), { retryScheduleSeconds: Array(20).fill(0.2) });
-    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'));
+    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'), { owner: 'OPERATOR' });
     await createRule(ws.secret, broken.id, ['*']);
     await createRule(ws.secret, alerts.id, ['switchyard.connection.*']);
 

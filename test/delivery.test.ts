@@ -316,7 +316,7 @@ describe('failures and retries', () => {
     const receiver = await startReceiver();
     receiver.script(({ request }) => (request.path === '/alerts' ? { status: 200 } : { status: 503 }));
     const failing = await createWebhook(ws.secret, receiver.url('/failing'), { retryScheduleSeconds: [0, 0.1] });
-    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'));
+    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'), { owner: 'OPERATOR' });
     await createRule(ws.secret, failing.id, ['*']);
     await createRule(ws.secret, alerts.id, ['switchyard.delivery.exhausted']);
 

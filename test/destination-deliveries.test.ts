@@ -109,7 +109,7 @@ describe('delivering to SLACK and MAILCHIMP', () => {
   it('holds a SLACK connection whose token was revoked in NEEDS_REAUTH, says so, and delivers what waited once it has a new token', async () => {
     const ws = await server.seedWorkspace();
     receiver.script({ '/alerts': { status: 200 } });
-    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'));
+    const alerts = await createWebhook(ws.secret, receiver.url('/alerts'), { owner: 'OPERATOR' });
     await createRule(ws.secret, alerts.id, ['switchyard.connection.*']);
     const channel = slack.addChannel('ops');
     const token = slack.addBotToken([channel]);

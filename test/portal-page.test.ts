@@ -160,6 +160,33 @@ describe('the portal in a browser', () => {
     expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(true);
   });
 
+  it("lists no connection of the workspace's operator, and shows none of its deliveries in the log", async () => {
+    const ws = await server.seedWorkspace();
+    receiver.script({ '/shop-down': { status: 500, body: 'down' }, '/pager': { status: 200 } });
+    const shop = await createWebhook(ws.secret, receiver.url('/shop-down'), { name: 'Shop orders', retryScheduleSeconds: [0] });
+    await createRule(ws.secret, shop.id, ['order.*']);
+    const pager = await createWebhook(ws.secret, receiver.url('/pager'), { name: 'Ops pager', owner: 'OPERATOR' });
+    await createRule(ws.secret, pager.id, ['switchyard.**']);
+    await createRule(ws.secret, pager.id, ['order.*']);
+    const { event } = await emit(ws.secret, { type: 'order.completed', payload: {} });
+    // The order reaches both; the shop's failure is reported to the pager as well.
+    await eventually(async () => {
+      const { deliveries } = await ws.secret.request(`query ($id: ID!) { deliveries(filter: { connectionId: $id, status: SUCCEEDED }) { edges { node { id } } } }`, { id: pager.id });
+      return deliveries.edges.length === 2 ? true : undefined;
+    }, 15_000, "the pager's two deliveries");
+    await deliveryReaches(ws.secret, event.deliveries.find((delivery) => delivery.connection.id === shop.id)!.id, 'DEAD');
+
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.getByRole('link', { name: 'Shop orders' }).waitFor();
+    expect(await page.getByText('Ops pager').count()).toBe(0);
+    await page.getByRole('link', { name: 'Delivery log' }).first().click();
+    const rows = page.locator('table.deliveries tbody tr');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('Shop orders');
+    expect(await page.getByLabel('Endpoint').locator('option').allTextContents()).toEqual(['Any endpoint', 'Shop orders']);
+    expect(await page.locator('body').textContent()).not.toMatch(/Ops pager|switchyard\./);
+  });
+
   it('edits, pauses, resumes and deletes an endpoint', async () => {
     const ws = await server.seedWorkspace();
     const hook = await createWebhook(ws.secret, receiver.url('/edit'), { name: 'to edit' });

@@ -21,10 +21,10 @@ const UPDATE = `mutation ($input: UpdateRuleInput!) { updateRule(input: $input) 
   __typename ... on UpdateRulePayload { rule { ${RULE} } } ${ERRORS} } }`;
 const DELETE = `mutation ($id: ID!) { deleteRule(input: { id: $id }) { __typename ... on DeleteRulePayload { deletedId } ${ERRORS} } }`;
 
-async function connectionIn(client: GraphqlClient, name = 'receiver'): Promise<string> {
+async function connectionIn(client: GraphqlClient, name = 'receiver', owner = 'CUSTOMER'): Promise<string> {
   const { createConnection } = await client.request(
     `mutation ($input: CreateConnectionInput!) { createConnection(input: $input) { ... on CreateConnectionPayload { connection { id } } } }`,
-    { input: { name, kind: 'WEBHOOK', webhook: { url: 'https://hooks.example.com/in' } } },
+    { input: { name, kind: 'WEBHOOK', webhook: { url: 'https://hooks.example.com/in' }, owner } },
   );
   return createConnection.connection.id;
 }
@@ -200,7 +200,8 @@ describe('routing an event type', () => {
   it('finds the enabled matching rules, compiled, and sees every change at once', async () => {
     const { id, secret } = await server.seedWorkspace();
     const workspaceId = decodeId('Workspace', id);
-    const connectionId = await connectionIn(secret);
+    // The operator's: only its connections may receive switchyard.* events.
+    const connectionId = await connectionIn(secret, 'receiver', 'OPERATOR');
     const em = server.switchyard.services.orm.em.fork();
     // As a request sees them: the workspace's routing version first, then the process's snapshot.
     const routes = async (type: string) => {

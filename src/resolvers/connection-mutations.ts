@@ -1,5 +1,5 @@
 import { builder } from './builder.ts';
-import { ConnectionKindRef, ConnectionRef } from './connections.ts';
+import { ConnectionKindRef, ConnectionOwnerRef, ConnectionRef } from './connections.ts';
 import { HubSpotConfigInput, MailchimpConfigInput, SalesforceConfigInput, SlackConfigInput } from './destination-settings.ts';
 import { expectedErrors } from './errors.ts';
 import { decodeId, encodeId } from '../domains/public-ids.ts';
@@ -41,6 +41,12 @@ const CreateConnectionInput = builder.inputType('CreateConnectionInput', {
     name: t.string({ required: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
     description: t.string({ description: 'What it is for, for people; at most 500 characters. (Default: "")' }),
     kind: t.field({ type: ConnectionKindRef, required: true, description: 'WEBHOOK, SLACK, HUBSPOT, SALESFORCE or MAILCHIMP; fixed once created.' }),
+    owner: t.field({
+      type: ConnectionOwnerRef,
+      description:
+        'OPERATOR for the workspace\'s own connections (alerts), which alone may receive switchyard.* events and which portal ' +
+        'sessions never see; secret key only. (Default: CUSTOMER)',
+    }),
     webhook: t.field({ type: WebhookConfigInput, description: 'Required for a WEBHOOK connection.' }),
     slack: t.field({ type: SlackConfigInput, description: 'Required for a SLACK connection.' }),
     mailchimp: t.field({ type: MailchimpConfigInput, description: 'Required for a MAILCHIMP connection.' }),
@@ -78,6 +84,10 @@ const UpdateConnectionInput = builder.inputType('UpdateConnectionInput', {
     id: t.id({ required: true, description: 'The connection to change.' }),
     name: t.string({ description: 'Unique in the workspace, 1 to 100 characters.' }),
     description: t.string({ description: 'What it is for, at most 500 characters.' }),
+    owner: t.field({
+      type: ConnectionOwnerRef,
+      description: 'As on create; CUSTOMER is refused while a rule routes switchyard.* events to it. Secret key only.',
+    }),
     webhook: t.field({ type: WebhookConfigInput, description: 'New settings; `headers` left out keeps the current ones.' }),
     eventTypes: t.stringList({
       description: 'The patterns routed to it: changes its one rule, or creates one when it has none. Refused when several rules deliver to it.',

@@ -35,6 +35,18 @@ export const ConnectionStatusRef = builder.enumType('ConnectionStatus', {
   } as const,
 });
 
+export const ConnectionOwnerRef = builder.enumType('ConnectionOwner', {
+  description: 'Who a connection belongs to, and so who sees it.',
+  values: {
+    CUSTOMER: { description: "An endpoint of the product's customer: listed and managed in the portal too." },
+    OPERATOR: {
+      description:
+        "The workspace's own, e.g. its alerting: the only connections that rules may route switchyard.* operational events to. " +
+        'Portal sessions never see it, nor its deliveries, attempts or secrets.',
+    },
+  } as const,
+});
+
 const WebhookConfigRef = builder.objectRef<WebhookConfig>('WebhookConfig').implement({
   description: 'Where and how a WEBHOOK connection sends its requests.',
   fields: (t) => ({
@@ -60,6 +72,7 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
     id: t.id({ skipTypeScopes: true, resolve: (connection) => encodeId('Connection', connection.id) }),
     name: t.exposeString('name', { skipTypeScopes: true, description: 'Unique in the workspace, 1 to 100 characters.' }),
     description: t.exposeString('description', { description: 'What it is for, for people; "" when none.' }),
+    owner: t.field({ type: ConnectionOwnerRef, description: 'Whose it is: a customer\'s endpoint, or the workspace\'s own (operational alerts).', resolve: (connection) => connection.owner }),
     kind: t.field({ type: ConnectionKindRef, skipTypeScopes: true, description: 'What it delivers to; fixed when created.', resolve: (connection) => connection.kind }),
     status: t.field({ type: ConnectionStatusRef, skipTypeScopes: true, description: 'Whether it receives deliveries now.', resolve: (connection) => connection.status }),
     statusReason: t.exposeString('statusReason', { nullable: true, description: 'Why the status is what it is, when not ACTIVE.' }),

@@ -163,12 +163,19 @@ export const DeliveryFilterInput = builder.inputType('DeliveryFilter', {
   }),
 });
 
-/** Decodes a filter's public ids; a foreign id matches nothing, as a missing one would. */
+/**
+ * Decodes a filter's public ids; a foreign id matches nothing, as a missing one would. A portal
+ * session's filter covers its customer's connections only, also where no request's entity
+ * manager applies (the bulk replay's job, the streams).
+ */
 export function deliveryFilter(
   filter: typeof DeliveryFilterInput.$inferInput | null | undefined,
+  context: Context,
 ): DeliveryFilter {
-  if (!filter) return {};
+  const connectionOwner = context.principal?.kind === 'PORTAL' ? ('CUSTOMER' as const) : undefined;
+  if (!filter) return { connectionOwner };
   return {
+    connectionOwner,
     statuses: filter.status ? [filter.status] : undefined,
     connectionId: filter.connectionId == null ? undefined : decodeIdOrNone('Connection', filter.connectionId),
     eventId: filter.eventId == null ? undefined : decodeIdOrNone('Event', filter.eventId),
@@ -195,7 +202,7 @@ builder.queryFields((t) => ({
     resolve: (_root, args, context: Context) => {
       refuseUnstorableArguments(args.filter, ['filter']);
       return paginate(args, ({ id, order, limit }) =>
-        context.em.find(Delivery, deliveryWhere(workspaceOf(context), deliveryFilter(args.filter), id), {
+        context.em.find(Delivery, deliveryWhere(workspaceOf(context), deliveryFilter(args.filter, context), id), {
           orderBy: { id: order },
           limit,
         }),
@@ -251,7 +258,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, context) => {
       const unstorable = unstorableIssues(input, ['input']);
       if (unstorable.length > 0) throw new ValidationError(unstorable);
-      return replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter));
+      return replayDeliveries(context.em, workspaceOf(context), deliveryFilter(input.filter, context));
     },
   }),
 }));

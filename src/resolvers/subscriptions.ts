@@ -29,7 +29,7 @@ builder.subscriptionFields((t) => ({
       filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries; `status` is the delivery\'s status after the attempt.' }),
       after: t.arg.string({ description: AFTER }),
     },
-    subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter), args.after, (change) => change.attempt),
+    subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter, context), args.after, (change) => change.attempt),
     resolve: (attempt) => attempt,
   }),
   deliveryUpdated: t.field({
@@ -42,7 +42,7 @@ builder.subscriptionFields((t) => ({
       filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries, as they are after the change.' }),
       after: t.arg.string({ description: AFTER }),
     },
-    subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter), args.after, (change) => change.delivery),
+    subscribe: (_root, args, context) => deliveryChanges(context, deliveryFilter(args.filter, context), args.after, (change) => change.delivery),
     resolve: (delivery) => delivery,
   }),
 }));

@@ -250,7 +250,8 @@ export function deliveryFeed(orm: MikroORM, pubsub: DeliveryPubSub, options: Del
 }
 
 /**
- * The deliveries and attempts of a page of changes, two queries for the page. Each change gets
+ * The deliveries (with their events and connections, whose owner decides who may see them) and
+ * attempts of a page of changes, two queries for the page. Each change gets
  * views of its own: the same delivery can change several times in one page, and each view shows
  * the status that change committed, whatever the row says by now. A delivery deleted since is
  * skipped.
@@ -260,7 +261,7 @@ async function loadChanges(orm: MikroORM, workspaceId: string, changes: ChangeRo
   const deliveryIds = [...new Set(changes.map((change) => change.deliveryId))];
   const attemptIds = changes.flatMap((change) => (change.attemptId ? [change.attemptId] : []));
   const [deliveries, attempts] = await Promise.all([
-    em.find(Delivery, { id: { $in: deliveryIds }, workspace: workspaceId }, { populate: ['event'] }),
+    em.find(Delivery, { id: { $in: deliveryIds }, workspace: workspaceId }, { populate: ['event', 'connection'] }),
     attemptIds.length > 0 ? em.find(Attempt, { id: { $in: attemptIds }, workspace: workspaceId }) : [],
   ]);
   const deliveryById = new Map(deliveries.map((delivery) => [delivery.id, delivery]));

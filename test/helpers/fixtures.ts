@@ -8,6 +8,7 @@ export interface ConnectionOptions {
   rateLimitPerSecond?: number;
   maxConcurrency?: number;
   ordered?: boolean;
+  owner?: 'CUSTOMER' | 'OPERATOR';
 }
 
 let counter = 0;

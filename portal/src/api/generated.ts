@@ -45,6 +45,13 @@ export type ConnectionKind =
   /** An HTTP endpoint that receives signed Standard Webhooks requests. */
   | 'WEBHOOK';
 
+/** Who a connection belongs to, and so who sees it. */
+export type ConnectionOwner =
+  /** An endpoint of the product's customer: listed and managed in the portal too. */
+  | 'CUSTOMER'
+  /** The workspace's own, e.g. its alerting: the only connections that rules may route switchyard.* operational events to. Portal sessions never see it, nor its deliveries, attempts or secrets. */
+  | 'OPERATOR';
+
 /** Whether a connection receives deliveries. */
 export type ConnectionStatus =
   /** Receives deliveries. */
@@ -73,6 +80,8 @@ export type CreateConnectionInput = {
   name: string;
   /** Deliver one at a time, in emit order. (Default: false) */
   ordered?: boolean | null | undefined;
+  /** OPERATOR for the workspace's own connections (alerts), which alone may receive switchyard.* events and which portal sessions never see; secret key only. (Default: CUSTOMER) */
+  owner?: ConnectionOwner | null | undefined;
   /** Most requests per second, more than 0 and at most 10000, or the vendor's limit. (Default: no limit; 1 for SLACK, 10 for HUBSPOT) */
   rateLimitPerSecond?: number | null | undefined;
   /** Delay before each attempt in seconds, 1 to 20 entries of 0 to 604800: the first from the emit, each next one from the previous failure. (Default: 0, 5, 300, 1800, 7200, 18000, 36000, 36000) */
@@ -221,6 +230,8 @@ export type UpdateConnectionInput = {
   name?: string | null | undefined;
   /** As on create; null restores false. */
   ordered?: boolean | null | undefined;
+  /** As on create; CUSTOMER is refused while a rule routes switchyard.* events to it. Secret key only. */
+  owner?: ConnectionOwner | null | undefined;
   /** As on create; null restores the default (no limit, or the vendor's). */
   rateLimitPerSecond?: number | null | undefined;
   /** As on create; null restores the default schedule. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTION_KINDS } from './connection.entity.ts';
+import { CONNECTION_KINDS, CONNECTION_OWNERS } from './connection.entity.ts';
 import { policyFields } from './connection-policy.ts';
 import { SETTINGS_FIELDS, type SettingsField } from './connection-settings.ts';
 import type { SettingsContext } from '../destinations/destination-kind.ts';
@@ -10,12 +10,14 @@ import { signingSecretProblem } from '../signing/standard-webhooks.ts';
 
 /** What creating or changing a connection may look at beside its input. */
 export interface ConnectionOptions extends SettingsContext {
-  /** The change comes from a portal session: the owner-only policy fields are refused. (Default: false) */
+  /** The change comes from a portal session: the fields only the workspace owner sets are refused. (Default: false) */
   fromPortal?: boolean;
 }
 
 const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
 const description = z.string().trim().max(500, 'must be at most 500 characters').nullish();
+
+const owner = z.enum(CONNECTION_OWNERS, { error: `must be one of ${CONNECTION_OWNERS.join(', ')}` }).nullish();
 
 const signingSecret = z
   .string()
@@ -36,6 +38,7 @@ export const createInput = z.object({
   name,
   description,
   kind: z.enum(CONNECTION_KINDS, { error: `must be one of ${CONNECTION_KINDS.join(', ')}` }),
+  owner,
   signingSecret,
   eventTypes: eventTypePatterns.nullish(),
   ...settingsFields,
@@ -43,7 +46,7 @@ export const createInput = z.object({
 });
 
 /** `updateConnection`'s input but for the kind's settings. */
-export const updateInput = z.object({ name: name.nullish(), description, eventTypes: eventTypePatterns.nullish(), ...settingsFields, ...policyFields });
+export const updateInput = z.object({ name: name.nullish(), description, owner, eventTypes: eventTypePatterns.nullish(), ...settingsFields, ...policyFields });
 
 /**
  * The input's issues as zod finds them, paths starting at `input`. Text Postgres cannot store
@@ -68,12 +71,12 @@ export function refuseIf(issues: Issue[]): void {
   if (issues.length > 0) throw new ValidationError(issues);
 }
 
-/** Delivery policy a workspace's own engineers set; a customer in the portal may not change it. */
-const OWNER_ONLY_POLICY = ['retryScheduleSeconds', 'timeoutSeconds', 'maxConcurrency', 'ordered'] as const;
+/** Delivery policy and ownership, which a workspace's own engineers set; a customer in the portal may not change them. */
+const OWNER_ONLY_FIELDS = ['retryScheduleSeconds', 'timeoutSeconds', 'maxConcurrency', 'ordered', 'owner'] as const;
 
-/** Refuses, from a portal session, the policy fields only the workspace owner may set. */
-export function refuseOwnerOnlyPolicy(input: unknown, options: ConnectionOptions): void {
+/** Refuses, from a portal session, the fields only the workspace owner may set. */
+export function refuseOwnerOnlyFields(input: unknown, options: ConnectionOptions): void {
   if (!options.fromPortal || typeof input !== 'object' || input === null) return;
-  const given = OWNER_ONLY_POLICY.filter((field) => (input as Record<string, unknown>)[field] !== undefined);
+  const given = OWNER_ONLY_FIELDS.filter((field) => (input as Record<string, unknown>)[field] !== undefined);
   refuseIf(given.map((field) => ({ path: ['input', field], message: 'is set by the workspace owner and cannot be changed from the portal' })));
 }

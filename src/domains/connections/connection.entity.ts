@@ -8,6 +8,14 @@ export type ConnectionKind = (typeof CONNECTION_KINDS)[number];
 export const CONNECTION_STATUSES = ['ACTIVE', 'PAUSED', 'DISABLED', 'NEEDS_REAUTH'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
+/**
+ * Who a connection belongs to. CUSTOMER: an endpoint of the product's customer, managed in the
+ * portal too. OPERATOR: the workspace's own (its alerts): only these receive `switchyard.*`
+ * operational events, and portal sessions never see them.
+ */
+export const CONNECTION_OWNERS = ['CUSTOMER', 'OPERATOR'] as const;
+export type ConnectionOwner = (typeof CONNECTION_OWNERS)[number];
+
 /** Time limit of one request when a connection sets none, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 15;
 
@@ -39,6 +47,7 @@ export const Connection = defineEntity({
     description: p.text().default(''),
     kind: p.enum(CONNECTION_KINDS).nativeEnumName('connection_kind'),
     status: p.enum(CONNECTION_STATUSES).nativeEnumName('connection_status').default('ACTIVE'),
+    owner: p.enum(CONNECTION_OWNERS).nativeEnumName('connection_owner').default('CUSTOMER'),
     config: p.json<ConnectionConfig>(),
     /** A webhook's custom headers with their real values, sealed by the secret store; null without headers. */
     sealedHeaders: p.text().nullable(),

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { Connection, CONNECTION_KINDS, type ConnectionConfig } from './connection.entity.ts';
-import { createInput, refuseIf, refuseOwnerOnlyPolicy, settingsOf, shapeIssues, updateInput, type ConnectionOptions } from './connection-input.ts';
+import { createInput, refuseIf, refuseOwnerOnlyFields, settingsOf, shapeIssues, updateInput, type ConnectionOptions } from './connection-input.ts';
 import { applyPolicy, policyIssues } from './connection-policy.ts';
 import { addSigningSecret } from './connection-secrets.ts';
 import { parseSettings, SETTINGS_FIELDS, storedSettings, storeSettings } from './connection-settings.ts';
@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../validation.ts';
 import { unparkDeliveries } from '../deliveries/state/unpark.ts';
 import { queuePumpNow } from '../deliveries/delivery-jobs.ts';
 import { routeEventTypes } from '../rules/connection-event-types.ts';
+import { operationalRouteIssues, refuseOperationalRoutes } from '../rules/operational-routes.ts';
 
 export type { ConnectionOptions } from './connection-input.ts';
 
@@ -40,7 +41,7 @@ export const NOT_AUTHORIZED_YET = 'waiting for its first authorization: authoriz
  * other kinds sign nothing and get none. A connection that authenticates through OAuth (a HUBSPOT
  * one without a private app token, SALESFORCE, SLACK without a bot token or webhook) starts
  * `NEEDS_REAUTH` until it is authorized; what is routed to it meanwhile waits. With `eventTypes`, a rule routing those patterns to it
- * is created in the same transaction.
+ * is created in the same transaction; patterns reaching `switchyard.*` events need `owner: OPERATOR` (the default is CUSTOMER).
  */
 export async function createConnection(
   em: EntityManager,
@@ -48,7 +49,7 @@ export async function createConnection(
   input: unknown,
   context: ConnectionOptions,
 ): Promise<{ connection: Connection; signingSecret: string | null }> {
-  refuseOwnerOnlyPolicy(input, context);
+  refuseOwnerOnlyFields(input, context);
   const { data, issues } = shapeIssues(createInput, input);
   const named = z.object({ kind: z.enum(CONNECTION_KINDS) }).safeParse(input);
   const kind = named.success ? destinationKind(named.data.kind) : undefined;
@@ -57,7 +58,8 @@ export async function createConnection(
   const unsigned: Issue[] = data?.signingSecret && !kind.signsRequests
     ? [{ path: ['input', 'signingSecret'], message: `${kind.kind} connections do not sign their requests, so they take no signing secret` }]
     : [];
-  refuseIf([...issues, ...parsed.issues, ...unsigned, ...(data ? policyIssues(data, kind.policy) : [])]);
+  const misrouted = data ? operationalRouteIssues(data.eventTypes, data.owner ?? 'CUSTOMER', ['input', 'eventTypes']) : [];
+  refuseIf([...issues, ...parsed.issues, ...unsigned, ...misrouted, ...(data ? policyIssues(data, kind.policy) : [])]);
   if (!data || !parsed.settings) throw new ValidationError(issues);
   const settings = parsed.settings;
   if (await em.count(Connection, { workspace: workspaceId, name: data.name })) throw nameTaken(data.name);
@@ -69,6 +71,7 @@ export async function createConnection(
         workspace: workspaceId,
         name: data.name,
         kind: data.kind,
+        owner: data.owner ?? 'CUSTOMER',
         description: data.description ?? '',
         config: settings.config as ConnectionConfig,
         ...(kind.oauth?.needsAuthorization(settings) && { status: 'NEEDS_REAUTH', statusReason: NOT_AUTHORIZED_YET }),
@@ -97,7 +100,8 @@ export async function getConnection(em: EntityManager, workspaceId: string, id: 
  * `accessToken: null`, Slack's `botToken: null`) makes it wait for a consent unless it has one. `eventTypes` changes the patterns of the
  * connection's one rule (made if it has none). Switching `ordered` queues the connection's
  * pump now, in the same transaction: a run waiting for an ordered head's retry would otherwise
- * hold the backlog that may now go in parallel.
+ * hold the backlog that may now go in parallel. A change of `owner` or `eventTypes` that would leave
+ * a CUSTOMER connection receiving `switchyard.*` events is refused (see operational-routes.ts).
  */
 export async function updateConnection(
   em: EntityManager,
@@ -106,7 +110,7 @@ export async function updateConnection(
   input: unknown,
   context: ConnectionOptions,
 ): Promise<Connection> {
-  refuseOwnerOnlyPolicy(input, context);
+  refuseOwnerOnlyFields(input, context);
   const connection = await getConnection(em, workspaceId, id);
   const kind = destinationKind(connection.kind);
   if (!kind) throw new ConflictError(['input', 'id'], `${connection.kind} connections cannot be changed yet`);
@@ -122,6 +126,7 @@ export async function updateConnection(
     connection.name = data.name;
   }
   if (data.description != null) connection.description = data.description;
+  if (data.owner) connection.owner = data.owner;
   const wasOrdered = connection.ordered;
   applyPolicy(connection, data, kind.policy);
   return saving(connection.name, () =>
@@ -142,6 +147,7 @@ export async function updateConnection(
         }
       }
       await tx.flush();
+      if (data.owner || data.eventTypes) await refuseOperationalRoutes(tx, workspaceId, connection.id, ['input', data.owner ? 'owner' : 'eventTypes']);
       if (connection.ordered !== wasOrdered) await queuePumpNow(tx, connection.id);
       return connection;
     }),

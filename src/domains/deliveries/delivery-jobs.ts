@@ -30,6 +30,7 @@ export interface DeliveryFilterSpec {
   eventType?: string;
   since?: string;
   until?: string;
+  connectionOwner?: string;
 }
 
 const compact = (uuid: string) => uuid.replaceAll('-', '');

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConnectionStatus } from '../connections/connection.entity.ts';
+import type { ConnectionOwner, ConnectionStatus } from '../connections/connection.entity.ts';
+import { RESERVED_PREFIX } from '../event-types/event-type-name.ts';
 import { storedExpression, type CompiledExpression } from '../expressions/expression.ts';
 import { evaluateCondition, expressionInput } from '../expressions/rule-expressions.ts';
 import { compilePatterns, type TypeMatcher } from '../rules/match-pattern.ts';
@@ -26,12 +27,13 @@ export interface RouteRow {
   condition: string | null;
   connection_id: string;
   status: ConnectionStatus;
+  owner: ConnectionOwner;
 }
 
 /** The enabled rules of a workspace with what routing needs of their connections: one indexed query. */
 export async function loadRouteRows(em: EntityManager, workspaceId: string): Promise<RouteRow[]> {
   return em.execute<RouteRow[]>(
-    `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status
+    `select r.id as rule_id, r.event_types, r.condition, c.id as connection_id, c.status, c.owner
      from rules r join connections c on c.id = r.connection_id
      where r.workspace_id = ? and r.enabled
      order by r.id`,
@@ -39,10 +41,15 @@ export async function loadRouteRows(em: EntityManager, workspaceId: string): Pro
   );
 }
 
-/** The rules among `rows` whose patterns match `type`, with compiled conditions. */
+/**
+ * The rules among `rows` whose patterns match `type`, with compiled conditions. Operational
+ * events go to OPERATOR connections only: rules are refused otherwise when written, and this
+ * holds it for rows written around those checks.
+ */
 export function routesMatching(rows: RouteRow[], type: string): Route[] {
+  const operational = type.startsWith(RESERVED_PREFIX);
   return rows
-    .filter((row) => matcherFor(row.event_types)(type))
+    .filter((row) => (!operational || row.owner === 'OPERATOR') && matcherFor(row.event_types)(type))
     .map((row) => ({
       ruleId: row.rule_id,
       patterns: row.event_types,

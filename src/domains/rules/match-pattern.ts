@@ -39,6 +39,11 @@ export function patternProblem(pattern: string): string | null {
   return null;
 }
 
+/** Whether `pattern` can match operational events: its first segment is literally `switchyard`. */
+export function reachesOperationalEvents(pattern: string): boolean {
+  return pattern.split('.')[0] === RESERVED_PREFIX.slice(0, -1);
+}
+
 /** A compiled pattern: tests one event type name. */
 export type TypeMatcher = (eventType: string) => boolean;
 
@@ -50,7 +55,7 @@ export function compilePattern(pattern: string): TypeMatcher {
   const segments = pattern.split('.');
   const deep = segments.at(-1) === '**';
   const fixed = deep ? segments.slice(0, -1) : segments;
-  const reachesReserved = fixed[0] === RESERVED_PREFIX.slice(0, -1);
+  const reachesReserved = reachesOperationalEvents(pattern);
   return (eventType) => {
     if (!reachesReserved && eventType.startsWith(RESERVED_PREFIX)) return false;
     const parts = eventType.split('.');

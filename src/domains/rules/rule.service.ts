@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { Rule } from './rule.entity.ts';
-import { patternProblem } from './match-pattern.ts';
+import { patternProblem, reachesOperationalEvents } from './match-pattern.ts';
+import { refuseOperationalRoutes } from './operational-routes.ts';
 import { Connection } from '../connections/connection.entity.ts';
 import { compileExpression, evaluate, ExpressionError } from '../expressions/expression.ts';
 import { expressionInput } from '../expressions/rule-expressions.ts';
@@ -116,24 +117,33 @@ async function commit(em: EntityManager, ruleName: string): Promise<void> {
 
 /**
  * Creates a rule. `input.connectionId` is the connection's internal id; one of another
- * workspace is not found, as an unknown one.
+ * workspace is not found, as an unknown one. A rule whose patterns reach `switchyard.*`
+ * operational events must target an OPERATOR connection (see operational-routes.ts).
  */
 export async function createRule(em: EntityManager, workspaceId: string, input: unknown, options: RuleOptions): Promise<Rule> {
   const data = parseInput(createInput, input);
   await refuseRunaways(data, options);
   await assertConnection(em, workspaceId, data.connectionId);
   await assertNameFree(em, workspaceId, data.name);
-  const rule = em.create(Rule, {
-    workspace: workspaceId,
-    connection: data.connectionId,
-    name: data.name,
-    eventTypes: data.eventTypes,
-    condition: data.condition ?? null,
-    transform: data.transform ?? null,
-    enabled: data.enabled ?? true,
+  return em.transactional(async (tx) => {
+    const rule = tx.create(Rule, {
+      workspace: workspaceId,
+      connection: data.connectionId,
+      name: data.name,
+      eventTypes: data.eventTypes,
+      condition: data.condition ?? null,
+      transform: data.transform ?? null,
+      enabled: data.enabled ?? true,
+    });
+    await commit(tx, data.name);
+    await refuseMisroutedAlerts(tx, workspaceId, rule, ['input', 'connectionId']);
+    return rule;
   });
-  await commit(em, data.name);
-  return rule;
+}
+
+/** `refuseOperationalRoutes` for a rule just written, when its patterns reach operational events at all. */
+async function refuseMisroutedAlerts(tx: EntityManager, workspaceId: string, rule: Rule, path: string[]): Promise<void> {
+  if (rule.eventTypes.some(reachesOperationalEvents)) await refuseOperationalRoutes(tx, workspaceId, rule.connection.id, path);
 }
 
 /** The rule `id` of the workspace. */
@@ -166,8 +176,11 @@ export async function updateRule(
   if (data.condition !== undefined) rule.condition = data.condition;
   if (data.transform !== undefined) rule.transform = data.transform;
   if (data.enabled != null) rule.enabled = data.enabled;
-  await commit(em, rule.name);
-  return rule;
+  return em.transactional(async (tx) => {
+    await commit(tx, rule.name);
+    await refuseMisroutedAlerts(tx, workspaceId, rule, ['input', data.connectionId ? 'connectionId' : 'eventTypes']);
+    return rule;
+  });
 }
 
 /** Deletes a rule; deliveries it made keep their history without it. Returns the id. */

@@ -7,6 +7,7 @@ import { addJobs } from '../../../db/graphile-worker.ts';
 import { replayBatchJob, type DeliveryFilterSpec, type ReplayJobPayload } from '../delivery-jobs.ts';
 import { REPLAYABLE } from '../state/delivery-states.ts';
 import { requeueDeliveries } from '../state/requeue.ts';
+import type { ConnectionOwner } from '../../connections/connection.entity.ts';
 import { payloadRemovedError, type PayloadRemoval } from './payload-removed.ts';
 
 /** Deliveries one bulk-replay job run puts back before it hands over to the next run. */
@@ -31,6 +32,8 @@ function withPayload(where: FilterQuery<Delivery>, kept: boolean): FilterQuery<D
  */
 export async function replayDelivery(em: EntityManager, workspaceId: string, deliveryId: string): Promise<Delivery> {
   return em.transactional(async (tx) => {
+    // Counted through the entity manager, whose filters hide from a portal session what is not its customer's.
+    if (!(await tx.count(Delivery, { id: deliveryId, workspace: workspaceId }))) throw new NotFoundError('Delivery', deliveryId);
     // Read as rows, not entities: a partly loaded event in the identity map would answer for the
     // whole event when the replayed delivery's event is resolved.
     const [delivery] = await tx.execute<{ status: DeliveryStatus; removed_at: Date | null; removed_by: PayloadRemoval }[]>(
@@ -98,6 +101,7 @@ function serialise(filter: DeliveryFilter): DeliveryFilterSpec {
     eventType: filter.eventType ?? undefined,
     since: filter.since?.toISOString(),
     until: filter.until?.toISOString(),
+    connectionOwner: filter.connectionOwner ?? undefined,
   };
 }
 
@@ -109,5 +113,6 @@ function deserialise(filter: DeliveryFilterSpec): DeliveryFilter {
     eventType: filter.eventType,
     since: filter.since ? new Date(filter.since) : undefined,
     until: filter.until ? new Date(filter.until) : undefined,
+    connectionOwner: filter.connectionOwner as ConnectionOwner | undefined,
   };
 }
