@@ -11,6 +11,7 @@ import { parkWaiting } from '../src/domains/deliveries/state/park-waiting.ts';
 import { unparkDeliveries } from '../src/domains/deliveries/state/unpark.ts';
 import { recordAttempt } from '../src/domains/deliveries/engine/record-outcome.ts';
 import { recoverStalled } from '../src/domains/deliveries/engine/recover-stalled.ts';
+import { releaseClaims } from '../src/domains/deliveries/state/release.ts';
 import { replayDelivery } from '../src/domains/deliveries/replay/replay.ts';
 import { eraseResource } from '../src/domains/retention/erase-resource.ts';
 
@@ -80,6 +81,7 @@ const events: Record<Exclude<DeliveryEvent, 'create' | 'createDead'>, {
   retry: { setUp: { retryScheduleSeconds: [0, 60] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(500)) },
   parkOnFailure: { setUp: { retryScheduleSeconds: [0, 60] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, gone()) },
   die: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(500)) },
+  release: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => releaseClaims(orm.em.fork(), [{ plan: subject.plan, alone: false }]) },
   recover: { setUp: { retryScheduleSeconds: [0], leaseRanOut: true }, make: () => recoverStalled(orm.em.fork(), config) },
   replay: {
     setUp: { retryScheduleSeconds: [0] },
@@ -120,12 +122,24 @@ describe('the delivery state machine', () => {
           expect(after).toEqual(before);
           return;
         }
-        expect(after.status).toBe(transition.to === 'same' ? from : transition.to);
+        // Every case's chain has no attempt yet, so a delivery released goes back to PENDING.
+        expect(after.status).toBe(transition.to === 'same' ? from : transition.to === 'unclaimed' ? 'PENDING' : transition.to);
         if (name === 'park' || name === 'parkOnFailure') expect(after.parked).toBe(true);
         if (name === 'unpark') expect(after.parked).toBe(false);
       });
     }
   }
+
+  it('releases a delivery whose chain has attempts to RETRYING, due, without counting an attempt, and marks one handed back to go alone', async () => {
+    const subject = await deliveryIn('DELIVERING', { retryScheduleSeconds: [0, 60] });
+    await db.query(`update deliveries set chain_attempts = 1, attempt_count = 1, next_attempt_at = now() - interval '5 seconds' where id = $1`, [subject.deliveryId]);
+    expect(await releaseClaims(orm.em.fork(), [{ plan: subject.plan, alone: true }])).toBe(1);
+    const { rows: [row] } = await db.query<{ status: string; attempt_count: number; lease: string | null; due: boolean; unbatched: boolean }>(
+      'select status, attempt_count, lease, next_attempt_at <= now() as due, unbatched from deliveries where id = $1', [subject.deliveryId]);
+    expect(row).toEqual({ status: 'RETRYING', attempt_count: 1, lease: null, due: true, unbatched: true });
+    // Its claim's token no longer holds: a second release changes nothing.
+    expect(await releaseClaims(orm.em.fork(), [{ plan: subject.plan, alone: false }])).toBe(0);
+  });
 
   it('refuses to claim a delivery whose lease still runs: it is in flight', async () => {
     const subject = await deliveryIn('DELIVERING', { retryScheduleSeconds: [0] });

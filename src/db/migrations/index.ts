@@ -20,6 +20,7 @@ import { Migration20261223000100_attempt_requests } from './Migration20261223000
 import { Migration20261224000000_oauth } from './Migration20261224000000_oauth.ts';
 import { Migration20261228000000_payload_removal } from './Migration20261228000000_payload_removal.ts';
 import { Migration20261228010000_retention_indexes } from './Migration20261228010000_retention_indexes.ts';
+import { Migration20261230000000_unbatched_deliveries } from './Migration20261230000000_unbatched_deliveries.ts';
 import { Migration20270101000000_connection_owners } from './Migration20270101000000_connection_owners.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
@@ -45,5 +46,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261224000000_oauth', class: Migration20261224000000_oauth },
   { name: 'Migration20261228000000_payload_removal', class: Migration20261228000000_payload_removal },
   { name: 'Migration20261228010000_retention_indexes', class: Migration20261228010000_retention_indexes },
+  { name: 'Migration20261230000000_unbatched_deliveries', class: Migration20261230000000_unbatched_deliveries },
   { name: 'Migration20270101000000_connection_owners', class: Migration20270101000000_connection_owners },
 ];

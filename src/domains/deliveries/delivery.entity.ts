@@ -36,6 +36,8 @@ export const Delivery = defineEntity({
     lease: p.uuid().nullable(),
     /** Set while the connection is paused or disabled; resuming re-enqueues parked deliveries. */
     parkedAt: p.datetime().nullable(),
+    /** Handed back by a batch call: its claims send it on its own. */
+    unbatched: p.boolean().default(false),
     /** The delivery of a test event (`sendTestEvent`); receivers see `"test": true` in the body. */
     test: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -8,8 +8,8 @@ import type { DeliveryStatus } from '../delivery.entity.ts';
  * ```
  *   emit ───────────────▶ PENDING ◀─────────────────── replay ──────────────────┐
  *   emit, condition fails ───────────────────────────────────────▶ DEAD        │
- *                           │ claim                                            │
- *                           ▼                                                  │
+ *                           │ claim   ▲ release (untried: no call had room;    │
+ *                           ▼         │ RETRYING if its chain has attempts)    │
  *       ┌── claim ───── DELIVERING ───── succeed ────▶ SUCCEEDED ─── replay ───┤
  *       │ (due, or      │  │  │                                                │
  *       │  lease ran    │  │  └───────── die ────────▶ DEAD ───────── replay ───┤
@@ -27,6 +27,9 @@ import type { DeliveryStatus } from '../delivery.entity.ts';
  * (succeed, retry, park on failure, die) apply only under the claim's token; an attempt whose
  * claim was taken over meanwhile is recorded in the history and changes nothing (`late`).
  * A lease that ran out counts as abandoned: the next claim, or the stalled-work sweep, takes it.
+ * The deliveries sent in one call (a batching kind's) share their claim's token; `release` gives
+ * back those no call had room for (their key was in flight) or that a batch call handed back, with
+ * no attempt counted.
  */
 export type DeliveryEvent = keyof typeof TRANSITIONS;
 
@@ -36,8 +39,12 @@ type Trigger = string;
 export interface Transition {
   /** The states it applies to; null for the events that create a delivery. */
   from: readonly DeliveryStatus[] | null;
-  /** The state it leaves; `same` leaves the state and changes only whether it is parked. */
-  to: DeliveryStatus | 'same';
+  /**
+   * The state it leaves; `same` leaves the state and changes only whether it is parked; `unclaimed`
+   * is where the delivery waited before its claim: PENDING before its chain's first attempt,
+   * RETRYING (due) after.
+   */
+  to: DeliveryStatus | 'same' | 'unclaimed';
   /** A condition beyond the state, checked by the same statement. */
   when?: string;
   by: Trigger;
@@ -77,6 +84,12 @@ export const TRANSITIONS = {
     to: 'DEAD',
     when: 'under the claim; no attempts left, or rejected for good (the vendor refused the input, the transform failed or its result did not fit)',
     by: 'the pump, on a failure',
+  },
+  release: {
+    from: HELD,
+    to: 'unclaimed',
+    when: 'under the claim; not sent: its key was in a call in flight, or a batch call handed it back (it goes alone from then on)',
+    by: "the pump of a kind that sends batches",
   },
   recover: { from: HELD, to: 'RETRYING', when: 'the lease ran out', by: 'the stalled-work sweep of any worker' },
   replay: { from: REPLAYABLE, to: 'PENDING', when: "the event keeps its payload (not erased, not removed by retention)", by: 'replayDelivery, replayDeliveries' },
