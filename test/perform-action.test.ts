@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/config.ts';
 import { closeHttp } from '../src/domains/deliveries/http/send-webhook.ts';
 import { mailchimpKind } from '../src/domains/destinations/mailchimp/mailchimp-kind.ts';
-import { batches, performAction, performBatch, type ActionPlan } from '../src/domains/destinations/perform-action.ts';
+import { performAction, performCall, prepareActions, type ReadyAction, type ActionPlan } from '../src/domains/destinations/perform-action.ts';
 import { compileExpression } from '../src/domains/expressions/expression.ts';
 import { actionEvent, localVendors, settingsOf } from './helpers/destinations.ts';
 import { startMailchimpContract } from './helpers/mailchimp-contract.ts';
@@ -44,25 +44,21 @@ describe('performing a delivery\'s action', () => {
     expect(mailchimp.server.requests).toHaveLength(before);
   });
 
-  it('sends a backlog in batches, never one address twice in a call, each delivery with its own report', async () => {
+  it('prepares a backlog with each input\'s batch key, and sends a call of several as one batch, each delivery with its own report', async () => {
     const backlog = plans(4, null, (index) => ({ email: index === 3 ? 'twice@example.com' : index === 0 ? 'TWICE@example.com' : `m${index}@example.com` }));
     const [mapless] = plans(1, null, () => ({}));
-    expect(batches(backlog)).toBe(true);
-    expect(batches(backlog.slice(0, 1))).toBe(false);
+    const prepared = await prepareActions(config, [...backlog, { ...mapless!, config: backlog[0]!.config, credentials: backlog[0]!.credentials }]);
+    expect(prepared.map((action) => ('key' in action ? action.key : action.report.errorClass))).toEqual(
+      ['twice@example.com', 'm1@example.com', 'm2@example.com', 'twice@example.com', 'MAPPING']);
+    const ready = prepared.filter((action): action is ReadyAction => 'key' in action);
     const before = mailchimp.server.requests.length;
-    const outcomes = await performBatch(config, [...backlog, { ...mapless!, config: backlog[0]!.config, credentials: backlog[0]!.credentials }]);
-    const calls = mailchimp.server.requests.slice(before);
-    expect(calls.map((call) => JSON.parse(call.body).members.map((member: { email_address: string }) => member.email_address))).toEqual([
-      ['TWICE@example.com', 'm1@example.com', 'm2@example.com'],
-      ['twice@example.com'],
-    ]);
-    expect(outcomes.slice(0, 3)).toEqual([
-      expect.objectContaining({ verdict: { kind: 'success' } }),
-      expect.objectContaining({ verdict: { kind: 'success' } }),
-      expect.objectContaining({ verdict: { kind: 'success' } }),
-    ]);
-    // The second call found the address the first created: it goes on its own, with status_if_new.
-    expect(outcomes[3]).toBe('unbatched');
-    expect(outcomes[4]).toMatchObject({ errorClass: 'MAPPING' });
+    const outcomes = await performCall(ready.slice(0, 3));
+    expect(outcomes).toEqual([0, 1, 2].map(() => expect.objectContaining({ verdict: { kind: 'success' } })));
+    const [call] = mailchimp.server.requests.slice(before);
+    expect(JSON.parse(call!.body).members.map((member: { email_address: string }) => member.email_address)).toEqual(['TWICE@example.com', 'm1@example.com', 'm2@example.com']);
+    // A call of one is the single upsert: the address the batch created is updated in place.
+    const [alone] = await performCall(ready.slice(3));
+    expect(alone).toMatchObject({ verdict: { kind: 'success' }, method: 'PUT' });
+    expect(mailchimp.server.requests.slice(before).map((request) => request.method)).toEqual(['POST', 'PUT']);
   });
 });

@@ -10,6 +10,8 @@ export interface ContractRequest {
   headers: IncomingHttpHeaders;
   body: string;
   receivedAt: number;
+  /** When its answer was sent; absent while it is being answered. */
+  answeredAt?: number;
 }
 
 /** How a contract server answers one request. */
@@ -86,10 +88,14 @@ export async function startContractServer(
       response.on('close', done);
       for (const wake of waiters) wake();
       const reply = handle(request, contract);
-      if (!reply.delayMs) return send(response, reply, done);
+      const answer = () => {
+        request.answeredAt = Date.now();
+        send(response, reply, done);
+      };
+      if (!reply.delayMs) return answer();
       const timer = setTimeout(() => {
         timers.delete(timer);
-        send(response, reply, done);
+        answer();
       }, reply.delayMs);
       timers.add(timer);
     });

@@ -29,6 +29,8 @@ export interface HubSpotContract {
   readonly batchCalls: ContractRequest[];
   /** Answers the next `count` API requests (not OAuth ones) with `reply` instead. */
   failNext(count: number, reply: ContractReply): void;
+  /** Milliseconds every API answer takes, so calls in flight at once can be seen. */
+  latencyMs: number;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startHubSpotContract(options: { accessTokenLifetimeSeconds
   const faults = injectedFaults();
   const buckets = new Map<string, () => number>();
   let nextId = 1000;
+  let latencyMs = 0;
 
   /** The scopes of the request's token, or the error that refuses it. */
   function authorized(request: ContractRequest): Set<string> | ContractReply {
@@ -137,9 +140,7 @@ export async function startHubSpotContract(options: { accessTokenLifetimeSeconds
     return { status: 204 };
   }
 
-  const server = await startContractServer((request) => {
-    if (request.path.startsWith('/oauth/authorize')) return oauth.authorize(request);
-    if (request.path === '/oauth/v1/token' && request.method === 'POST') return oauth.token(request);
+  const answer = (request: ContractRequest): ContractReply => {
     const fault = faults.next();
     if (fault) return fault;
     const scopes = authorized(request);
@@ -151,6 +152,12 @@ export async function startHubSpotContract(options: { accessTokenLifetimeSeconds
     if (request.method === 'POST' && request.path === '/crm/v3/objects/contacts/batch/upsert') return upsert(request, scopes);
     if (request.method === 'POST' && request.path === '/events/v3/send') return sendEvent(request, scopes);
     return hubspotError(404, 'OBJECT_NOT_FOUND', `No route for ${request.method} ${request.path}`);
+  };
+  const server = await startContractServer((request) => {
+    if (request.path.startsWith('/oauth/authorize')) return oauth.authorize(request);
+    if (request.path === '/oauth/v1/token' && request.method === 'POST') return oauth.token(request);
+    const reply = answer(request);
+    return { ...reply, delayMs: reply.delayMs ?? latencyMs };
   });
 
   return {
@@ -167,6 +174,12 @@ export async function startHubSpotContract(options: { accessTokenLifetimeSeconds
     events,
     batchCalls,
     failNext: faults.failNext,
+    get latencyMs() {
+      return latencyMs;
+    },
+    set latencyMs(value: number) {
+      latencyMs = value;
+    },
     close: () => server.close(),
   };
 }

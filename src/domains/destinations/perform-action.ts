@@ -28,8 +28,17 @@ export interface ActionPlan {
   tokens?: AccessTokens;
 }
 
+/** An action input ready to send, with what its kind sends it with. */
+export interface ReadyAction {
+  kind: AnyDestinationKind;
+  input: unknown;
+  target: ActionTarget<unknown, unknown>;
+  /** Its kind's batch key (an email, say): two actions of one key are never in calls in flight at once. Null for a kind without batches. */
+  key: string | null;
+}
+
 /** An action input ready to send, or the report of why it cannot be made. */
-type Prepared = { input: unknown; target: ActionTarget<unknown, unknown> } | { report: AttemptReport };
+export type PreparedAction = ReadyAction | { report: AttemptReport };
 
 const clients = new WeakMap<Config, VendorClient>();
 /** The vendor client of a configuration, one per configuration, so every caller shares its pools. */
@@ -44,7 +53,7 @@ function refused(startedAt: Date, errorClass: 'EXPRESSION' | 'MAPPING', error: s
   return { verdict: { kind: 'rejected' }, method: '-', url: '-', startedAt, durationMs: Date.now() - startedAt.getTime(), errorClass, error };
 }
 
-async function prepare(config: Config, kind: AnyDestinationKind, plan: ActionPlan): Promise<Prepared> {
+async function prepare(config: Config, kind: AnyDestinationKind, plan: ActionPlan): Promise<PreparedAction> {
   const startedAt = new Date();
   const event: ActionEvent = { ...plan.event, publicId: encodeId('Event', plan.event.id) };
   let transformed: { value: unknown; json: string } | null = null;
@@ -63,7 +72,8 @@ async function prepare(config: Config, kind: AnyDestinationKind, plan: ActionPla
     const input = kind.actionInput(event, transformed, plan.config);
     const target: ActionTarget<unknown, unknown> = {
       config: plan.config,
-      credentials: plan.credentials,
+      // An OAuth connection may have no credentials row at all: none of its own, not a crash.
+      credentials: plan.credentials ?? {},
       deliveryId: encodeId('Delivery', plan.deliveryId),
       signingSecrets: plan.signingSecrets,
       timeoutMs: plan.timeoutSeconds * 1000,
@@ -71,7 +81,7 @@ async function prepare(config: Config, kind: AnyDestinationKind, plan: ActionPla
       vendors: vendorUrls(config),
       ...(plan.tokens && { tokens: plan.tokens }),
     };
-    return { input, target };
+    return { kind, input, target, key: kind.batch ? kind.batch.key(input) : null };
   } catch (error) {
     if (error instanceof MappingError) return { report: refused(startedAt, 'MAPPING', error.message) };
     throw error;
@@ -97,42 +107,43 @@ export async function performAction(config: Config, plan: ActionPlan): Promise<A
   return 'report' in prepared ? prepared.report : kind.perform(prepared.input, prepared.target);
 }
 
-/** Whether `plans` (one connection's) can go as one batch call of their kind. */
-export function batches(plans: readonly ActionPlan[]): boolean {
-  return plans.length > 1 && kindOf(plans[0]!).batch !== undefined;
+/**
+ * Transforms evaluated at once for one claim: a claim of a batching kind takes hundreds of
+ * deliveries, and their transforms all at once would queue ahead of every other pump's in the
+ * expression pool.
+ */
+const PREPARED_AT_ONCE = 10;
+
+/**
+ * The action inputs of deliveries claimed together (one connection's), `PREPARED_AT_ONCE` at a
+ * time, in order: each ready to send, or reported as refused (EXPRESSION, MAPPING) without a request.
+ */
+export async function prepareActions(config: Config, plans: readonly ActionPlan[]): Promise<PreparedAction[]> {
+  const prepared = new Array<PreparedAction>(plans.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < plans.length) {
+      const index = next++;
+      prepared[index] = await prepare(config, kindOf(plans[index]!), plans[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PREPARED_AT_ONCE, plans.length) }, lane));
+  return prepared;
 }
 
 /**
- * Several deliveries of one connection in as few vendor calls as its kind's batch allows (at most
- * `maxItems` a call, two inputs with the same key never in one), each with its own report.
- * `unbatched` marks a delivery the vendor would not take in a batch: it is to be performed on its own.
+ * One vendor call for `actions` (one connection's, at most its kind's `maxItems`, no key twice):
+ * a lone action is performed as any single one, several go as the kind's batch, each with its own
+ * report. `unbatched` marks an action the vendor would not take in a batch: it is to go on its own.
  */
-export async function performBatch(config: Config, plans: readonly ActionPlan[]): Promise<(AttemptReport | 'unbatched')[]> {
-  const kind = kindOf(plans[0]!);
-  const batch = kind.batch!;
-  const prepared = await Promise.all(plans.map((plan) => prepare(config, kind, plan)));
-  const outcomes = new Array<AttemptReport | 'unbatched'>(plans.length);
-  let pending: number[] = [];
-  prepared.forEach((entry, index) => ('report' in entry ? (outcomes[index] = entry.report) : pending.push(index)));
-  while (pending.length > 0) {
-    const keys = new Set<string>();
-    const call: number[] = [];
-    const later: number[] = [];
-    for (const index of pending) {
-      const key = batch.key((prepared[index] as { input: unknown }).input);
-      if (call.length < batch.maxItems && !keys.has(key)) {
-        keys.add(key);
-        call.push(index);
-      } else later.push(index);
-    }
-    const { target } = prepared[call[0]!] as { target: ActionTarget<unknown, unknown> };
-    const reports = await batch.perform(
-      call.map((index) => (prepared[index] as { input: unknown }).input),
-      target,
-      call.map((index) => encodeId('Delivery', plans[index]!.deliveryId)),
-    );
-    call.forEach((index, position) => (outcomes[index] = reports[position]!));
-    pending = later;
-  }
-  return outcomes;
+export async function performCall(actions: readonly ReadyAction[]): Promise<(AttemptReport | 'unbatched')[]> {
+  const [first] = actions;
+  if (!first) return [];
+  if (actions.length === 1) return [await first.kind.perform(first.input, first.target)];
+  return first.kind.batch!.perform(actions.map((action) => action.input), first.target, actions.map((action) => action.target.deliveryId));
+}
+
+/** Deliveries one call of `kind` takes: its batch's `maxItems`, or 1 for a kind without batches. */
+export function itemsPerCall(kind: ConnectionKind): number {
+  return destinationKind(kind)?.batch?.maxItems ?? 1;
 }

@@ -1,11 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
 import type { Queryable } from '../../../db/prepared-statement.ts';
-import { sendAttempts } from './attempt-delivery.ts';
+import { Connection } from '../../connections/connection.entity.ts';
+import { itemsPerCall } from '../../destinations/perform-action.ts';
+import { LruCache } from '../../lru-cache.ts';
+import { sendAttempt } from './attempt-delivery.ts';
 import { recordAttempt } from './record-outcome.ts';
+import { KeysInFlight, sendCalls, type CallOutcome } from './send-calls.ts';
 import { connectionPumpJob } from '../delivery-jobs.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
-import type { AttemptResult } from '../state/attempt-result.ts';
 import { claimDue, type NextLook } from '../state/claim-due.ts';
 import { parkWaiting } from '../state/park-waiting.ts';
 import { logger } from '../../../observability/logger.ts';
@@ -46,6 +49,26 @@ export interface PumpOptions {
   linger?: Linger;
 }
 
+/** Deliveries one call of a connection takes, by its kind, which never changes: read once a process. */
+const callSizes = new LruCache<string, number>(10_000);
+
+async function callSizeOf(em: EntityManager, connectionId: string): Promise<number> {
+  let size = callSizes.get(connectionId);
+  if (size === undefined) {
+    const connection = await em.fork().findOne(Connection, connectionId, { fields: ['kind'] });
+    size = connection ? itemsPerCall(connection.kind) : 1;
+    callSizes.set(connectionId, size);
+  }
+  return size;
+}
+
+/** Deliveries claimed together by call: those that share a lease go in one call. */
+function callsOf(plans: readonly AttemptPlan[]): AttemptPlan[][] {
+  const calls = new Map<string, AttemptPlan[]>();
+  for (const plan of plans) calls.set(plan.lease, [...(calls.get(plan.lease) ?? []), plan]);
+  return [...calls.values()];
+}
+
 /** How a run of a connection's pump ended, and so when the next one is due. */
 export type PumpRunEnd =
   /** Nothing is due: the next run is at the next retry, if any. */
@@ -58,9 +81,10 @@ export type PumpRunEnd =
   | { kind: 'stopped' };
 
 /**
- * One run of a connection's pump. Unordered, it keeps up to `maxConcurrency` requests in flight,
+ * One run of a connection's pump. Unordered, it keeps up to `maxConcurrency` calls in flight,
  * claiming due deliveries in batches (a claim waits until half of the slots are free, so a busy
- * connection claims many at once); ordered, one at a time, oldest event first. Either way within
+ * connection claims many at once); a call is one delivery, or for a kind that sends batches up
+ * to its `maxItems` (see `sendCalls`); ordered, one at a time, oldest event first. Either way within
  * its rate limit, and as the connection is at each claim: a switch of `ordered` takes effect at
  * the next claim, which waits for what is in flight. A request answered 2xx frees its slot at
  * once, while its success is still being recorded (grouped with others, so one commit, and one
@@ -72,29 +96,31 @@ export type PumpRunEnd =
  * process.
  */
 export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, options: PumpOptions): Promise<PumpRunEnd> {
-  /** Attempts that hold one of the connection's slots: not answered yet, or failed and not recorded yet. */
+  /** Calls that hold one of the connection's slots, by lease: not answered yet, or with a failure not recorded yet. */
   const sending = new Map<string, Promise<unknown>>();
-  /** Successes being recorded: leased still, but their requests are over. */
+  /** Successes being recorded, by delivery: leased still, but their requests are over. */
   const recording = new Map<string, Promise<unknown>>();
-  const start = (plan: AttemptPlan, sent: Promise<AttemptResult>) => {
-    const recorded = sent
-      .then((result) => {
-        // A failure keeps its slot until it is counted: the next claim must see the streak.
-        if (result.ok) {
-          sending.delete(plan.deliveryId);
-          recording.set(plan.deliveryId, recorded);
-        }
-        return recordAttempt(em.fork(), config, plan, result);
+  /** The batch keys of the calls in flight. */
+  const keys = new KeysInFlight();
+  /** Records one delivery's outcome; resolves when it no longer holds its call's slot. */
+  const record = (plan: AttemptPlan, sent: Promise<CallOutcome>): Promise<unknown> => {
+    const recorded: Promise<unknown> = sent
+      .then((outcome) => {
+        if (outcome === 'released') return;
+        if (outcome.ok) recording.set(plan.deliveryId, recorded);
+        return recordAttempt(em.fork(), config, plan, outcome);
       })
       .catch((error: unknown) => {
         // Its lease runs out and the stalled-work sweep puts it back: at least once.
         log.error({ err: error, deliveryId: plan.deliveryId, connectionId }, 'an attempt could not be recorded; its lease runs out and it is retried');
       })
-      .finally(() => {
-        sending.delete(plan.deliveryId);
-        recording.delete(plan.deliveryId);
-      });
-    sending.set(plan.deliveryId, sent.then((result) => (result.ok ? undefined : recorded), () => recorded));
+      .finally(() => recording.delete(plan.deliveryId));
+    // A failure keeps its slot until it is counted: the next claim must see the streak.
+    return sent.then((outcome) => (outcome !== 'released' && !outcome.ok ? recorded : undefined), () => recorded);
+  };
+  const start = (call: readonly AttemptPlan[], sent: readonly Promise<CallOutcome>[]) => {
+    const { lease } = call[0]!;
+    sending.set(lease, Promise.all(call.map((plan, index) => record(plan, sent[index]!))).finally(() => sending.delete(lease)));
   };
   const anyDone = () => Promise.race([...sending.values(), ...recording.values()]);
   const queue = connectionPumpJob(connectionId).queue_name!;
@@ -110,8 +136,10 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       }
       const busy = sending.size + recording.size;
       const claimedAt = performance.now();
+      const size = await callSizeOf(em, connectionId);
       const claim = await claimDue(options.claims, connectionId, {
-        limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - sending.size),
+        limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - sending.size) * size,
+        itemsPerCall: size,
         recording: [...recording.keys()],
         defaultMaxConcurrency: config.defaultMaxConcurrency,
         leaseMarginSeconds: config.staleJobSeconds,
@@ -120,9 +148,13 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       if (!connection) return { kind: 'stopped' };
       if (connection.status !== 'ACTIVE') return 'inactive';
       cap = connection.maxConcurrency;
-      // Sent together, so a kind that takes batches can send the claim as one call.
-      const sent = sendAttempts(em, config, claim.plans);
-      claim.plans.forEach((plan, index) => start(plan, sent[index]!));
+      const calls = callsOf(claim.plans);
+      if (connection.itemsPerCall > 1) {
+        const sent = sendCalls(em, options.claims, config, calls, keys);
+        calls.forEach((call, index) => start(call, sent.outcomes[index]!));
+        // All went back, their keys in flight: a claim before a call is answered would take them back for nothing.
+        if (!(await sent.progressed)) await keys.freed();
+      } else calls.forEach((call) => start(call, call.map((plan) => sendAttempt(em, config, plan))));
       if (claim.plans.length > 0) continue;
       if (connection.rateLimitWaitSeconds !== null) {
         return { kind: 'rate-limited', at: new Date(Date.now() + connection.rateLimitWaitSeconds * 1000) };

@@ -18,12 +18,17 @@ export interface DueClaim {
     status: ConnectionStatus;
     /** Whether it delivers one at a time, in event order. */
     ordered: boolean;
-    /** Its cap on attempts in flight, the default applied; 1 when ordered. */
+    /** Its cap on calls in flight, the default applied; 1 when ordered. */
     maxConcurrency: number;
+    /** Deliveries one call takes: the caller's `itemsPerCall`, or 1 when ordered. */
+    itemsPerCall: number;
     /** Seconds until its rate limit has a token again, when it has none now. */
     rateLimitWaitSeconds: number | null;
   } | null;
-  /** The deliveries claimed, each leased for one attempt, with what the attempt needs. */
+  /**
+   * The deliveries claimed, each leased for one attempt, with what the attempt needs. Those to go
+   * in one call share their lease's token, in order.
+   */
   plans: AttemptPlan[];
   /** When the pump should look again, as the claim saw it; null when nothing waits. */
   next: NextLook | null;
@@ -42,6 +47,7 @@ export interface NextLook {
 interface ClaimParams {
   connectionId: string;
   limit: number;
+  itemsPerCall: number;
   recording: string[];
   defaultMaxConcurrency: number;
   probeAfterFailures: number;
@@ -54,36 +60,41 @@ interface ClaimParams {
  * locked without blocking emits' key checks, and an update of its settings waits for (or is
  * waited for by) the claim: a claim sees the connection either before or after a switch.
  *
- * What is in flight is counted from the leases themselves (a lease that ran out is abandoned,
- * not in flight), so attempts started before a switch, or by a run that ended uncleanly, count;
- * only the caller's `:recording` (answered, their outcome being written) leave the cap's count,
- * since their requests are over. An ordered connection waits for those too: their outcome
- * decides what goes next.
+ * The cap and the rate limit count calls: for a kind that sends many deliveries in one call
+ * (`:itemsPerCall` above 1), a claim takes up to that many per call it may start, and the token
+ * bucket pays one token a call. The deliveries of one call share their lease's token, so the calls
+ * in flight are counted from the leases themselves (a lease that ran out is abandoned, not in
+ * flight): attempts started before a switch, or by a run that ended uncleanly, count; only the
+ * caller's `:recording` (answered, their outcome being written) leave the cap's count, since their
+ * requests are over. An ordered connection waits for those too: their outcome decides what goes
+ * next.
  * - Unordered: abandoned claims first, then due retries, oldest due first, then new deliveries,
- *   oldest first, as many as the cap leaves room for beside what is in flight and the token
- *   bucket allows.
+ *   oldest first, in as many calls as the cap leaves room for beside what is in flight and the
+ *   token bucket allows. A delivery a batch call handed back (`unbatched`) takes a call of its
+ *   own, before the others: it has waited once already.
  * - Ordered: the oldest unfinished delivery by event sequence, and only while nothing of the
  *   connection is in flight; a retry it waits for holds every later one back.
  */
 const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as (
        select id, status, ordered, coalesce(max_concurrency, :defaultMaxConcurrency) as cap, rate_limit_per_second as rate,
+              case when ordered then 1 else greatest(1, :itemsPerCall::int) end as per_call,
               ${availableTokens('connections')} as available, consecutive_failures >= :probeAfterFailures as failing
        from connections where id = :connectionId for no key update),
      bucket as (select rate, available from c where rate is not null),
      leased as (
-       select count(*)::int as n, count(*) filter (where d.id <> all(:recording::uuid[]))::int as sending,
+       select count(*)::int as n, count(distinct d.lease) filter (where d.id <> all(:recording::uuid[]))::int as calls,
               min(d.claimed_until) as until
        from deliveries d
        where d.connection_id = :connectionId and ${inFlight('d')}),
      allowed as (
        select case when c.status <> 'ACTIVE' then 0
                    when c.ordered then case when l.n > 0 then 0 else least(1, coalesce(floor(b.available)::int, 1)) end
-                   else greatest(0, least(c.cap - l.sending, coalesce(floor(b.available)::int, c.cap))) end as n
+                   else greatest(0, least(c.cap - l.calls, coalesce(floor(b.available)::int, c.cap))) end as n
        from c cross join leased l left join bucket b on true),
      -- The ordered head is read without a lock (skipping a locked head would skip ahead of it);
      -- the update below re-checks it after waiting for whoever holds it.
      head as (
-       select d.id, d.status, d.next_attempt_at, d.claimed_until, ${claimableNow('d')} as due
+       select d.id, d.unbatched, d.status, d.next_attempt_at, d.claimed_until, ${claimableNow('d')} as due
        from deliveries d join events e on e.id = d.event_id
        where (select ordered from c) and d.connection_id = :connectionId
          and ${statusIn(UNFINISHED, 'd')} and d.parked_at is null
@@ -92,34 +103,43 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
      -- planner walks the index in order and stops; with the allowed count as the limit it could
      -- not know how far it had to read, and a backlog of ten thousand made each claim read it all.
      abandoned as (
-       select d.id from deliveries d
+       select d.id, d.unbatched from deliveries d
        where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'DELIVERING'
          and d.claimed_until < now() and d.parked_at is null
        limit :limit for update of d skip locked),
      retries as (
-       select d.id from deliveries d
+       select d.id, d.unbatched from deliveries d
        where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'RETRYING'
          and d.parked_at is null and d.next_attempt_at <= now()
        order by d.next_attempt_at limit :limit for update of d skip locked),
      fresh as (
-       select d.id from deliveries d
+       select d.id, d.unbatched from deliveries d
        where not (select ordered from c) and d.connection_id = :connectionId and d.status = 'PENDING' and d.parked_at is null
          and (not (select failing from c) or not exists (
            select 1 from deliveries r where r.connection_id = :connectionId and r.status = 'RETRYING' and r.parked_at is null))
        order by d.created_at limit :limit for update of d skip locked),
      due as (
-       select id from head where due
-       union all select id from abandoned union all select id from retries union all select id from fresh
-       limit (select n from allowed)),
+       select id, unbatched, row_number() over () as position from (
+         select id, unbatched from head where due
+         union all select id, unbatched from abandoned union all select id, unbatched from retries union all select id, unbatched from fresh
+         limit (select a.n * c.per_call from allowed a cross join c)) u),
+     -- Calls numbered from 0: each delivery a batch call handed back alone, then the others
+     -- per_call at a time; those past the calls allowed wait for the next claim.
+     calls as (
+       select id, case when unbatched then row_number() over w - 1
+                       else (select count(*) from due where unbatched) + (row_number() over w - 1) / (select per_call from c) end as call
+       from due window w as (partition by unbatched order by position)),
+     tokens as (select call, gen_random_uuid() as token from generate_series(0, (select n from allowed) - 1) as call),
      claimed as (
-       update deliveries d set ${takeLease('d', ':leaseMarginSeconds')}
-       from due where d.id = due.id and ${claimableNow('d')}
+       update deliveries d set ${takeLease('d', 'tokens.token', ':leaseMarginSeconds')}
+       from calls join tokens on tokens.call = calls.call
+       where d.id = calls.id and ${claimableNow('d')}
        returning d.*),
      taken as (
-       update connections set rate_tokens = (select available from bucket) - (select count(*) from claimed),
+       update connections set rate_tokens = (select available from bucket) - (select count(distinct lease) from claimed),
          rate_refilled_at = clock_timestamp()
        where id = (select id from c) and exists (select 1 from bucket) and exists (select 1 from claimed))
-     select c.status as connection_status, c.ordered as connection_ordered, c.cap as connection_cap,
+     select c.status as connection_status, c.ordered as connection_ordered, c.cap as connection_cap, c.per_call as connection_per_call,
             c.failing as connection_failing,
             case when (select available from bucket) < 1 then (1 - (select available from bucket)) / c.rate end as rate_wait,
             case when not c.ordered then
@@ -135,6 +155,7 @@ type ClaimRow = Partial<PlanRow> & {
   connection_status: ConnectionStatus;
   connection_ordered: boolean;
   connection_cap: number;
+  connection_per_call: number;
   connection_failing: boolean;
   rate_wait: number | null;
   next_look_at: Date | null;
@@ -142,8 +163,9 @@ type ClaimRow = Partial<PlanRow> & {
 
 /**
  * Takes a connection's due deliveries for one attempt each, in one statement: `limit` at most
- * (the room the caller expects beside its attempts in flight), fewer when the cap, the rate limit
- * or the connection's ordering allow fewer. Each is leased for the connection's timeout plus
+ * (the room the caller expects beside its calls in flight, times `itemsPerCall`), fewer when the
+ * cap, the rate limit or the connection's ordering allow fewer. `itemsPerCall` (Default: 1) is how
+ * many deliveries the connection's kind sends in one call. Each is leased for the connection's timeout plus
  * `leaseMarginSeconds`, so a crashed worker's deliveries are taken over afterwards while a slow
  * request still running is never sent twice at once. Claims nothing unless the connection is
  * active.
@@ -151,11 +173,12 @@ type ClaimRow = Partial<PlanRow> & {
 export async function claimDue(
   db: Db,
   connectionId: string,
-  options: { limit: number; recording?: string[]; defaultMaxConcurrency: number; leaseMarginSeconds: number },
+  options: { limit: number; itemsPerCall?: number; recording?: string[]; defaultMaxConcurrency: number; leaseMarginSeconds: number },
 ): Promise<DueClaim> {
   const rows = await runNamed<ClaimRow, ClaimParams>(db, CLAIM_DUE, {
     connectionId,
     limit: options.limit,
+    itemsPerCall: options.itemsPerCall ?? 1,
     recording: options.recording ?? [],
     defaultMaxConcurrency: options.defaultMaxConcurrency,
     probeAfterFailures: PROBE_AFTER_FAILURES,
@@ -168,6 +191,7 @@ export async function claimDue(
       status: first.connection_status,
       ordered: first.connection_ordered,
       maxConcurrency: first.connection_ordered ? 1 : first.connection_cap,
+      itemsPerCall: first.connection_per_call,
       rateLimitWaitSeconds: first.rate_wait === null ? null : Number(first.rate_wait),
     },
     plans: rows.filter((row) => row.delivery_id).map((row) => toPlan(row as PlanRow)),

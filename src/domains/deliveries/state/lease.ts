@@ -13,11 +13,13 @@ export const claimableNow = (d: string) => `(${d}.parked_at is null and (${d}.st
 export const inFlight = (d: string) => `(${d}.status = 'DELIVERING' and ${d}.claimed_until >= now())`;
 
 /**
- * The SET list of a claim: a fresh token, and an end of the connection's timeout plus the margin
- * (the SQL expression `margin`), so a crashed worker's delivery is taken over afterwards while a
- * slow request still running is never sent twice at once.
+ * The SET list of a claim: the token `token` (an SQL expression, fresh for each call: the
+ * deliveries sent in one call share it, so calls in flight are its distinct values), and an end
+ * of the connection's timeout plus the margin (the SQL expression `margin`), so a crashed
+ * worker's delivery is taken over afterwards while a slow request still running is never sent
+ * twice at once.
  */
-export const takeLease = (d: string, margin: string) => `status = 'DELIVERING', lease = gen_random_uuid(), updated_at = now(),
+export const takeLease = (d: string, token: string, margin: string) => `status = 'DELIVERING', lease = ${token}, updated_at = now(),
   claimed_until = now() + make_interval(secs => (select timeout_seconds from connections where id = ${d}.connection_id) + ${margin})`;
 
 /** The claim whose token is the SQL expression `token` still holds the delivery. */
