@@ -148,6 +148,33 @@ describe('the SDK against a running Switchyard', () => {
     await Promise.all([attempts.close(), updates.close()]);
   });
 
+  it("streams and reads deliveries with a portal session's token, which may not read their rule", async () => {
+    const { workspace, client } = await newWorkspace();
+    const path = `/${unique('portal')}`;
+    receiver.script(({ request }) => (request.path === path ? { status: 200 } : { status: 404 }));
+    const { connection } = await client.connections.create({ name: unique('shop'), kind: 'WEBHOOK', webhook: { url: receiver.url(path) }, eventTypes: ['order.*'] });
+    const session = await client.portal.createSession({ capabilities: ['VIEW', 'REPLAY'] });
+    const portal = createClient({ url, apiKey: session.token });
+    clients.push(portal);
+
+    const attempts = await portal.deliveries.subscribe();
+    const updates = await portal.deliveries.subscribe({ status: 'SUCCEEDED' }, { to: 'updates' });
+    await untilSubscribed(api.services.deliveryFeed, workspace.id, 2);
+    const { event } = (await client.emit({ type: 'order.completed', payload: { total: 3 } })) as EmittedEvent;
+    const deliveryId = event.deliveries[0]!.id;
+    const [attempt] = await take(attempts, 1);
+    expect(attempt).toMatchObject({ status: 'SUCCEEDED', delivery: { id: deliveryId, connection: { id: connection.id } }, event: { id: event.id } });
+    const [succeeded] = await take(updates, 1);
+    expect(succeeded).toMatchObject({ id: deliveryId, status: 'SUCCEEDED' });
+    expect(succeeded).not.toHaveProperty('rule');
+
+    expect((await portal.deliveries.list()).data.map((delivery) => delivery.id)).toEqual([deliveryId]);
+    expect(await portal.deliveries.get(deliveryId)).toMatchObject({ id: deliveryId, attempts: [{ status: 'SUCCEEDED' }] });
+    // The secret key still reads the rule that routed it.
+    expect((await client.deliveries.get(deliveryId)).rule).toMatchObject({ id: expect.stringMatching(/^rule_/) });
+    await Promise.all([attempts.close(), updates.close()]);
+  });
+
   it('manages connections, rules and event types, with typed errors for refused input', async () => {
     const { client } = await newWorkspace();
     const created = await client.connections.create({ name: 'crm', kind: 'WEBHOOK', webhook: { url: receiver.url('/crm') } });

@@ -14,7 +14,10 @@ import type { DeliveryFilter, StreamedAttempt, StreamedDelivery } from './types.
 export interface ClientOptions {
   /** The Switchyard API, e.g. `https://switchyard.example.com`; `/graphql` is added when no path is given. */
   url: string;
-  /** A secret key (`sy_sk_...`), a publishable key (`sy_pk_...`, emit only) or the admin key (workspaces only). */
+  /**
+   * A secret key (`sy_sk_...`), a publishable key (`sy_pk_...`, emit only), the admin key (workspaces only), or a portal
+   * session's token (`sy_ps_...`: what the session's capabilities allow, deliveries without their `rule`).
+   */
   apiKey: string;
   /** The fetch to use. (Default: the global fetch) */
   fetch?: typeof globalThis.fetch;

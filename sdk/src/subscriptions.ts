@@ -2,6 +2,7 @@ import { print } from 'graphql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SwitchyardAuthError, SwitchyardError, SwitchyardNetworkError, errorFromGraphql, type GraphqlErrorBody } from './errors.ts';
+import { withKeyVariables } from './key-variables.ts';
 
 /**
  * A live stream: read it with `for await`; `break` or `close()` ends the subscription. Every item
@@ -75,7 +76,7 @@ export function createSubscriptions(options: SubscriptionOptions) {
 
       const start = () => {
         connectionsSeen = connections;
-        source = connect().iterate<TData>({ query, variables: { ...variables, after } });
+        source = connect().iterate<TData>({ query, variables: withKeyVariables(options.apiKey, document, { ...variables, after }) });
       };
       const finished = () => closed || disposed;
       const drop = async () => {

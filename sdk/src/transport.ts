@@ -1,6 +1,7 @@
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SwitchyardError, SwitchyardNetworkError, errorFromGraphql, type GraphqlErrorBody } from './errors.ts';
+import { withKeyVariables } from './key-variables.ts';
 
 /**
  * When a failed request may be sent again:
@@ -40,7 +41,7 @@ export function createTransport(options: TransportOptions): Request {
   return async (document, variables, retry) => {
     let query = printed.get(document);
     if (query === undefined) printed.set(document, (query = print(document)));
-    const body = JSON.stringify({ query, variables });
+    const body = JSON.stringify({ query, variables: withKeyVariables(options.apiKey, document, variables) });
 
     for (let attempt = 0; ; attempt++) {
       let outcome: Outcome;
