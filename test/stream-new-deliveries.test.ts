@@ -4,7 +4,9 @@ import { createClient, type EmittedEvent, type SwitchyardClient } from '../sdk/s
 import { DELIVERY_CHANNEL } from '../src/domains/deliveries/delivery-notifications.ts';
 import { ERASED_REASON } from '../src/domains/retention/erase-resource.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
+import { recoverStalled } from '../src/domains/deliveries/engine/recover-stalled.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { eventually } from './helpers/fixtures.ts';
 import { stillPending, take, untilSubscribed } from './helpers/streams.ts';
 
 let server: TestServer;
@@ -110,6 +112,49 @@ describe('a delivery that erasure stops', () => {
     );
     expect(eraseResource).toEqual({ deliveriesStopped: 1 });
     expect(await take(updates, 1)).toMatchObject([{ id: event.deliveries[0]!.id, status: 'DEAD', lastError: ERASED_REASON, paused: false }]);
+    await updates.close();
+  });
+});
+
+describe('a waiting delivery in the delivery streams', () => {
+  /** A workspace whose one delivery failed once and waits an hour for its retry. */
+  async function retryingDelivery() {
+    const seeded = await server.seedWorkspace();
+    const client = createClient({ url: server.switchyard.url!, apiKey: seeded.secretKey });
+    clients.push(client);
+    const { connection } = await client.connections.create({
+      name: 'refusing', kind: 'WEBHOOK', webhook: { url: 'http://127.0.0.1:9/refused' }, retryScheduleSeconds: [0, 3600], eventTypes: ['order.*'],
+    });
+    const { event } = (await client.emit({ type: 'order.completed' })) as EmittedEvent;
+    const deliveryId = event.deliveries[0]!.id;
+    await eventually(async () => ((await client.deliveries.get(deliveryId)).status === 'RETRYING' ? true : undefined), 10_000, 'the first failure');
+    const updates = await client.deliveries.subscribe({}, { to: 'updates' });
+    await untilSubscribed(server.switchyard.services.deliveryFeed, seeded.id, 1);
+    return { client, connectionId: connection.id, deliveryId, updates };
+  }
+
+  it('is sent paused when its connection is paused, and sent again when it is resumed', async () => {
+    const { client, connectionId, deliveryId, updates } = await retryingDelivery();
+    await client.connections.pause(connectionId);
+    expect(await take(updates, 1)).toMatchObject([{ id: deliveryId, status: 'RETRYING', paused: true }]);
+    await client.connections.resume(connectionId);
+    // Resumed, it is due now: it is sent waiting no more, then as its next attempt leaves it.
+    expect(await take(updates, 2)).toMatchObject([{ id: deliveryId, status: 'RETRYING', paused: false }, { id: deliveryId, attemptCount: 2 }]);
+    await updates.close();
+  });
+
+  it('is sent retrying when the stalled-work sweep takes it back from a worker whose lease ran out', async () => {
+    const { deliveryId, updates } = await retryingDelivery();
+    const db = new pg.Client(server.databaseUrl);
+    await db.connect();
+    // As a worker that died mid-attempt leaves it.
+    await db.query(`update deliveries set status = 'DELIVERING', lease = gen_random_uuid(), claimed_until = now() - interval '1 second' where id = $1`, [
+      decodeId('Delivery', deliveryId),
+    ]);
+    await db.end();
+    const { orm, config } = server.switchyard.services;
+    await recoverStalled(orm.em.fork(), config);
+    expect(await take(updates, 1)).toMatchObject([{ id: deliveryId, status: 'RETRYING', attemptCount: 1 }]);
     await updates.close();
   });
 });

@@ -36,7 +36,8 @@ builder.subscriptionFields((t) => ({
     type: DeliveryRef,
     description:
       'A delivery matching the filter, as it is when it is created (a paused connection\'s too), after each attempt (its outcome ' +
-      'and any retry it schedules), after each replay, and when eraseResource stops it (secret key, or a portal session).',
+      'and any retry it schedules), after each replay, when its connection is paused or resumed (`paused`), when it is taken back ' +
+      'from a worker whose lease ran out, and when eraseResource stops it (secret key, or a portal session).',
     authScopes: readScopes,
     args: {
       filter: t.arg({ type: DeliveryFilterInput, description: 'Which deliveries, as they are after the change.' }),

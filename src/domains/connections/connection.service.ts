@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, ValidationError, type Issue } from '../er
 import { hasLiveGrant } from '../oauth/oauth-grants.ts';
 import { isUniqueViolation } from '../validation.ts';
 import { unparkDeliveries } from '../deliveries/state/unpark.ts';
+import { parkWaiting } from '../deliveries/state/park-waiting.ts';
 import { queuePumpNow } from '../deliveries/delivery-jobs.ts';
 import { routeEventTypes } from '../rules/connection-event-types.ts';
 import { operationalRouteIssues, refuseOperationalRoutes } from '../rules/operational-routes.ts';
@@ -171,13 +172,19 @@ export async function deleteConnection(em: EntityManager, workspaceId: string, i
   return id;
 }
 
-/** Stops deliveries to the connection until it is resumed. */
+/**
+ * Stops deliveries to the connection until it is resumed: its waiting deliveries are parked in
+ * the same transaction, so streams show them waiting at once, not when its pump next runs.
+ */
 export async function pauseConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
-  const connection = await getConnection(em, workspaceId, id);
-  connection.status = 'PAUSED';
-  connection.statusReason = 'paused through the API';
-  await em.flush();
-  return connection;
+  return em.transactional(async (tx) => {
+    const connection = await getConnection(tx, workspaceId, id);
+    connection.status = 'PAUSED';
+    connection.statusReason = 'paused through the API';
+    await tx.flush();
+    await parkWaiting(tx, connection.id);
+    return connection;
+  });
 }
 
 /**

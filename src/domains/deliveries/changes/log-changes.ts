@@ -4,8 +4,9 @@ import { DELIVERY_CHANNEL, listenedTo } from '../delivery-notifications.ts';
  * SQL: two CTEs that enter the deliveries of `source` (a CTE with `id`, `workspace_id` and
  * `status`, e.g. an insert's or an update's RETURNING) into the change log, in the statement
  * that changes them, and wake the streams of their workspaces. For the changes no trigger
- * sees: a delivery created (an attempt and a replay write their rows by triggers, see the
- * delivery_changes migration) and one that erasure stops.
+ * sees: a delivery created, parked while its connection is not active and unparked when it is
+ * again, taken back from a worker whose lease ran out, and stopped by erasure (an attempt and a
+ * replay write their rows by triggers, see the delivery_changes migration).
  *
  * Part of the writing statement rather than a trigger or a statement of its own: no round trip
  * and no trigger call on the emit path. The rows take the statement's transaction id, so they

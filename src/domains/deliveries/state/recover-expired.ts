@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { addJobs } from '../../../db/graphile-worker.ts';
 import { namedStatement, runNamed } from '../../../db/prepared-statement.ts';
 import { pumpJobsFor } from '../delivery-jobs.ts';
+import { logChangesCtes } from '../changes/log-changes.ts';
 import { END_LEASE } from './lease.ts';
 
 /** Leases taken back per sweep; the next sweep takes the rest. */
@@ -12,14 +13,17 @@ const RECOVERED_PER_SWEEP = 1000;
  * (at-least-once: the receiver may have seen that attempt; the webhook-id lets it dedupe). Rows
  * another sweep holds are skipped, so every worker process may sweep at once. A pump that runs
  * takes such a delivery itself at its next claim; this is for connections whose pump is gone
- * with its worker.
+ * with its worker. Each one recovered enters the change log, so streams see it retrying.
  */
 const RECOVER_EXPIRED = namedStatement<{ limit: number }>('switchyard_recover_expired', `
-  update deliveries d set status = 'RETRYING', next_attempt_at = now(), ${END_LEASE}, updated_at = now()
-  where d.id in (
-    select id from deliveries where status = 'DELIVERING' and claimed_until < now()
-    for update skip locked limit :limit)
-  returning d.connection_id`);
+  with recovered as (
+       update deliveries d set status = 'RETRYING', next_attempt_at = now(), ${END_LEASE}, updated_at = now()
+       where d.id in (
+         select id from deliveries where status = 'DELIVERING' and claimed_until < now()
+         for update skip locked limit :limit)
+       returning d.id, d.workspace_id, d.status, d.connection_id),
+     ${logChangesCtes('recovered')}
+  select r.connection_id, (select count(*) from announced_changes) as announced from recovered r`);
 
 /** Recovers abandoned claims and queues their connections' pumps, in the caller's transaction. */
 export async function recoverExpiredLeases(tx: EntityManager): Promise<number> {
