@@ -3,7 +3,7 @@ import { run, type Runner, type RunnerOptions, type TaskList, type WorkerEvents 
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { quietLogger } from '../db/quiet-logger.ts';
-import { workerPool } from '../db/worker-pool.ts';
+import { endWorkerPool, workerPool } from '../db/worker-pool.ts';
 import { recoverStalled } from '../domains/deliveries/engine/recover-stalled.ts';
 import type { Services } from '../services.ts';
 import { deliverConnectionTask } from './deliver-connection.ts';
@@ -146,8 +146,8 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
       signals.stop();
       await runner.stop();
       await heartbeat.stop();
-      await options.pgPool.end();
-      await claims.end();
+      await endWorkerPool(options.pgPool);
+      await endWorkerPool(claims);
     },
   };
 }
