@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import type { Browser, Page } from 'playwright-core';
+import pg from 'pg';
 import { launchBrowser } from './helpers/browser.ts';
+import { decodeId } from '../src/domains/public-ids.ts';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver, type Receiver } from './helpers/receiver.ts';
 import { createRule, createWebhook, deliveryReaches, emit, eventually, getDelivery, setPaused } from './helpers/fixtures.ts';
@@ -187,6 +189,126 @@ describe('the portal in a browser', () => {
     expect(await page.locator('body').textContent()).not.toMatch(/Ops pager|switchyard\./);
   });
 
+  it('filters the log by endpoint and by time, preset or custom', async () => {
+    const ws = await server.seedWorkspace();
+    receiver.script({ '/times': { status: 200 } });
+    const early = await createWebhook(ws.secret, receiver.url('/times'), { name: 'Early bird' });
+    await createRule(ws.secret, early.id, ['order.*']);
+    const late = await createWebhook(ws.secret, receiver.url('/times'), { name: 'Night owl' });
+    await createRule(ws.secret, late.id, ['invoice.*']);
+    const old = await emit(ws.secret, { type: 'order.completed', payload: {} });
+    const recent = await emit(ws.secret, { type: 'invoice.paid', payload: {} });
+    await deliveryReaches(ws.secret, old.event.deliveries[0]!.id, 'SUCCEEDED');
+    await deliveryReaches(ws.secret, recent.event.deliveries[0]!.id, 'SUCCEEDED');
+    // Made two hours ago, as far as the log's time filter can tell.
+    const db = new pg.Client(server.databaseUrl);
+    await db.connect();
+    await db.query(`update deliveries set created_at = now() - interval '2 hours' where id = $1`, [decodeId('Delivery', old.event.deliveries[0]!.id)]);
+    await db.end();
+
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.getByRole('link', { name: 'Delivery log' }).first().click();
+    const shown = async (count: number) => {
+      const rows = page.locator('table.deliveries tbody tr');
+      await expect.poll(() => rows.count()).toBe(count);
+      return (await rows.allTextContents()).map((text) => (text.includes('Early bird') ? 'early' : 'late'));
+    };
+    expect(await shown(2)).toEqual(['late', 'early']);
+    await page.getByLabel('Endpoint').selectOption({ label: 'Early bird' });
+    expect(await shown(1)).toEqual(['early']);
+    await page.getByLabel('Endpoint').selectOption({ label: 'Any endpoint' });
+    await page.getByLabel('Time').selectOption({ label: 'Last hour' });
+    expect(await shown(1)).toEqual(['late']);
+    await page.getByLabel('Time').selectOption({ label: 'Last 24 hours' });
+    expect(await shown(2)).toEqual(['late', 'early']);
+    await page.getByLabel('Time').selectOption({ label: 'Custom' });
+    // datetime-local takes the browser's local time: three hours ago to one hour ago.
+    const local = (hoursAgo: number) =>
+      page.evaluate((hours) => {
+        const at = new Date(Date.now() - hours * 3_600_000);
+        return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      }, hoursAgo);
+    await page.getByLabel('From', { exact: true }).fill(await local(3));
+    await page.getByLabel('To', { exact: true }).fill(await local(1));
+    expect(await shown(1)).toEqual(['early']);
+    expect(page.url()).toContain('range=custom');
+  });
+
+  it('rotates the secret with a grace period, in which requests carry both signatures, and copies the new one', async () => {
+    const ws = await server.seedWorkspace();
+    receiver.script({ '/rotating': { status: 200 } });
+    const hook = await createWebhook(ws.secret, receiver.url('/rotating'), { name: 'Rotating' });
+    await createRule(ws.secret, hook.id, ['order.*']);
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('link', { name: 'Rotating' }).click();
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rotate secret' });
+    await dialog.getByLabel('Keep the current secret signing for').selectOption({ label: '1 hour' });
+    await dialog.getByRole('button', { name: 'Rotate secret' }).click();
+    const shownSecret = page.getByLabel('Signing secret', { exact: true }).and(page.locator('code'));
+    // The new secret in full, where the hint ("whsec_…Xk9=") was.
+    await expect.poll(() => shownSecret.textContent()).toMatch(/^whsec_[A-Za-z0-9+/]{30,}={0,2}$/);
+    const next = (await shownSecret.textContent())!;
+    expect(next).not.toBe(hook.signingSecret);
+    await page.getByRole('button', { name: 'Copy signing secret' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(next);
+
+    const before = receiver.requests.length;
+    await emit(ws.secret, { type: 'order.completed', payload: {} });
+    const request = (await receiver.waitForRequests(before + 1)).at(-1)!;
+    expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const secret of [hook.signingSecret, next]) {
+      expect(new Webhook(secret).verify(request.body, request.headers as Record<string, string>)).toBeTruthy();
+    }
+  });
+
+  it("shows the workspace's name, logo and brand colour, and keeps the theme the customer picks", async () => {
+    const ws = await server.seedWorkspace();
+    const logoUrl = 'https://127.0.0.1:9/globex.png';
+    await setPortalSettings(ws.secret, { displayName: 'Globex hooks', brandColor: '#b91c1c', logoUrl });
+    const page = await openPortal((await openPortalSession(ws.secret)).url, { colorScheme: 'light' });
+    await page.getByText('Globex hooks').waitFor();
+    expect(await page.locator('img.brand-logo').getAttribute('src')).toBe(logoUrl);
+    const primary = page.getByRole('button', { name: 'Add endpoint' });
+    expect(await primary.evaluate((button) => getComputedStyle(button).backgroundColor)).toBe('rgb(185, 28, 28)');
+    const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+    expect(await theme()).toBe('light');
+    await page.getByLabel('Theme').selectOption({ label: 'Dark' });
+    expect(await theme()).toBe('dark');
+    // Kept in this browser: a reload opens dark again, and "System" follows the system's light.
+    await page.reload();
+    await page.getByText('Globex hooks').waitFor();
+    expect([await theme(), await page.getByLabel('Theme').inputValue()]).toEqual(['dark', 'dark']);
+    await page.getByLabel('Theme').selectOption({ label: 'System' });
+    expect(await theme()).toBe('light');
+  });
+
+  it('says at the top that an endpoint is disabled and why, and resumes it and replays what failed', async () => {
+    const ws = await server.seedWorkspace();
+    receiver.script({ '/gone': { status: 500, body: 'down' } });
+    const hook = await createWebhook(ws.secret, receiver.url('/gone'), { name: 'Gone away', retryScheduleSeconds: [0] });
+    await createRule(ws.secret, hook.id, ['order.*']);
+    const failed = (await emit(ws.secret, { type: 'order.completed', payload: {} })).event.deliveries[0]!.id;
+    await deliveryReaches(ws.secret, failed, 'DEAD');
+    receiver.script({ '/gone': { status: 410, body: 'gone' } });
+    const waiting = (await emit(ws.secret, { type: 'order.completed', payload: {} })).event.deliveries[0]!.id;
+    const status = async () => (await ws.secret.request(`query ($id: ID!) { connection(id: $id) { ... on Connection { status } } }`, { id: hook.id })).connection.status;
+    await eventually(async () => ((await status()) === 'DISABLED' ? true : undefined), 10_000, 'the endpoint to be disabled');
+    receiver.script({ '/gone': { status: 200 } });
+
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.getByRole('link', { name: 'Gone away' }).first().click();
+    const banner = page.getByRole('alert').filter({ hasText: 'This endpoint is disabled' });
+    expect(await banner.textContent()).toContain('410');
+    await banner.getByRole('button', { name: 'Resume and replay what failed' }).click();
+    // What failed while it was failing is replayed, and what waited while it was disabled goes out.
+    await deliveryReaches(ws.secret, failed, 'SUCCEEDED');
+    await deliveryReaches(ws.secret, waiting, 'SUCCEEDED');
+    expect(await status()).toBe('ACTIVE');
+    await banner.waitFor({ state: 'detached' });
+  });
+
   it('edits, pauses, resumes and deletes an endpoint', async () => {
     const ws = await server.seedWorkspace();
     const hook = await createWebhook(ws.secret, receiver.url('/edit'), { name: 'to edit' });
@@ -339,7 +461,7 @@ describe('the portal in a browser', () => {
       expect(await page.getByText('Acme webhooks').count()).toBe(1);
       await page.getByRole('link', { name: 'Billing' }).first().click();
       await page.getByRole('heading', { name: 'Send test event' }).waitFor();
-      expect(await page.getByRole('alert').filter({ hasText: 'This endpoint is failing' }).textContent()).toContain('HTTP 503');
+      expect(await page.getByRole('alert').filter({ hasText: 'This endpoint is failing' }).textContent()).toContain('This endpoint is failing. The receiver answered HTTP 503.');
       await shoot(page, `endpoint-${colorScheme}`);
       await page.getByRole('link', { name: 'Delivery log' }).first().click();
       await expect.poll(() => page.locator('table.deliveries tbody tr').count()).toBe(2);

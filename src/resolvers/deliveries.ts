@@ -160,6 +160,10 @@ export const DeliveryFilterInput = builder.inputType('DeliveryFilter', {
     eventType: t.string({ description: 'Exact event type.' }),
     since: t.field({ type: 'DateTime', description: 'Created at or after.' }),
     until: t.field({ type: 'DateTime', description: 'Created before.' }),
+    updatedSince: t.field({
+      type: 'DateTime',
+      description: 'Changed at or after: with `status: DEAD`, the deliveries that died since then, however long before they were created.',
+    }),
   }),
 });
 
@@ -182,6 +186,7 @@ export function deliveryFilter(
     eventType: filter.eventType,
     since: filter.since,
     until: filter.until,
+    updatedSince: filter.updatedSince,
   };
 }
 

@@ -156,6 +156,8 @@ export type DeliveryFilter = {
   status?: DeliveryStatus | null | undefined;
   /** Created before. */
   until?: string | null | undefined;
+  /** Changed at or after: with `status: DEAD`, the deliveries that died since then, however long before they were created. */
+  updatedSince?: string | null | undefined;
 };
 
 /** PENDING -> DELIVERING -> SUCCEEDED, or -> RETRYING -> ... -> DEAD; a replay puts DEAD back to PENDING. */

@@ -30,6 +30,7 @@ export interface DeliveryFilterSpec {
   eventType?: string;
   since?: string;
   until?: string;
+  updatedSince?: string;
   connectionOwner?: string;
 }
 

@@ -9,6 +9,9 @@ import { connectsThroughOAuth, providerName, startConsent } from '../../destinat
 
 type Action = 'resume' | 'replay' | 'both' | 'reconnect';
 
+/** A reason as the server words it ("the receiver answered HTTP 503") as a sentence of its own. */
+const sentence = (reason: string) => `${reason.charAt(0).toUpperCase()}${reason.slice(1)}${/[.!?]$/.test(reason) ? '' : '.'}`;
+
 /**
  * At the top of a failing, paused or disabled endpoint: what is wrong and since when, with the
  * way out: resume it (what waited goes out then) and replay what failed meanwhile.
@@ -40,7 +43,8 @@ export function EndpointBanner({ endpoint, onChanged }: { endpoint: EndpointSumm
     try {
       const said: string[] = [];
       if (what !== 'resume') {
-        const filter = { connectionId: endpoint.id, status: 'DEAD' as const, ...(endpoint.failingSince ? { since: endpoint.failingSince } : {}) };
+        // Died since it started failing, whenever they were made: the delivery whose failure began it too.
+        const filter = { connectionId: endpoint.id, status: 'DEAD' as const, ...(endpoint.failingSince ? { updatedSince: endpoint.failingSince } : {}) };
         const { replayDeliveries } = await api.request(ReplayAllFailedDocument, { filter });
         said.push(replayDeliveries.__typename === 'ReplayDeliveriesPayload'
           ? `Replaying ${replayDeliveries.count} failed deliveries${skippedNote(replayDeliveries.skipped)}`
@@ -71,7 +75,7 @@ export function EndpointBanner({ endpoint, onChanged }: { endpoint: EndpointSumm
   return (
     <div className={`banner ${endpoint.status === 'DISABLED' ? 'banner-bad' : 'banner-warn'}`} role="alert">
       <p>
-        <strong>{headline}.</strong> {reason && <span>{reason}.</span>}{' '}
+        <strong>{headline}.</strong> {reason && <span>{sentence(reason)}</span>}{' '}
         {endpoint.failingSince && (
           <span>
             Failing since <Time iso={endpoint.failingSince} />, {endpoint.consecutiveFailures} failed attempts in a row.

@@ -10,6 +10,8 @@ export interface DeliveryFilter {
   eventType?: string | null;
   since?: Date | null;
   until?: Date | null;
+  /** Changed at or after: for a dead delivery, when it died. */
+  updatedSince?: Date | null;
   /** Only deliveries to connections of this owner: a portal session's are always `CUSTOMER`. */
   connectionOwner?: ConnectionOwner | null;
 }
@@ -32,6 +34,7 @@ export function deliveryWhere(
     ...(filter.eventId ? { event: filter.eventId } : {}),
     ...(filter.eventType ? { eventType: filter.eventType } : {}),
     ...(filter.since || filter.until ? { createdAt } : {}),
+    ...(filter.updatedSince ? { updatedAt: { $gte: filter.updatedSince } } : {}),
     ...(ids ? { id: ids } : {}),
   };
 }
@@ -48,6 +51,7 @@ export function deliveryMatches(delivery: Delivery, status: DeliveryStatus, filt
     (!filter.eventId || delivery.event.id === filter.eventId) &&
     (!filter.eventType || delivery.eventType === filter.eventType) &&
     (!filter.since || delivery.createdAt >= filter.since) &&
-    (!filter.until || delivery.createdAt < filter.until)
+    (!filter.until || delivery.createdAt < filter.until) &&
+    (!filter.updatedSince || delivery.updatedAt >= filter.updatedSince)
   );
 }

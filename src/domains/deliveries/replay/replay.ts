@@ -101,6 +101,7 @@ function serialise(filter: DeliveryFilter): DeliveryFilterSpec {
     eventType: filter.eventType ?? undefined,
     since: filter.since?.toISOString(),
     until: filter.until?.toISOString(),
+    updatedSince: filter.updatedSince?.toISOString(),
     connectionOwner: filter.connectionOwner ?? undefined,
   };
 }
@@ -113,6 +114,7 @@ function deserialise(filter: DeliveryFilterSpec): DeliveryFilter {
     eventType: filter.eventType,
     since: filter.since ? new Date(filter.since) : undefined,
     until: filter.until ? new Date(filter.until) : undefined,
+    updatedSince: filter.updatedSince ? new Date(filter.updatedSince) : undefined,
     connectionOwner: filter.connectionOwner as ConnectionOwner | undefined,
   };
 }
