@@ -284,6 +284,31 @@ describe('the portal in a browser', () => {
     expect(await theme()).toBe('light');
   });
 
+  it('says at the top that an endpoint is disabled and why, and resumes it and replays what failed', async () => {
+    const ws = await server.seedWorkspace();
+    receiver.script({ '/gone': { status: 500, body: 'down' } });
+    const hook = await createWebhook(ws.secret, receiver.url('/gone'), { name: 'Gone away', retryScheduleSeconds: [0] });
+    await createRule(ws.secret, hook.id, ['order.*']);
+    const failed = (await emit(ws.secret, { type: 'order.completed', payload: {} })).event.deliveries[0]!.id;
+    await deliveryReaches(ws.secret, failed, 'DEAD');
+    receiver.script({ '/gone': { status: 410, body: 'gone' } });
+    const waiting = (await emit(ws.secret, { type: 'order.completed', payload: {} })).event.deliveries[0]!.id;
+    const status = async () => (await ws.secret.request(`query ($id: ID!) { connection(id: $id) { ... on Connection { status } } }`, { id: hook.id })).connection.status;
+    await eventually(async () => ((await status()) === 'DISABLED' ? true : undefined), 10_000, 'the endpoint to be disabled');
+    receiver.script({ '/gone': { status: 200 } });
+
+    const page = await openPortal((await openPortalSession(ws.secret)).url);
+    await page.getByRole('link', { name: 'Gone away' }).first().click();
+    const banner = page.getByRole('alert').filter({ hasText: 'This endpoint is disabled' });
+    expect(await banner.textContent()).toContain('410');
+    await banner.getByRole('button', { name: 'Resume and replay what failed' }).click();
+    // What failed while it was failing is replayed, and what waited while it was disabled goes out.
+    await deliveryReaches(ws.secret, failed, 'SUCCEEDED');
+    await deliveryReaches(ws.secret, waiting, 'SUCCEEDED');
+    expect(await status()).toBe('ACTIVE');
+    await banner.waitFor({ state: 'detached' });
+  });
+
   it('edits, pauses, resumes and deletes an endpoint', async () => {
     const ws = await server.seedWorkspace();
     const hook = await createWebhook(ws.secret, receiver.url('/edit'), { name: 'to edit' });

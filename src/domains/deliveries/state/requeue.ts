@@ -11,11 +11,17 @@ import { END_LEASE } from './lease.ts';
  * parked if its connection is not active. Only deliveries neither queued nor in flight start
  * again: a replay of one that waits or is being sent would have it sent twice at once. Nor
  * those whose event's payload was erased or removed by retention: they would go out empty.
+ * The connections' rows are share-locked, so a resume committing meanwhile is waited for and
+ * seen: a replay never parks a delivery behind a resume that already unparked the others.
  */
 const REQUEUE = namedStatement<{ ids: string[] }>('switchyard_requeue', `
+  with locked as (
+       select c.id, c.status from connections c
+       where c.id in (select connection_id from deliveries where id = any(:ids::uuid[]))
+       for share)
   update deliveries d set status = 'PENDING', chain = d.chain + 1, chain_attempts = 0, next_attempt_at = null, ${END_LEASE},
     parked_at = case when c.status = 'ACTIVE' then null else now() end, updated_at = now()
-  from connections c, events e
+  from locked c, events e
   where c.id = d.connection_id and e.id = d.event_id and e.payload_removed_at is null
     and d.id = any(:ids::uuid[]) and ${statusIn(REPLAYABLE, 'd')}
   returning d.id, d.connection_id, c.status = 'ACTIVE' as active`);
