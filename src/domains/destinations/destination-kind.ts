@@ -136,6 +136,11 @@ export interface VendorPolicy {
 export interface BatchAction<Config, Credentials, Input> {
   /** Most items in one call. */
   maxItems: number;
+  /**
+   * Whether a connection with `config` sends batches at all: one whose action has no batch
+   * endpoint (HubSpot's events) is claimed a delivery a call. (Default: every connection of the kind)
+   */
+  appliesTo?(config: Config): boolean;
   /** Whether two items may not share a call (the same email twice, say). */
   key(input: Input): string;
   /** `deliveryIds` are the items' deliveries' public ids, in order, for vendors that trace each item. */

@@ -143,7 +143,16 @@ export async function performCall(actions: readonly ReadyAction[]): Promise<(Att
   return first.kind.batch!.perform(actions.map((action) => action.input), first.target, actions.map((action) => action.target.deliveryId));
 }
 
-/** Deliveries one call of `kind` takes: its batch's `maxItems`, or 1 for a kind without batches. */
-export function itemsPerCall(kind: ConnectionKind): number {
-  return destinationKind(kind)?.batch?.maxItems ?? 1;
+/**
+ * Deliveries one call of a connection of `kind` with `config` takes: its kind's batch `maxItems`,
+ * or 1 for a kind without batches or settings that send none.
+ */
+export function itemsPerCall(kind: ConnectionKind, config: unknown): number {
+  const batch = destinationKind(kind)?.batch;
+  return batch && (batch.appliesTo?.(config) ?? true) ? batch.maxItems : 1;
+}
+
+/** Whether what one call of `kind` takes depends on a connection's settings, which can change, and not on its kind alone. */
+export function callSizeFollowsSettings(kind: ConnectionKind): boolean {
+  return destinationKind(kind)?.batch?.appliesTo !== undefined;
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../../config.ts';
 import type { Queryable } from '../../../db/prepared-statement.ts';
 import { Connection } from '../../connections/connection.entity.ts';
-import { itemsPerCall } from '../../destinations/perform-action.ts';
+import { callSizeFollowsSettings, itemsPerCall } from '../../destinations/perform-action.ts';
 import { LruCache } from '../../lru-cache.ts';
 import { sendAttempt } from './attempt-delivery.ts';
 import { recordAttempt } from './record-outcome.ts';
@@ -49,16 +49,17 @@ export interface PumpOptions {
   linger?: Linger;
 }
 
-/** Deliveries one call of a connection takes, by its kind, which never changes: read once a process. */
+/** Deliveries one call of a connection takes where its kind alone decides, as a kind never changes: read once a process. */
 const callSizes = new LruCache<string, number>(10_000);
 
 async function callSizeOf(em: EntityManager, connectionId: string): Promise<number> {
-  let size = callSizes.get(connectionId);
-  if (size === undefined) {
-    const connection = await em.fork().findOne(Connection, connectionId, { fields: ['kind'] });
-    size = connection ? itemsPerCall(connection.kind) : 1;
-    callSizes.set(connectionId, size);
-  }
+  const cached = callSizes.get(connectionId);
+  if (cached !== undefined) return cached;
+  const connection = await em.fork().findOne(Connection, connectionId, { fields: ['kind', 'config'] });
+  if (!connection) return 1;
+  const size = itemsPerCall(connection.kind, connection.config);
+  // Where the settings decide (HubSpot's action), they can change: read again at the next claim.
+  if (!callSizeFollowsSettings(connection.kind)) callSizes.set(connectionId, size);
   return size;
 }
 

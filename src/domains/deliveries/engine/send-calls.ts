@@ -5,6 +5,7 @@ import { performCall, prepareActions, type ReadyAction } from '../../destination
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import type { AttemptResult } from '../state/attempt-result.ts';
 import { releaseClaims, type Release } from '../state/release.ts';
+import { returnTokens } from '../state/return-tokens.ts';
 import { actionPlan, nothingToSend, resultOf } from './attempt-delivery.ts';
 
 /** What became of one claimed delivery of a batching kind: its attempt's result, or given back untried. */
@@ -61,7 +62,8 @@ interface FormedCall {
  * no call in flight has (`keys`, the run's); the others go back untried (`release`) for a later
  * claim. A call of one is performed as any single delivery; an item a batch call hands back goes
  * back too, marked to go alone, since the claim paid for one call, not for more. A delivery
- * whose event has no payload left is not sent, nor one whose transform fails.
+ * whose event has no payload left is not sent, nor one whose transform fails. A call left with
+ * nothing to send makes no request, and its rate-limit token goes back to the bucket.
  */
 export function sendCalls(em: EntityManager, db: Db, config: Config, calls: readonly (readonly AttemptPlan[])[], keys: KeysInFlight): SentCalls {
   const sendable = calls.flat().filter((plan) => !plan.event.payloadRemovedAt);
@@ -82,7 +84,9 @@ export function sendCalls(em: EntityManager, db: Db, config: Config, calls: read
       }
       return form;
     });
-    return { forms, released: releaseClaims(db, waiting), progressed: waiting.length < calls.flat().length };
+    const unsent = calls.filter((_, index) => forms[index]!.members.length === 0);
+    const released = Promise.all([releaseClaims(db, waiting), unsent[0] && returnTokens(db, unsent[0][0]!.connection.id, unsent.length)]);
+    return { forms, released, progressed: waiting.length < calls.flat().length };
   });
   const outcomes = calls.map((call, index) => {
     const sent = formed.then(async ({ forms, released }) => {

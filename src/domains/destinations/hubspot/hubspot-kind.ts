@@ -29,6 +29,8 @@ export const hubspotKind: DestinationKind<HubSpotConfig, HubSpotCredentials, Hub
 
   batch: {
     maxItems: MAX_BATCH_CONTACTS,
+    // Events have no batch endpoint: each goes in a call of its own, paying its own token.
+    appliesTo: (config) => config.action === 'UPSERT_CONTACT',
     // HubSpot refuses a batch naming one contact twice; the second waits for the next call.
     key: (input) => input.email.toLowerCase(),
     perform: performHubSpotBatch,

@@ -90,8 +90,9 @@ function itemReports(exchange: VendorExchange, traceIds: readonly string[]): Att
 
 /**
  * A backlog's contacts in one batch upsert of up to 100 inputs, each traced by its delivery's id
- * (`objectWriteTraceId`) so a 207 tells each delivery its own outcome. Events are not batched
- * (`unbatched`: each is sent on its own). When HubSpot refuses a whole batch of several inputs
+ * (`objectWriteTraceId`) so a 207 tells each delivery its own outcome. Events are not batched:
+ * a SEND_EVENT connection is claimed one delivery a call, and events claimed together as the
+ * action changed are handed back (`unbatched`) to go on their own. When HubSpot refuses a whole batch of several inputs
  * with a 400, each is sent on its own, so only the bad one fails.
  */
 export async function performHubSpotBatch(inputs: readonly HubSpotInput[], target: Target, deliveryIds?: readonly string[]): Promise<(AttemptReport | 'unbatched')[]> {
