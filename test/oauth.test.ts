@@ -150,6 +150,26 @@ describe('setConnectionCredentials', () => {
   });
 });
 
+describe('another workspace', () => {
+  it("cannot give its OAuth connections tokens, through setConnectionCredentials or updateConnection", async () => {
+    const other = await server.seedWorkspace();
+    const theirSalesforce = await waitingConnection('SALESFORCE', other.id);
+    const theirHubSpot = await waitingConnection('HUBSPOT', other.id);
+    const planted = await ws.secret.request<{ setConnectionCredentials: Record<string, unknown> }>(SET_CREDENTIALS, {
+      input: { connectionId: theirSalesforce.publicId, accessToken: '00Dx!planted-token', refreshToken: 'planted-refresh', instanceUrl: 'https://acme.my.salesforce.com' },
+    });
+    expect(planted.setConnectionCredentials).toMatchObject({ __typename: 'NotFoundError' });
+    const { updateConnection } = await ws.secret.request<{ updateConnection: { __typename: string } }>(
+      `mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
+      { input: { id: theirHubSpot.publicId, hubspot: { accessToken: 'pat-na1-0f8e2b5c-1d3a-4e6f-8a9b-0c1d2e3f4a5b' } } },
+    );
+    expect(updateConnection.__typename).toBe('NotFoundError');
+    for (const theirs of [theirSalesforce, theirHubSpot]) expect(await connectionRow(theirs.id)).toEqual({ status: 'NEEDS_REAUTH', generation: null, sealed: null });
+    const { rows } = await db.query(`select connection_id from connection_credentials where connection_id = any($1::uuid[])`, [[theirSalesforce.id, theirHubSpot.id]]);
+    expect(rows).toEqual([]);
+  });
+});
+
 /** This process's `switchyard_token_refreshes_total` of HUBSPOT connections with `outcome`, as /metrics shows it. */
 async function refreshesCounted(outcome: 'succeeded' | 'failed' | 'refused'): Promise<number> {
   const { body } = await scrape();
@@ -241,6 +261,20 @@ describe('access tokens', () => {
     expect((await connectionRow(connection.id)).status).toBe('ACTIVE');
   });
 
+  it('refreshes a token within SWITCHYARD_OAUTH_REFRESH_AHEAD_SECONDS of its expiry before using it, and not one further off', async () => {
+    const connection = await consentedHubSpot();
+    const refreshes = hubspot.oauth.calls.refresh_token;
+    await db.query(`update oauth_grants set expires_at = now() + interval '1 hour', updated_at = now() - interval '1 hour' where connection_id = $1`, [connection.id]);
+    expect(await tokensOf(connection.id).current()).toMatchObject({ kind: 'token', generation: 1 });
+    expect(hubspot.oauth.calls.refresh_token).toBe(refreshes);
+    // Still good at HubSpot, but within the 300 s ahead: refreshed before any request is refused with it.
+    await db.query(`update oauth_grants set expires_at = now() + interval '1 minute' where connection_id = $1`, [connection.id]);
+    const renewed = await tokensOf(connection.id).current();
+    expect(renewed).toMatchObject({ kind: 'token', generation: 2 });
+    expect(hubspot.oauth.isLive((renewed as { accessToken: string }).accessToken)).toBe(true);
+    expect(hubspot.oauth.calls.refresh_token).toBe(refreshes + 1);
+  });
+
   it('says a token call that got no answer is worth retrying, and keeps the grant', async () => {
     const connection = await consentedHubSpot();
     await db.query(`update oauth_grants set expires_at = now() - interval '1 second' where connection_id = $1`, [connection.id]);
@@ -257,9 +291,9 @@ describe('a hostile token endpoint', () => {
     onTestFinished(() => hostile.close());
     const salesforceApp = oauthProvider({ ...config, salesforceLoginUrl: hostile.origin }, 'SALESFORCE')!;
     const http = vendorClient({ maxResponseBytes: 65_536, allowPrivateTargets: false });
-    const answer = async (reply: ContractReply) => {
+    const answer = async (reply: ContractReply, timeoutMs?: number) => {
       answers.push(reply);
-      return callTokenEndpoint(salesforceApp, http, { grant_type: 'refresh_token', refresh_token: 'r' });
+      return callTokenEndpoint(salesforceApp, http, { grant_type: 'refresh_token', refresh_token: 'r' }, timeoutMs);
     };
     const granted = (extra: Record<string, unknown>) => ({ status: 200, body: { access_token: '00Dx!good', instance_url: 'https://acme.my.salesforce.com', ...extra } });
 
@@ -271,6 +305,10 @@ describe('a hostile token endpoint', () => {
     for (const instanceUrl of ['https://evil.example.com', 'https://acme.salesforce.com.evil.example', 'http://acme.my.salesforce.com', 'https://acme.my.salesforce.com:8443', 'https://acme.my.salesforce.com/path', 'javascript:alert(1)']) {
       expect(await answer(granted({ instance_url: instanceUrl })), instanceUrl).toMatchObject({ kind: 'refused', reason: expect.stringContaining('instance_url') });
     }
+    // Too slow: given up at the deadline (the refresh holds its grant's lock meanwhile), worth retrying.
+    expect(await answer({ ...granted({}), delayMs: 2_000 }, 100)).toMatchObject({ kind: 'unavailable', reason: expect.stringContaining('did not answer') });
+    // A lifetime no token has (past any date) is taken as none: the token is refreshed when it is refused.
+    expect(await answer(granted({ expires_in: 1e20 }))).toEqual({ kind: 'granted', grant: expect.objectContaining({ expiresInSeconds: undefined }) });
     expect(await answer(granted({}))).toMatchObject({ kind: 'granted', grant: { accessToken: '00Dx!good', instanceUrl: 'https://acme.my.salesforce.com' } });
   });
 });

@@ -47,8 +47,12 @@ export interface OAuthProvider {
   grantProblem(grant: TokenGrant): string | undefined;
 }
 
+/** Longest lifetime taken from a token answer's `expires_in` (ten years); a longer one is no lifetime a token has. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 365 * 86_400;
+
 const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
-const seconds = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined);
+// A lifetime past any date would make an expiry no database can store: taken as none, so the token is refreshed when refused.
+const seconds = (value: unknown) => (typeof value === 'number' && value > 0 && value <= MAX_TOKEN_LIFETIME_SECONDS ? value : undefined);
 
 /** The standard answer of RFC 6749 section 5.1, which HubSpot and Salesforce follow. */
 function standardGrant(answer: Record<string, unknown>): TokenGrant | undefined {

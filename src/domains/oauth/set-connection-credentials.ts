@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.ts';
 import { parseInput } from '../validation.ts';
 import { oauthConnection } from './authorize-connection.ts';
 import { grantConnection } from './grant-connection.ts';
+import { MAX_TOKEN_LIFETIME_SECONDS } from './oauth-providers.ts';
 import { MAX_TOKEN_LENGTH, TOKEN_SHAPE } from './token-endpoint.ts';
 
 const token = (what: string) =>
@@ -18,7 +19,7 @@ const token = (what: string) =>
 const input = z.object({
   accessToken: token('access token'),
   refreshToken: token('refresh token').nullish(),
-  expiresInSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(10 * 365 * 86_400, 'must be at most ten years').nullish(),
+  expiresInSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(MAX_TOKEN_LIFETIME_SECONDS, 'must be at most ten years').nullish(),
   instanceUrl: z.string().max(2048, 'must be at most 2048 characters').nullish(),
 });
 

@@ -48,10 +48,10 @@ function refusalOf(provider: OAuthProvider, status: number, body: unknown): stri
 
 /**
  * One call of `provider`'s token endpoint with `parameters` (a code or a refresh token), the
- * app's credentials in the form body as HubSpot, Salesforce and Slack all accept them. Never
- * throws; the answer is classified (see `TokenOutcome`).
+ * app's credentials in the form body as HubSpot, Salesforce and Slack all accept them, within
+ * `timeoutMs` (Default: `TOKEN_CALL_TIMEOUT_MS`). Never throws; the answer is classified (see `TokenOutcome`).
  */
-export async function callTokenEndpoint(provider: OAuthProvider, http: VendorClient, parameters: Record<string, string>): Promise<TokenOutcome> {
+export async function callTokenEndpoint(provider: OAuthProvider, http: VendorClient, parameters: Record<string, string>, timeoutMs = TOKEN_CALL_TIMEOUT_MS): Promise<TokenOutcome> {
   if (!provider.clientId || !provider.clientSecret) {
     return { kind: 'refused', reason: `${provider.label} OAuth is not configured: set ${provider.variables.clientId} and ${provider.variables.clientSecret}` };
   }
@@ -64,7 +64,7 @@ export async function callTokenEndpoint(provider: OAuthProvider, http: VendorCli
       body: form.toString(),
       base: provider.tokenBase,
     },
-    TOKEN_CALL_TIMEOUT_MS,
+    timeoutMs,
   );
   const status = exchange.statusCode;
   if (status === undefined) return { kind: 'unavailable', reason: `${provider.label}'s token endpoint did not answer: ${exchange.error ?? 'no answer'}` };
