@@ -187,6 +187,18 @@ describe('posting through an incoming webhook', () => {
     expect(report.connection).toBeUndefined();
   });
 
+  it.each([
+    [400, 'invalid_payload', undefined],
+    [400, 'no_text', undefined],
+    [404, 'channel_not_found', 'disable'],
+  ] as const)('rejects a webhook answering %i %s, disabling the connection only when the channel is gone', async (status, code, change) => {
+    const { target } = hook();
+    slack.failNext(1, { status, headers: { 'content-type': 'text/html' }, body: code });
+    const report = await slackKind.perform(await message(), target);
+    expect(report).toMatchObject({ verdict: { kind: 'rejected' }, statusCode: status, vendorCode: code, errorClass: 'REJECTED' });
+    expect(report.connection?.kind).toBe(change);
+  });
+
   it('waits for Retry-After on 429 and retries 5xx and timeouts', async () => {
     const { target } = hook();
     slack.failNext(1, { status: 429, headers: { 'retry-after': '7' }, body: 'rate_limited' });
@@ -253,6 +265,16 @@ describe('posting with chat.postMessage', () => {
     const report = await slackKind.perform({ text: 'x', blocks: [{ type: 'carousel' }] }, bot().target);
     expect(report).toMatchObject({ verdict: { kind: 'rejected' }, vendorCode: 'invalid_blocks', error: expect.stringContaining('[json-pointer:/blocks/0/type]') });
     expect(report.connection).toBeUndefined();
+  });
+
+  it.each([
+    ['not_authed', 'wait', 'AUTH'],
+    ['msg_too_long', 'rejected', 'REJECTED'],
+    ['service_unavailable', 'retry', 'HTTP'],
+  ] as const)('classifies chat.postMessage answering %s as %s', async (code, verdict, errorClass) => {
+    const { target } = bot();
+    slack.failNext(1, { status: 200, body: { ok: false, error: code } });
+    expect(await slackKind.perform(await message(), target)).toMatchObject({ verdict: { kind: verdict }, statusCode: 200, vendorCode: code, errorClass });
   });
 
   it('retries ratelimited (HTTP 429) after its Retry-After, and Slack\'s transient errors', async () => {

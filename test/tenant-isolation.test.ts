@@ -54,6 +54,18 @@ const byId: Array<{ name: string; resource: string; document: string; variables:
     document: `mutation ($id: ID!) { result: sendTestEvent(input: { connectionId: $id, type: "order.completed" }) { ${NOT_FOUND} } }`,
     variables: (ids) => ({ id: ids.connection }),
   },
+  {
+    name: 'authorizeConnection',
+    resource: 'Connection',
+    document: `mutation ($id: ID!) { result: authorizeConnection(input: { connectionId: $id, returnUrl: "https://app.example.com/done" }) { ${NOT_FOUND} } }`,
+    variables: (ids) => ({ id: ids.connection }),
+  },
+  {
+    name: 'setConnectionCredentials',
+    resource: 'Connection',
+    document: `mutation ($id: ID!) { result: setConnectionCredentials(input: { connectionId: $id, accessToken: "a-token-for-someone-else" }) { ${NOT_FOUND} } }`,
+    variables: (ids) => ({ id: ids.connection }),
+  },
   { name: 'revokeApiKey', resource: 'ApiKey', document: `mutation ($id: ID!) { result: revokeApiKey(input: { id: $id }) { ${NOT_FOUND} } }`, variables: (ids) => ({ id: ids.apiKey }) },
 ];
 
