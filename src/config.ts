@@ -127,8 +127,15 @@ const schema = z.object({
   expressionMemoryMb: positiveInt.min(16).default(64),
   /** `SWITCHYARD_MAX_RESPONSE_BYTES`: how much of a receiver's response body is read. (Default: 65536) */
   maxResponseBytes: positiveInt.default(64 * 1024),
-  /** `SWITCHYARD_MAX_RETRY_AFTER_SECONDS`: cap on a receiver's Retry-After. (Default: 3600) */
+  /** `SWITCHYARD_MAX_RETRY_AFTER_SECONDS`: cap on a receiver's Retry-After, and on a connection's wait for its vendor's quota. (Default: 3600) */
   maxRetryAfterSeconds: positiveInt.default(3600),
+  /**
+   * `SWITCHYARD_QUOTA_PROBE_SECONDS`: how long a connection whose vendor's daily quota is spent
+   * waits before one delivery tries again, when the vendor does not say when the quota resets
+   * (HubSpot's `DAILY` limit resets at the account's midnight, in a time zone the API does not
+   * give). At most `SWITCHYARD_MAX_RETRY_AFTER_SECONDS`. (Default: 3600)
+   */
+  quotaProbeSeconds: positiveInt.default(3600),
   /** `SWITCHYARD_FAILURE_ALERT_THRESHOLD`: consecutive failures before `switchyard.connection.failing`. (Default: 10) */
   failureAlertThreshold: positiveInt.default(10),
   /** `SWITCHYARD_DISABLE_AFTER_SECONDS`: how long a connection may fail without a success before it is disabled. (Default: 432000, 5 days) */
@@ -275,6 +282,7 @@ export const variables: Record<keyof Config, string> = {
   expressionMemoryMb: 'SWITCHYARD_EXPRESSION_MEMORY_MB',
   maxResponseBytes: 'SWITCHYARD_MAX_RESPONSE_BYTES',
   maxRetryAfterSeconds: 'SWITCHYARD_MAX_RETRY_AFTER_SECONDS',
+  quotaProbeSeconds: 'SWITCHYARD_QUOTA_PROBE_SECONDS',
   failureAlertThreshold: 'SWITCHYARD_FAILURE_ALERT_THRESHOLD',
   disableAfterSeconds: 'SWITCHYARD_DISABLE_AFTER_SECONDS',
   maxSubscriptionsPerSocket: 'SWITCHYARD_MAX_SUBSCRIPTIONS_PER_SOCKET',

@@ -28,6 +28,15 @@ describe('configuration', () => {
     expect(undocumented).toEqual([]);
   });
 
+  it('takes the quota probe interval in whole seconds, 3600 by default, and names the variable of a bad one', () => {
+    expect(loadConfig({}).quotaProbeSeconds).toBe(3600);
+    expect(loadConfig({ SWITCHYARD_QUOTA_PROBE_SECONDS: '900' }).quotaProbeSeconds).toBe(900);
+    expect(() => loadConfig({ SWITCHYARD_QUOTA_PROBE_SECONDS: 'hourly' })).toThrow(
+      expect.objectContaining({ problems: [expect.stringMatching(/^SWITCHYARD_QUOTA_PROBE_SECONDS: /)] }),
+    );
+    expect(() => loadConfig({ SWITCHYARD_QUOTA_PROBE_SECONDS: '0' })).toThrow(ConfigError);
+  });
+
   it('takes vendor base URLs without a trailing slash, and refuses ones that are not plain http(s) URLs', () => {
     expect(loadConfig({ SWITCHYARD_SLACK_API_URL: 'http://127.0.0.1:9000/api/' }).slackApiUrl).toBe('http://127.0.0.1:9000/api');
     expect(loadConfig({}).mailchimpApiUrl).toBe('https://{dc}.api.mailchimp.com/3.0');

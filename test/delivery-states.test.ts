@@ -68,6 +68,14 @@ const gone = () => ({
   connection: { kind: 'disable' as const, reason: 'the receiver answered 410 Gone at http://127.0.0.1:9/' },
 });
 
+/** What a kind reports of an answer that says the vendor's quota is spent: the connection waits. */
+const quotaSpent = (seconds = 60) => ({
+  ...answered(429),
+  failure: 'throttle' as const,
+  errorClass: 'RATE_LIMITED' as const,
+  quota: { reason: "the vendor's quota is spent", seconds, daily: false },
+});
+
 /** How the test makes each change happen, through the code that makes it in Switchyard. */
 const events: Record<Exclude<DeliveryEvent, 'create' | 'createDead'>, {
   setUp: { retryScheduleSeconds: number[]; leaseRanOut?: boolean; parked?: boolean };
@@ -82,6 +90,8 @@ const events: Record<Exclude<DeliveryEvent, 'create' | 'createDead'>, {
   parkOnFailure: { setUp: { retryScheduleSeconds: [0, 60] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, gone()) },
   die: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, answered(500)) },
   release: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => releaseClaims(orm.em.fork(), [{ plan: subject.plan, alone: false }]) },
+  // One attempt in the schedule: counted, it would die.
+  throttle: { setUp: { retryScheduleSeconds: [0] }, make: (subject) => recordAttempt(orm.em.fork(), config, subject.plan, quotaSpent()) },
   recover: { setUp: { retryScheduleSeconds: [0], leaseRanOut: true }, make: () => recoverStalled(orm.em.fork(), config) },
   replay: {
     setUp: { retryScheduleSeconds: [0] },
@@ -103,6 +113,13 @@ const events: Record<Exclude<DeliveryEvent, 'create' | 'createDead'>, {
     make: (subject) => eraseResource(orm.em.fork(), config, workspaceId, { resource: 'customer', resourceId: subject.type }),
   },
 };
+
+/** Emits one more event to the connection of a case; the delivery's id. */
+async function emitTo(connectionId: string): Promise<string> {
+  const { rows: [rule] } = await db.query<{ event_types: string[] }>('select event_types from rules where connection_id = $1', [connectionId]);
+  const { event } = await emit(ws.secret, { type: rule!.event_types[0]!, resource: 'customer', resourceId: `more-${++cases}` });
+  return decodeId('Delivery', event.deliveries[0]!.id);
+}
 
 const rowOf = async (deliveryId: string) =>
   (await db.query<{ status: DeliveryStatus; parked: boolean; attempt_count: number; lease: string | null }>(
@@ -126,6 +143,7 @@ describe('the delivery state machine', () => {
         expect(after.status).toBe(transition.to === 'same' ? from : transition.to === 'unclaimed' ? 'PENDING' : transition.to);
         if (name === 'park' || name === 'parkOnFailure') expect(after.parked).toBe(true);
         if (name === 'unpark') expect(after.parked).toBe(false);
+        if (name === 'throttle') expect(after.attempt_count).toBe(before.attempt_count);
       });
     }
   }
@@ -147,6 +165,35 @@ describe('the delivery state machine', () => {
     const { plans } = await events.claim.make(subject) as Awaited<ReturnType<typeof claimDue>>;
     expect(plans).toEqual([]);
     expect(await rowOf(subject.deliveryId)).toEqual(before);
+  });
+
+  it('claims nothing of a connection waiting for its quota, then one delivery at a time until a success ends the wait', async () => {
+    const subject = await deliveryIn('DELIVERING', { retryScheduleSeconds: [0] });
+    const [second, third] = [await emitTo(subject.connectionId), await emitTo(subject.connectionId)];
+    await recordAttempt(orm.em.fork(), config, subject.plan, quotaSpent(60));
+    const claim = () => claimDue(orm.em.fork(), subject.connectionId, { limit: 10, defaultMaxConcurrency: 10, leaseMarginSeconds: 60 });
+    const waiting = await claim();
+    expect(waiting.plans).toEqual([]);
+    const { rows: [wait] } = await db.query<{ throttled_until: Date }>('select throttled_until from connections where id = $1', [subject.connectionId]);
+    // The pump looks again when the wait is over, and new deliveries wait with it.
+    expect(waiting.next).toEqual({ at: wait!.throttled_until, holdsNewDeliveries: true });
+
+    await db.query(`update connections set throttled_until = now() - interval '1 second' where id = $1`, [subject.connectionId]);
+    const probe = await claim();
+    expect(probe.plans.map((plan) => plan.deliveryId)).toEqual([subject.deliveryId]);
+    expect((await claim()).plans).toEqual([]);
+    await recordAttempt(orm.em.fork(), config, probe.plans[0]!, answered(200));
+    expect((await db.query('select throttled_until, throttle_reason from connections where id = $1', [subject.connectionId])).rows[0]).toEqual({ throttled_until: null, throttle_reason: null });
+    expect((await claim()).plans.map((plan) => plan.deliveryId).sort()).toEqual([second, third].sort());
+  });
+
+  it('keeps the wait when an attempt started before its end succeeds: it says nothing of the quota', async () => {
+    const subject = await deliveryIn('DELIVERING', { retryScheduleSeconds: [0] });
+    const earlier = { ...answered(200), startedAt: new Date(Date.now() - 5000) };
+    await db.query(`update connections set throttled_until = now() - interval '1 second', throttle_reason = 'spent' where id = $1`, [subject.connectionId]);
+    await recordAttempt(orm.em.fork(), config, subject.plan, earlier);
+    expect(await rowOf(subject.deliveryId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await db.query('select throttle_reason from connections where id = $1', [subject.connectionId])).rows[0]).toEqual({ throttle_reason: 'spent' });
   });
 
   it('creates a delivery PENDING, parked while its connection is not active, or DEAD when its condition fails', async () => {

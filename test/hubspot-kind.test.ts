@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActionTarget } from '../src/domains/destinations/destination-kind.ts';
-import { secondsUntilDailyReset } from '../src/domains/destinations/hubspot/hubspot-answers.ts';
 import { hubspotKind } from '../src/domains/destinations/hubspot/hubspot-kind.ts';
 import type { HubSpotConfig, HubSpotCredentials, HubSpotSettings } from '../src/domains/destinations/hubspot/hubspot-settings.ts';
 import { vendorClient } from '../src/domains/destinations/http/vendor-client.ts';
@@ -127,7 +126,7 @@ describe('performing HUBSPOT actions', () => {
     expect(hubspot.events.at(-1)).toMatchObject({ eventName: 'pe1234_order_completed', email, properties: { total: '42' } });
   });
 
-  it('rejects what HubSpot refuses, retries what it asks to, and needs new credentials for missing scopes', async () => {
+  it('rejects what HubSpot refuses, retries what it asks to, waits for its quota as long as the 429 says, and needs new credentials for missing scopes', async () => {
     const target = privateApp();
     const input = () => hubspotKind.actionInput(contactEvent(uniqueEmail()), null, target.config);
     const bad = await hubspotKind.perform(hubspotKind.actionInput(actionEvent(), { value: { email: 'ada@localhost' }, json: '' }, target.config), target);
@@ -138,11 +137,22 @@ describe('performing HUBSPOT actions', () => {
     hubspot.failNext(1, hubspotError(423, 'LOCKED', 'The contact is locked'));
     expect(await hubspotKind.perform(input(), target)).toMatchObject({ verdict: { kind: 'retry', retryAfterSeconds: 2 }, statusCode: 423 });
     hubspot.failNext(1, hubspotRateLimited('TEN_SECONDLY_ROLLING'));
-    expect(await hubspotKind.perform(input(), target)).toMatchObject({ verdict: { kind: 'retry', retryAfterSeconds: 10, throttled: true }, errorClass: 'RATE_LIMITED', vendorCode: 'TEN_SECONDLY_ROLLING' });
+    expect(await hubspotKind.perform(input(), target)).toMatchObject({
+      verdict: { kind: 'throttle', quota: { seconds: 10, daily: false, reason: "HubSpot's TEN_SECONDLY_ROLLING limit is spent" } },
+      errorClass: 'RATE_LIMITED',
+      vendorCode: 'TEN_SECONDLY_ROLLING',
+    });
+    hubspot.failNext(1, hubspotRateLimited('SECONDLY', { 'retry-after': '3' }));
+    expect(await hubspotKind.perform(input(), target)).toMatchObject({ verdict: { kind: 'throttle', quota: { seconds: 3, daily: false } }, vendorCode: 'SECONDLY' });
+    hubspot.failNext(1, hubspotRateLimited('SECONDLY'));
+    expect(await hubspotKind.perform(input(), target)).toMatchObject({ verdict: { kind: 'throttle', quota: { seconds: 1 } } });
+    hubspot.failNext(1, { ...hubspotRateLimited('TEN_SECONDLY_ROLLING'), headers: {} });
+    expect(await hubspotKind.perform(input(), target)).toMatchObject({ verdict: { kind: 'throttle', quota: { seconds: 10 } } });
     hubspot.failNext(1, hubspotRateLimited('DAILY'));
     const daily = await hubspotKind.perform(input(), target);
-    expect(daily).toMatchObject({ verdict: { kind: 'retry', throttled: true }, vendorCode: 'DAILY', error: expect.stringContaining('daily limit') });
-    expect(Math.abs((daily.verdict as { retryAfterSeconds: number }).retryAfterSeconds - secondsUntilDailyReset())).toBeLessThanOrEqual(2);
+    // Its reset is at the account's midnight, in a time zone the API does not say: no seconds, the connection probes.
+    expect(daily).toMatchObject({ verdict: { kind: 'throttle', quota: { daily: true, reason: "HubSpot's DAILY limit of API requests is spent" } }, vendorCode: 'DAILY', error: expect.stringContaining('daily limit') });
+    expect(daily.verdict).not.toHaveProperty('quota.seconds');
     hubspot.failNext(1, hubspotError(502, 'BAD_GATEWAY', 'upstream'));
     expect(await hubspotKind.perform(input(), target)).toMatchObject({ verdict: { kind: 'retry' }, errorClass: 'HTTP' });
 

@@ -76,7 +76,7 @@ describe('performing SALESFORCE upserts', () => {
     expect(await salesforceKind.perform(record('ext-4', { LastName: 'L' }), target)).toMatchObject({ verdict: { kind: 'retry' }, vendorCode: 'UNABLE_TO_LOCK_ROW' });
     salesforce.failNext(1, salesforceError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
     expect(await salesforceKind.perform(record('ext-4', { LastName: 'L' }), target)).toMatchObject({
-      verdict: { kind: 'retry', throttled: true, retryAfterSeconds: 900 },
+      verdict: { kind: 'throttle', quota: { seconds: 900, daily: true, reason: "the Salesforce org's API request limit is spent" } },
       errorClass: 'RATE_LIMITED',
     });
     salesforce.failNext(1, { status: 503, body: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'busy' }] });

@@ -255,6 +255,7 @@ statusChange('pauseConnection', 'Stops deliveries to the connection until it is 
 );
 statusChange(
   'resumeConnection',
-  'Makes a PAUSED or DISABLED connection ACTIVE again, resets its failure count and sends the deliveries that waited.',
+  'Makes a PAUSED or DISABLED connection ACTIVE again, resets its failure count and sends the deliveries that waited. ' +
+    "On an ACTIVE connection that waits for its vendor's quota (`throttledUntil`), ends the wait now.",
   (context, id) => resumeConnection(context.em, workspaceOf(context), id),
 );

@@ -100,6 +100,15 @@ export const ConnectionRef = builder.objectRef<Connection>('Connection').impleme
     consecutiveFailures: t.exposeInt('consecutiveFailures', { description: 'Failed attempts since the last success.' }),
     failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'First failure after the last success.' }),
     lastFailureReason: t.exposeString('lastFailureReason', { nullable: true, description: 'What went wrong the last time an attempt failed.' }),
+    throttledUntil: t.expose('throttledUntil', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        "While the vendor's quota for the account is spent (HubSpot's 429s, Salesforce's REQUEST_LIMIT_EXCEEDED), nothing is sent " +
+        'before this time; after it, one delivery at a time tries until a success ends the wait. Null when the connection waits for ' +
+        'no quota. resumeConnection ends a wait early.',
+    }),
+    throttleReason: t.exposeString('throttleReason', { nullable: true, description: "Which vendor quota the connection waits for; null with `throttledUntil`." }),
     signingSecretHint: t.string({
       nullable: true,
       description: 'The masked current signing secret, e.g. "whsec_…Xk9="; null for kinds that do not sign (all but WEBHOOK).',

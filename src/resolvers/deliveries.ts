@@ -74,7 +74,9 @@ DeliveryRef.implement({
       description: 'Every attempt, oldest first, across replays.',
       resolve: (delivery, _args, context) => attemptsOf(context.em, delivery.id),
     }),
-    attemptCount: t.exposeInt('attemptCount', { description: 'Attempts made, across replays.' }),
+    attemptCount: t.exposeInt('attemptCount', {
+      description: "Attempts made, across replays; one the vendor's quota turned away (RATE_LIMITED, its connection waited) is not counted.",
+    }),
     replays: t.exposeInt('chain', { description: 'How often the delivery was replayed.' }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true, description: 'When a RETRYING delivery is tried next.' }),
     lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
@@ -95,7 +97,11 @@ DeliveryAttemptRef.implement({
   authScopes: readScopes,
   fields: (t) => ({
     id: t.id({ resolve: (attempt) => encodeId('DeliveryAttempt', attempt.id) }),
-    attempt: t.exposeInt('attempt', { description: 'Number of the attempt within its chain, from 1; a replay starts a new chain.' }),
+    attempt: t.exposeInt('attempt', {
+      description:
+        "Number of the attempt within its chain, from 1; a replay starts a new chain. One the vendor's quota turned away " +
+        '(RATE_LIMITED, its connection waited) spends no number: the next attempt has it again.',
+    }),
     replay: t.exposeInt('chain', { description: 'Which chain: 0 for the original, 1 after the first replay ...' }),
     status: t.field({ type: AttemptStatusRef, resolve: (attempt) => attempt.status }),
     statusCode: t.exposeInt('statusCode', { nullable: true, description: 'HTTP status the receiver or vendor answered, if it answered.' }),

@@ -44,9 +44,17 @@ export function hubspotError(status: number, category: string, message: string, 
   return { status, body: { status: 'error', message, correlationId: randomUUID(), category, ...extra } };
 }
 
-/** HubSpot's 429 for `policyName` `TEN_SECONDLY_ROLLING` or `DAILY`. */
-export function hubspotRateLimited(policyName: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY'): ContractReply {
-  return hubspotError(429, 'RATE_LIMITS', `You have reached your ${policyName.toLowerCase()} limit.`, { errorType: 'RATE_LIMIT', policyName });
+/**
+ * HubSpot's 429 for `policyName` `TEN_SECONDLY_ROLLING`, `SECONDLY` or `DAILY`, with the rate
+ * limit headers HubSpot sends: `X-HubSpot-RateLimit-Interval-Milliseconds` (the window's length)
+ * on a window's 429, and `headers` (a `Retry-After`, say) on top.
+ */
+export function hubspotRateLimited(policyName: 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY', headers: Record<string, string> = {}): ContractReply {
+  const window = { TEN_SECONDLY_ROLLING: '10000', SECONDLY: '1000', DAILY: undefined }[policyName];
+  return {
+    ...hubspotError(429, 'RATE_LIMITS', `You have reached your ${policyName.toLowerCase()} limit.`, { errorType: 'RATE_LIMIT', policyName }),
+    headers: { ...(window && { 'x-hubspot-ratelimit-interval-milliseconds': window, 'x-hubspot-ratelimit-remaining': '0' }), ...headers },
+  };
 }
 
 export async function startHubSpotContract(options: { accessTokenLifetimeSeconds?: number; rotateRefreshTokens?: boolean; requestsPerTenSeconds?: number } = {}): Promise<HubSpotContract> {

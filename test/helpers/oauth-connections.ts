@@ -51,12 +51,17 @@ export interface OAuthTestServer {
 }
 
 /**
- * Starts Switchyard configured for `contracts` (their OAuth apps, API and login URLs) and a
- * database client; both, and the contract servers, are closed after the file's tests.
+ * Starts Switchyard configured for `contracts` (their OAuth apps, API and login URLs), with
+ * `overrides` on top of the test defaults, and a database client; both, and the contract
+ * servers, are closed after the file's tests.
  */
-export async function startOAuthTestServer(contracts: { hubspot?: HubSpotContract; salesforce?: SalesforceContract; slack?: SlackContract }): Promise<OAuthTestServer> {
+export async function startOAuthTestServer(
+  contracts: { hubspot?: HubSpotContract; salesforce?: SalesforceContract; slack?: SlackContract },
+  overrides: Partial<Config> = {},
+): Promise<OAuthTestServer> {
   const { hubspot, salesforce, slack } = contracts;
   const server = await startTestServer({
+    ...overrides,
     ...(hubspot && { hubspotApiUrl: hubspot.apiUrl, hubspotAuthorizeUrl: hubspot.authorizeUrl, hubspotClientId: hubspot.oauth.clientId, hubspotClientSecret: hubspot.oauth.clientSecret }),
     ...(salesforce && { salesforceLoginUrl: salesforce.loginUrl, salesforceClientId: salesforce.oauth.clientId, salesforceClientSecret: salesforce.oauth.clientSecret }),
     ...(slack && { slackApiUrl: slack.apiUrl, slackAuthorizeUrl: slack.authorizeUrl, slackClientId: slack.oauth.clientId, slackClientSecret: slack.oauth.clientSecret }),

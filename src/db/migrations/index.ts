@@ -21,6 +21,7 @@ import { Migration20261224000000_oauth } from './Migration20261224000000_oauth.t
 import { Migration20261228000000_payload_removal } from './Migration20261228000000_payload_removal.ts';
 import { Migration20261228010000_retention_indexes } from './Migration20261228010000_retention_indexes.ts';
 import { Migration20261230000000_unbatched_deliveries } from './Migration20261230000000_unbatched_deliveries.ts';
+import { Migration20261231000000_quota_waits } from './Migration20261231000000_quota_waits.ts';
 import { Migration20270101000000_connection_owners } from './Migration20270101000000_connection_owners.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
@@ -47,5 +48,6 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261228000000_payload_removal', class: Migration20261228000000_payload_removal },
   { name: 'Migration20261228010000_retention_indexes', class: Migration20261228010000_retention_indexes },
   { name: 'Migration20261230000000_unbatched_deliveries', class: Migration20261230000000_unbatched_deliveries },
+  { name: 'Migration20261231000000_quota_waits', class: Migration20261231000000_quota_waits },
   { name: 'Migration20270101000000_connection_owners', class: Migration20270101000000_connection_owners },
 ];

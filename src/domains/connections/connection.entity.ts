@@ -63,6 +63,13 @@ export const Connection = defineEntity({
     /** Token bucket behind `rateLimitPerSecond`, shared by every worker process. */
     rateTokens: p.double().nullable(),
     rateRefilledAt: p.datetime().nullable(),
+    /**
+     * While the vendor's quota for the account is spent, the connection sends nothing until then;
+     * once it has passed, one delivery at a time probes the quota until a success ends the wait.
+     */
+    throttledUntil: p.datetime().nullable(),
+    /** Which quota is spent, for people; null when the connection does not wait for one. */
+    throttleReason: p.text().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },

@@ -155,11 +155,17 @@ export async function updateConnection(
   );
 }
 
+/**
+ * Active, with its health afresh. A wait for the vendor's quota ends too: the operator asks for
+ * deliveries now, and if the quota is still spent the first answer says so and the wait starts again.
+ */
 function markActive(connection: Connection): void {
   connection.status = 'ACTIVE';
   connection.statusReason = null;
   connection.consecutiveFailures = 0;
   connection.failingSince = null;
+  connection.throttledUntil = null;
+  connection.throttleReason = null;
 }
 
 /**
@@ -190,7 +196,8 @@ export async function pauseConnection(em: EntityManager, workspaceId: string, id
 /**
  * Makes a PAUSED, DISABLED or NEEDS_REAUTH connection ACTIVE again and starts its health afresh: no
  * consecutive failures, not failing since anything (the last failure reason stays as history).
- * The deliveries that waited are queued again in the same transaction.
+ * A wait for the vendor's quota ends early, an ACTIVE connection's too. The deliveries that
+ * waited are queued again in the same transaction.
  */
 export async function resumeConnection(em: EntityManager, workspaceId: string, id: string): Promise<Connection> {
   return em.transactional(async (tx) => {

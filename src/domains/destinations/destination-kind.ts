@@ -12,7 +12,8 @@
  * - report: what one attempt did (the request, the vendor's answer) and the verdict on it.
  * - verdict: how the vendor's answer is classified: `success`; `retry` (5xx, timeouts, 429 with
  *   its Retry-After); `rejected` (permanent: the delivery is dead at once with the vendor's
- *   message); `wait` (the delivery waits for its connection, which a `connection` change stops).
+ *   message); `wait` (the delivery waits for its connection, which a `connection` change stops);
+ *   `throttle` (the vendor's quota for the whole account is spent: the connection waits).
  *
  * - connection change: what an answer says about the connection as a whole: `disable` (the
  *   destination is gone) or `needs-reauth` (the credentials were refused: the connection goes
@@ -43,17 +44,32 @@ import type { AccessTokens } from '../oauth/access-tokens.ts';
 
 export type Verdict =
   | { kind: 'success' }
+  /** Try again on the connection's schedule, or after `retryAfterSeconds` when that is later. */
+  | { kind: 'retry'; retryAfterSeconds?: number }
   /**
-   * Try again on the connection's schedule, or after `retryAfterSeconds` when that is later.
-   * `throttled`: the vendor's quota for the account is spent (HubSpot's 429s, Salesforce's
-   * `REQUEST_LIMIT_EXCEEDED`); the delivery is fine and should wait `retryAfterSeconds` without
-   * spending one of the schedule's attempts.
+   * The vendor's quota for the whole account is spent (HubSpot's 429s, Salesforce's
+   * `REQUEST_LIMIT_EXCEEDED`): nothing is wrong with the delivery. The connection waits and sends
+   * nothing meanwhile, and the attempt spends none of the schedule's attempts.
    */
-  | { kind: 'retry'; retryAfterSeconds?: number; throttled?: boolean }
+  | { kind: 'throttle'; quota: QuotaWait }
   /** The vendor refused this action for good: retrying the same input cannot help. */
   | { kind: 'rejected' }
   /** Nothing is wrong with the delivery; it waits until its connection can deliver again (give a `connection` change with it). */
   | { kind: 'wait' };
+
+/** How long a connection waits for its vendor's quota, as the vendor's answer tells. */
+export interface QuotaWait {
+  /** Which quota is spent, for people, the same on every answer of it (the connection's `throttleReason`). */
+  reason: string;
+  /**
+   * Seconds until the quota is back, when the answer says or the vendor documents it; absent when
+   * it resets at a time nobody can tell (HubSpot's daily limit resets at the account's midnight,
+   * in a time zone the API does not give): the connection then waits `SWITCHYARD_QUOTA_PROBE_SECONDS`.
+   */
+  seconds?: number;
+  /** A daily or org-wide limit, whose wait is long and announced as `switchyard.connection.throttled`, not a window of seconds. */
+  daily: boolean;
+}
 
 /** What an answer says about the connection as a whole, beyond this delivery. */
 export type ConnectionChange =

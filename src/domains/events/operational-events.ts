@@ -9,6 +9,7 @@ export type OperationalEventType =
   | 'switchyard.connection.failing'
   | 'switchyard.connection.disabled'
   | 'switchyard.connection.needs_reauth'
+  | 'switchyard.connection.throttled'
   | 'switchyard.resource.erased';
 
 /** What an operational event is about: a connection (never delivered to it), or a resource of the product. */

@@ -35,6 +35,7 @@ export function resultOf(report: AttemptReport): AttemptResult {
     ok: verdict.kind === 'success',
     ...(verdict.kind !== 'success' && { failure: verdict.kind }),
     ...(verdict.kind === 'retry' && verdict.retryAfterSeconds !== undefined && { retryAfterSeconds: verdict.retryAfterSeconds }),
+    ...(verdict.kind === 'throttle' && { quota: verdict.quota }),
     ...(connection && { connection }),
     // Kinds mask the credentials they know of; an error may quote a URL the receiver sent back.
     ...(error !== undefined && { error: maskUrlsIn(error) }),

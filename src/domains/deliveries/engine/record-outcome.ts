@@ -9,6 +9,7 @@ import { lockClaim } from '../state/lock-claim.ts';
 import { writeAttempt, type AttemptEnd } from '../state/write-attempt.ts';
 import { writeSuccess } from '../state/write-successes.ts';
 import { effectiveRetrySchedule, nextAttempt } from './retry-schedule.ts';
+import { waitForQuota } from './wait-for-quota.ts';
 import { observeAttempt } from '../../../observability/attempts.ts';
 
 /**
@@ -62,11 +63,14 @@ const OUTCOME_LABELS: Record<AttemptEnd['event'], string> = {
   retry: 'retrying',
   parkOnFailure: 'parked',
   die: 'dead',
+  throttle: 'throttled',
   late: 'late',
 };
 
 /**
- * How a failed attempt ends its claim. What the answer says about the connection comes first:
+ * How a failed attempt ends its claim. A spent vendor quota makes the connection wait, and
+ * counts neither against the delivery's attempts nor against the connection's health. Then what
+ * the answer says about the connection:
  * refused credentials hold the connection (`NEEDS_REAUTH`) and the delivery waits with it; a
  * destination that is gone disables it. A rejection (the vendor refused this input for good, the
  * transform failed, its result did not fit) is dead at once, without pointless retries, and does
@@ -75,6 +79,10 @@ const OUTCOME_LABELS: Record<AttemptEnd['event'], string> = {
 async function failureEnd(tx: EntityManager, config: Config, plan: AttemptPlan, result: AttemptResult, attempt: number): Promise<AttemptEnd> {
   const { connection, workspaceId } = plan;
   const reason = describeFailure(result);
+  if (result.failure === 'throttle' && result.quota) {
+    await waitForQuota(tx, config, workspaceId, connection.id, result.quota);
+    return { event: 'throttle' };
+  }
   if (result.connection?.kind === 'needs-reauth') {
     await requireReauth(tx, config, workspaceId, connection.id, result.connection.reason);
     return { event: 'parkOnFailure' };

@@ -13,8 +13,11 @@ const { version } = JSON.parse(readFileSync(new URL('../../../../package.json', 
 /** The version every outbound request names in its `user-agent`. */
 export const SWITCHYARD_VERSION = version;
 
-/** Response headers kept on the result: for retry decisions, messages and parsing the body. */
-const KEPT_HEADERS = ['retry-after', 'location', 'content-type'] as const;
+/**
+ * Response headers kept on the result: for retry decisions, messages and parsing the body
+ * (HubSpot's rate window's length says how long a 429 without Retry-After waits).
+ */
+const KEPT_HEADERS = ['retry-after', 'location', 'content-type', 'x-hubspot-ratelimit-interval-milliseconds'] as const;
 export type KeptHeader = (typeof KEPT_HEADERS)[number];
 
 /** Room undici's own timers leave our deadline, so the deadline is what fires. */

@@ -1,12 +1,13 @@
-import type { ConnectionChange } from '../../destinations/destination-kind.ts';
+import type { ConnectionChange, QuotaWait } from '../../destinations/destination-kind.ts';
 import type { AttemptErrorClass } from '../attempt.entity.ts';
 
 /**
  * What a failed attempt's answer means beyond "it failed": `retry` on the connection's schedule
  * (or after `retryAfterSeconds`), `rejected` for good (the delivery is dead at once: the same
- * input cannot succeed), or `wait` for the connection (it was disabled or needs new credentials).
+ * input cannot succeed), `wait` for the connection (it was disabled or needs new credentials), or
+ * `throttle`: the connection waits for its vendor's quota (`quota`), the attempt not counted.
  */
-export type FailureKind = 'retry' | 'rejected' | 'wait';
+export type FailureKind = 'retry' | 'rejected' | 'wait' | 'throttle';
 
 /** What one try produced: the destination kind's report of its request, or the rule's failed transform. */
 export interface AttemptResult {
@@ -21,6 +22,8 @@ export interface AttemptResult {
   vendorCode?: string;
   responseExcerpt?: string;
   retryAfterSeconds?: number;
+  /** How long the connection waits, with `failure: 'throttle'`. */
+  quota?: QuotaWait;
   errorClass?: AttemptErrorClass;
   error?: string;
   /** Set exactly when `ok` is false. */

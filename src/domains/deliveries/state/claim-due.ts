@@ -4,6 +4,7 @@ import { planSelect, toPlan, type AttemptPlan, type PlanRow } from './attempt-pl
 import { statusIn, UNFINISHED } from './delivery-states.ts';
 import { claimableNow, inFlight, takeLease } from './lease.ts';
 import { availableTokens } from './token-bucket.ts';
+import { afterQuotaWait, quotaWaitColumns, quotaWaitRoom } from './quota-wait.ts';
 
 /**
  * Failures in a row after which a connection's new deliveries wait while one of its retries is
@@ -39,7 +40,8 @@ export interface NextLook {
   at: Date;
   /**
    * True when new deliveries could not go before then anyway: the connection fails and waits
-   * for the retry that probes it, or it is ordered and waits for its oldest delivery.
+   * for the retry that probes it, waits for its vendor's quota, or is ordered and waits for its
+   * oldest delivery.
    */
   holdsNewDeliveries: boolean;
 }
@@ -74,11 +76,14 @@ interface ClaimParams {
  *   own, before the others: it has waited once already.
  * - Ordered: the oldest unfinished delivery by event sequence, and only while nothing of the
  *   connection is in flight; a retry it waits for holds every later one back.
+ * - Either way, nothing while the connection waits for its vendor's quota, and one call at a
+ *   time while it probes it afterwards (quota-wait.ts); the pump looks again when the wait is over.
  */
 const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as (
        select id, status, ordered, coalesce(max_concurrency, :defaultMaxConcurrency) as cap, rate_limit_per_second as rate,
               case when ordered then 1 else greatest(1, :itemsPerCall::int) end as per_call,
-              ${availableTokens('connections')} as available, consecutive_failures >= :probeAfterFailures as failing
+              ${availableTokens('connections')} as available, consecutive_failures >= :probeAfterFailures as failing,
+              ${quotaWaitColumns('connections')}
        from connections where id = :connectionId for no key update),
      bucket as (select rate, available from c where rate is not null),
      leased as (
@@ -87,9 +92,10 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
        from deliveries d
        where d.connection_id = :connectionId and ${inFlight('d')}),
      allowed as (
-       select case when c.status <> 'ACTIVE' then 0
+       select least(case when c.status <> 'ACTIVE' then 0
                    when c.ordered then case when l.n > 0 then 0 else least(1, coalesce(floor(b.available)::int, 1)) end
-                   else greatest(0, least(c.cap - l.calls, coalesce(floor(b.available)::int, c.cap))) end as n
+                   else greatest(0, least(c.cap - l.calls, coalesce(floor(b.available)::int, c.cap))) end,
+                   ${quotaWaitRoom('c', 'l.n')}) as n
        from c cross join leased l left join bucket b on true),
      -- The ordered head is read without a lock (skipping a locked head would skip ahead of it);
      -- the update below re-checks it after waiting for whoever holds it.
@@ -140,14 +146,14 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
          rate_refilled_at = clock_timestamp()
        where id = (select id from c) and exists (select 1 from bucket) and exists (select 1 from claimed))
      select c.status as connection_status, c.ordered as connection_ordered, c.cap as connection_cap, c.per_call as connection_per_call,
-            c.failing as connection_failing,
+            c.failing as connection_failing, c.throttled as connection_throttled,
             case when (select available from bucket) < 1 then (1 - (select available from bucket)) / c.rate end as rate_wait,
-            case when not c.ordered then
+            ${afterQuotaWait('c', `case when not c.ordered then
                    (select min(next_attempt_at) from deliveries
                     where connection_id = c.id and status = 'RETRYING' and parked_at is null)
                  when l.n > 0 then l.until
                  else (select case h.status when 'RETRYING' then h.next_attempt_at when 'DELIVERING' then h.claimed_until end from head h)
-            end as next_look_at,
+            end`)} as next_look_at,
             p.*
      from c cross join leased l left join (${planSelect('claimed')}) p on true`);
 
@@ -157,6 +163,7 @@ type ClaimRow = Partial<PlanRow> & {
   connection_cap: number;
   connection_per_call: number;
   connection_failing: boolean;
+  connection_throttled: boolean;
   rate_wait: number | null;
   next_look_at: Date | null;
 };
@@ -168,7 +175,7 @@ type ClaimRow = Partial<PlanRow> & {
  * many deliveries the connection's kind sends in one call. Each is leased for the connection's timeout plus
  * `leaseMarginSeconds`, so a crashed worker's deliveries are taken over afterwards while a slow
  * request still running is never sent twice at once. Claims nothing unless the connection is
- * active.
+ * active and done waiting for its vendor's quota.
  */
 export async function claimDue(
   db: Db,
@@ -196,7 +203,7 @@ export async function claimDue(
     },
     plans: rows.filter((row) => row.delivery_id).map((row) => toPlan(row as PlanRow)),
     next: first.next_look_at
-      ? { at: new Date(first.next_look_at), holdsNewDeliveries: first.connection_ordered || first.connection_failing }
+      ? { at: new Date(first.next_look_at), holdsNewDeliveries: first.connection_ordered || first.connection_failing || first.connection_throttled }
       : null,
   };
 }

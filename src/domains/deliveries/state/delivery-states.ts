@@ -13,12 +13,15 @@ import type { DeliveryStatus } from '../delivery.entity.ts';
  *       ┌── claim ───── DELIVERING ───── succeed ────▶ SUCCEEDED ─── replay ───┤
  *       │ (due, or      │  │  │                                                │
  *       │  lease ran    │  │  └───────── die ────────▶ DEAD ───────── replay ───┤
- *       │  out)         │  └─ retry, park on failure, recover                  │
+ *       │  out)         │  └─ retry, park on failure, recover, throttle        │
  *       │               ▼                                                      │
  *       └───────────  RETRYING ─────────────────────────────────── replay ─────┘
  *
  *   park / unpark: PENDING and RETRYING deliveries of a paused or disabled connection wait,
  *   parked (a flag beside the state, not a state), and are due again on resume.
+ *   throttle: the vendor's quota for the account is spent; the delivery is due again at once and
+ *   its connection waits instead (`throttled_until`, see quota-wait.ts): no claim takes anything
+ *   of it meanwhile, and the attempt spends none of the schedule's attempts.
  *   erase: PENDING and RETRYING deliveries of an erased event go DEAD (eraseResource).
  * ```
  *
@@ -68,7 +71,7 @@ export const TRANSITIONS = {
   claim: {
     from: CLAIMABLE,
     to: 'DELIVERING',
-    when: 'PENDING, RETRYING due, or DELIVERING whose lease ran out; not parked; the cap, rate limit and ordering allow',
+    when: 'PENDING, RETRYING due, or DELIVERING whose lease ran out; not parked; the cap, rate limit, ordering and quota wait allow',
     by: "the connection's pump",
   },
   succeed: { from: HELD, to: 'SUCCEEDED', when: 'under the claim', by: 'the pump, on a 2xx' },
@@ -90,6 +93,12 @@ export const TRANSITIONS = {
     to: 'unclaimed',
     when: 'under the claim; not sent: its key was in a call in flight, or a batch call handed it back (it goes alone from then on)',
     by: "the pump of a kind that sends batches",
+  },
+  throttle: {
+    from: HELD,
+    to: 'RETRYING',
+    when: "under the claim; the vendor's quota for the account is spent: the connection waits, and the attempt is not counted",
+    by: 'the pump, on a quota answer (HubSpot 429, Salesforce REQUEST_LIMIT_EXCEEDED)',
   },
   recover: { from: HELD, to: 'RETRYING', when: 'the lease ran out', by: 'the stalled-work sweep of any worker' },
   replay: { from: REPLAYABLE, to: 'PENDING', when: "the event keeps its payload (not erased, not removed by retention)", by: 'replayDelivery, replayDeliveries' },

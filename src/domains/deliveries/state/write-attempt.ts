@@ -13,6 +13,8 @@ export type AttemptEnd =
   | { event: 'retry'; at: Date }
   | { event: 'parkOnFailure' }
   | { event: 'die' }
+  /** The vendor's quota is spent: due again once its connection's wait is over, the attempt not counted. */
+  | { event: 'throttle' }
   /** The claim had been taken over: the attempt joins the history, the delivery stays as it is. */
   | { event: 'late' };
 
@@ -39,12 +41,14 @@ interface WriteAttemptParams {
   status: DeliveryStatus;
   nextAttemptAt: Date | null;
   parked: boolean;
+  counted: boolean;
   channel: string;
 }
 
 /**
- * `succeed`, `retry`, `parkOnFailure`, `die`: the attempt row, the delivery's next state and the
- * notification, in one statement. The delivery moves only under the claim's token, so a writer
+ * `succeed`, `retry`, `parkOnFailure`, `die`, `throttle`: the attempt row, the delivery's next
+ * state and the notification, in one statement. A throttled attempt joins the history but is not
+ * counted: the next one has its number again, and the schedule is where it was. The delivery moves only under the claim's token, so a writer
  * whose claim was taken over adds its attempt and nothing else; the notification, sent only
  * while someone streams the workspace's changes, carries the state the delivery is left in.
  */
@@ -56,7 +60,8 @@ const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attem
        returning id),
      moved as (
        update deliveries d set status = :status, next_attempt_at = :nextAttemptAt,
-         parked_at = case when :parked then now() end, attempt_count = d.attempt_count + 1, chain_attempts = :attempt,
+         parked_at = case when :parked then now() end, attempt_count = d.attempt_count + case when :counted then 1 else 0 end,
+         chain_attempts = case when :counted then :attempt else d.chain_attempts end,
          last_attempt_at = :startedAt, last_status_code = :statusCode, last_error = :lastError, ${END_LEASE}, updated_at = now()
        where d.id = :deliveryId and ${holdsLease('d', ':lease')}
        returning d.status)
@@ -65,14 +70,16 @@ const WRITE_ATTEMPT = namedStatement<WriteAttemptParams>('switchyard_write_attem
      from deliveries d where d.id = :deliveryId and ${listenedTo('d.workspace_id')}`);
 
 /** Where each end leaves the delivery. */
-function target(end: AttemptEnd): { status: DeliveryStatus; nextAttemptAt: Date | null; parked: boolean } {
+function target(end: AttemptEnd): { status: DeliveryStatus; nextAttemptAt: Date | null; parked: boolean; counted: boolean } {
   switch (end.event) {
-    case 'succeed': return { status: 'SUCCEEDED', nextAttemptAt: null, parked: false };
-    case 'retry': return { status: 'RETRYING', nextAttemptAt: end.at, parked: false };
-    case 'parkOnFailure': return { status: 'RETRYING', nextAttemptAt: null, parked: true };
-    case 'die': return { status: 'DEAD', nextAttemptAt: null, parked: false };
+    case 'succeed': return { status: 'SUCCEEDED', nextAttemptAt: null, parked: false, counted: true };
+    case 'retry': return { status: 'RETRYING', nextAttemptAt: end.at, parked: false, counted: true };
+    case 'parkOnFailure': return { status: 'RETRYING', nextAttemptAt: null, parked: true, counted: true };
+    case 'die': return { status: 'DEAD', nextAttemptAt: null, parked: false, counted: true };
+    // Due at once: the connection's wait, not the delivery's, decides when it goes.
+    case 'throttle': return { status: 'RETRYING', nextAttemptAt: new Date(), parked: false, counted: false };
     // Matches no row: the token no longer holds.
-    case 'late': return { status: 'DELIVERING', nextAttemptAt: null, parked: false };
+    case 'late': return { status: 'DELIVERING', nextAttemptAt: null, parked: false, counted: true };
   }
 }
 

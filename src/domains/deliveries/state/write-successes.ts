@@ -6,6 +6,7 @@ import { DELIVERY_CHANNEL, listenedTo } from '../delivery-notifications.ts';
 import type { AttemptPlan } from './attempt-plan.ts';
 import type { AttemptResult } from './attempt-result.ts';
 import { END_LEASE, holdsLease } from './lease.ts';
+import { endQuotaWaitOnSuccess, hasQuotaWait } from './quota-wait.ts';
 
 interface SuccessRow {
   id: string;
@@ -37,8 +38,9 @@ interface WriteSuccessesParams {
  * A success ends its connection's failure streak ("failures in a row" counts the failures
  * recorded since the last success, in the order their writes commit: the connection row's lock
  * orders this write and a failure's); a healthy connection's row matches no row to update, so the
- * usual case writes nothing there. The notification, sent while someone streams the workspace's
- * changes, carries the state each delivery is left in.
+ * usual case writes nothing there. A success also ends the connection's wait for its quota, if it
+ * started once the wait was over (see quota-wait.ts). The notification, sent while someone
+ * streams the workspace's changes, carries the state each delivery is left in.
  */
 const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_successes', `with rows as (
        select * from json_to_recordset(:rows::json) as r(
@@ -57,10 +59,12 @@ const WRITE_SUCCESSES = namedStatement<WriteSuccessesParams>('switchyard_write_s
        -- The ids as an array too: json_to_recordset is estimated at 100 rows, and beside a table of
        -- a few thousand the planner would scan the table rather than look each delivery up.
        from rows r where d.id = any(:deliveryIds::uuid[]) and r.delivery_id = d.id and ${holdsLease('d', 'r.lease')}
-       returning d.id, d.status, d.connection_id),
+       returning d.id, d.status, d.connection_id, r.started_at),
      healed as (
-       update connections c set consecutive_failures = 0, failing_since = null, last_failure_reason = null
-       where c.id in (select connection_id from moved) and (c.consecutive_failures > 0 or c.failing_since is not null))
+       update connections c set consecutive_failures = 0, failing_since = null, last_failure_reason = null,
+         ${endQuotaWaitOnSuccess('c', 'm.started_at')}
+       from (select connection_id, max(started_at) as started_at from moved group by connection_id) m
+       where c.id = m.connection_id and (c.consecutive_failures > 0 or c.failing_since is not null or ${hasQuotaWait('c')}))
      select count(pg_notify(:channel, json_build_object('workspaceId', r.workspace_id, 'deliveryId', r.delivery_id,
               'status', coalesce(m.status, d.status), 'attemptId', r.id)::text))
      from rows r join deliveries d on d.id = r.delivery_id left join moved m on m.id = r.delivery_id

@@ -1,4 +1,5 @@
 import { parseRetryAfter } from '../../deliveries/http/retry-after.ts';
+import type { QuotaWait } from '../destination-kind.ts';
 import { jsonBody, type VendorExchange } from '../http/vendor-client.ts';
 import { transportFailure, type Classification } from '../report.ts';
 
@@ -21,10 +22,20 @@ const TEN_SECONDS = 10;
 /** A 423 (a record locked by another write) is retried no sooner than this. */
 const LOCKED_SECONDS = 2;
 
-/** Seconds until the next midnight UTC, when a daily limit is reset (HubSpot resets at the account's midnight; see README). */
-export function secondsUntilDailyReset(now = new Date()): number {
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-  return Math.max(1, Math.ceil((midnight - now.getTime()) / 1000));
+/**
+ * How long a 429 asks the connection to wait. A rolling window (`TEN_SECONDLY_ROLLING`,
+ * `SECONDLY`) is waited out: `Retry-After`, else the window's length
+ * (`X-HubSpot-RateLimit-Interval-Milliseconds`), else ten seconds. The `DAILY` limit resets at
+ * midnight in the account's time zone, which the API does not say, so the connection probes it
+ * (no `seconds`: see `QuotaWait`).
+ */
+function quotaWaitOf(exchange: VendorExchange, policyName: string | undefined): QuotaWait {
+  const policy = policyName ?? 'rate';
+  if (policyName === 'DAILY') return { reason: "HubSpot's DAILY limit of API requests is spent", daily: true };
+  const retryAfter = parseRetryAfter(exchange.headers?.['retry-after']);
+  const intervalMs = Number(exchange.headers?.['x-hubspot-ratelimit-interval-milliseconds']);
+  const seconds = retryAfter ?? (Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs / 1000 : TEN_SECONDS);
+  return { reason: `HubSpot's ${policy} limit is spent`, seconds: Math.max(seconds, 1), daily: false };
 }
 
 /** The error in an answer's body, and one line for people. */
@@ -45,8 +56,8 @@ export function refusesToken(exchange: VendorExchange): boolean {
  * One answer of HubSpot's API. 2xx succeeds (204 for an event). 400 `VALIDATION_ERROR` and other
  * 4xx are rejected with the message. 401 (a token still refused after a refresh, or a private
  * app token that is revoked) and 403 (missing scopes) need a new authorization. 423 is retried
- * after at least 2 s. 429 `TEN_SECONDLY_ROLLING` (and `SECONDLY`) after the window, `DAILY` at the
- * daily reset, both without spending one of the schedule's attempts. 5xx is retried.
+ * after at least 2 s. A 429 makes the whole connection wait (see `quotaWaitOf`) without spending
+ * one of the schedule's attempts. 5xx is retried.
  */
 export function classifyHubSpotAnswer(exchange: VendorExchange): Classification {
   const failure = transportFailure(exchange);
@@ -57,14 +68,8 @@ export function classifyHubSpotAnswer(exchange: VendorExchange): Classification 
   const vendorCode = typeof body.policyName === 'string' ? body.policyName : typeof body.category === 'string' ? body.category : undefined;
   const code = vendorCode ? { vendorCode } : {};
   if (status === 429) {
-    const daily = body.policyName === 'DAILY';
-    const retryAfterSeconds = daily ? secondsUntilDailyReset() : Math.max(parseRetryAfter(exchange.headers?.['retry-after']) ?? TEN_SECONDS, 1);
-    return {
-      verdict: { kind: 'retry', retryAfterSeconds, throttled: true },
-      ...code,
-      errorClass: 'RATE_LIMITED',
-      error: `${text}; ${daily ? 'the daily limit is spent, waiting for its reset' : 'waiting out the rate window'}`,
-    };
+    const quota = quotaWaitOf(exchange, typeof body.policyName === 'string' ? body.policyName : undefined);
+    return { verdict: { kind: 'throttle', quota }, ...code, errorClass: 'RATE_LIMITED', error: `${text}; the connection waits` };
   }
   if (status === 401 || status === 403) return { verdict: { kind: 'wait' }, connection: { kind: 'needs-reauth', reason: text }, ...code, errorClass: 'AUTH', error: text };
   if (status === 423) return { verdict: { kind: 'retry', retryAfterSeconds: Math.max(parseRetryAfter(exchange.headers?.['retry-after']) ?? 0, LOCKED_SECONDS) }, ...code, errorClass: 'HTTP', error: text };

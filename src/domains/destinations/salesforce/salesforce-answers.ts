@@ -6,8 +6,11 @@ import { transportFailure, type Classification } from '../report.ts';
  * `{ message, errorCode, fields }` (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
  */
 
-/** How long an org whose daily API requests are spent waits before trying again; its limit rolls over 24 hours. (15 minutes) */
-export const REQUEST_LIMIT_WAIT_SECONDS = 900;
+/**
+ * How long an org whose API requests are spent waits before one delivery tries again: the limit
+ * rolls over 24 hours, so no answer says when requests are back. (15 minutes)
+ */
+export const REQUEST_LIMIT_PROBE_SECONDS = 900;
 
 /** Errors Salesforce documents as transient: another transaction holds the row, or the server is busy. */
 const TRANSIENT = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'REQUEST_RUNNING_TOO_LONG', 'QUERY_TIMEOUT']);
@@ -32,8 +35,8 @@ export function refusesSession(exchange: VendorExchange): boolean {
 /**
  * One upsert's answer. 2xx succeeds (201 created, 200 or 204 updated). 300 means several records
  * have the external id: rejected, naming them. 401 still refused after a refresh needs a new
- * authorization. 403 `REQUEST_LIMIT_EXCEEDED` is the org's API limit: the delivery waits without
- * spending one of the schedule's attempts. `UNABLE_TO_LOCK_ROW` and 5xx are retried; every other
+ * authorization. 403 `REQUEST_LIMIT_EXCEEDED` is the org's API limit: the connection waits, probing
+ * every 15 minutes, without spending one of the schedule's attempts. `UNABLE_TO_LOCK_ROW` and 5xx are retried; every other
  * 4xx is rejected with the message.
  */
 export function classifySalesforceAnswer(exchange: VendorExchange): Classification {
@@ -50,7 +53,8 @@ export function classifySalesforceAnswer(exchange: VendorExchange): Classificati
   const vendorCode = code ? { vendorCode: code } : {};
   if (status === 401) return { verdict: { kind: 'wait' }, connection: { kind: 'needs-reauth', reason: text }, ...vendorCode, errorClass: 'AUTH', error: text };
   if (code === 'REQUEST_LIMIT_EXCEEDED') {
-    return { verdict: { kind: 'retry', retryAfterSeconds: REQUEST_LIMIT_WAIT_SECONDS, throttled: true }, ...vendorCode, errorClass: 'RATE_LIMITED', error: `${text}; the org's API requests are spent, waiting` };
+    const quota = { reason: "the Salesforce org's API request limit is spent", seconds: REQUEST_LIMIT_PROBE_SECONDS, daily: true };
+    return { verdict: { kind: 'throttle', quota }, ...vendorCode, errorClass: 'RATE_LIMITED', error: `${text}; the connection waits` };
   }
   if ((code && TRANSIENT.has(code)) || status >= 500) return { verdict: { kind: 'retry' }, ...vendorCode, errorClass: 'HTTP', error: text };
   return { verdict: { kind: 'rejected' }, ...vendorCode, errorClass: 'REJECTED', error: text };
