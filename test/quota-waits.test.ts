@@ -121,6 +121,25 @@ describe('a connection whose vendor quota is spent', () => {
     expect(await throttledEvents(connection.id)).toEqual([]);
   }, 60_000);
 
+  it('holds every contact of a batch upsert answered 429, none of them counted, and sends them once the window is over', async () => {
+    const token = hubspot.addPrivateAppToken();
+    const id = await connect({ kind: 'HUBSPOT', maxConcurrency: 1, hubspot: { accessToken: token } });
+    hubspot.failNext(1, hubspotRateLimited('TEN_SECONDLY_ROLLING', { 'retry-after': '1' }));
+    const emails = Array.from({ length: 20 }, () => uniqueEmail());
+    await emitTo(20, (index) => ({ email: emails[index] }));
+
+    const until = new Date((await waitStarts(id)).throttledUntil!).getTime();
+    const delivered = await allSucceed(id, 20);
+    const [limited, ...after] = hubspot.batchCalls.filter((call) => call.headers.authorization === `Bearer ${token}`);
+    const heldBack = (JSON.parse(limited!.body) as { inputs: unknown[] }).inputs.length;
+    expect(heldBack).toBeGreaterThan(1);
+    for (const call of after) expect(call.receivedAt).toBeGreaterThanOrEqual(until);
+    const throttled = delivered.filter((delivery) => delivery.attempts[0]!.errorClass === 'RATE_LIMITED');
+    expect(throttled).toHaveLength(heldBack);
+    expect(delivered.map((delivery) => delivery.attemptCount)).toEqual(delivered.map(() => 1));
+    for (const email of emails) expect(hubspot.contacts.has(email.toLowerCase())).toBe(true);
+  }, 60_000);
+
   it('probes a spent DAILY limit one delivery at a time, every probe interval, and dead-letters nothing with a schedule of one attempt', async () => {
     const connection = await hubspotEvents(5);
     hubspot.failNext(3, hubspotRateLimited('DAILY'));
