@@ -24,6 +24,28 @@ const emitMany = (client: Parameters<typeof emit>[0], type: string, count: numbe
     { input: { events: Array.from({ length: count }, (_, i) => ({ type, payload: { i } })) } },
   );
 
+/** A receiver that holds every request until `open()` is called, then answers 200 at once. */
+async function heldReceiver() {
+  const receiver = await startReceiver();
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  /** Requests being answered when each one arrived, itself included. */
+  const inFlightAtArrival: number[] = [];
+  receiver.script(() => {
+    inFlightAtArrival.push(receiver.inFlight);
+    return { status: 200, until: opened };
+  });
+  return { receiver, open, inFlightAtArrival };
+}
+
+/** Resolves once exactly `count` deliveries of the connection are leased (in flight, or claimed ahead and held). */
+const leased = (connectionId: string, count: number, what: string) =>
+  eventually(async () => {
+    const { rows } = await withDatabase(server, (db) =>
+      db.query('select count(*)::int as n from deliveries where connection_id = $1 and lease is not null', [decodeId('Connection', connectionId)]));
+    return rows[0].n === count ? true : undefined;
+  }, 10_000, what);
+
 describe('failure isolation', () => {
   it('keeps a healthy connection flowing while another one hangs', async () => {
     const ws = await server.seedWorkspace();
@@ -146,6 +168,27 @@ describe('ordered connections', () => {
     await receiver.close();
   }, 30_000);
 
+  it('sends none of what a running pump claimed ahead once the connection turns ordered', async () => {
+    const { receiver, open, inFlightAtArrival } = await heldReceiver();
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
+    const { emitEvents } = await emitMany(ws.secret, 'ledger.entry', 8);
+    await receiver.waitForRequests(2, 10_000);
+    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    await ws.secret.request(`mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
+      { input: { id: hook.id, ordered: true } });
+    // The pump hears of the switch and gives back the two it held before any slot frees.
+    await leased(hook.id, 2, 'the held deliveries given back');
+    open();
+    const ids = emitEvents.results.map((r: { event: { deliveries: { id: string }[] } }) => r.event.deliveries[0]!.id);
+    await Promise.all(ids.map((id: string) => deliveryReaches(ws.secret, id, 'SUCCEEDED', 20_000)));
+    // Two went while it was unordered; everything after, one at a time and in event order.
+    expect(inFlightAtArrival.slice(2)).toEqual(Array(6).fill(1));
+    const sequences = receiver.requests.slice(2).map((r) => JSON.parse(r.body).sequence as number);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(receiver.requests).toHaveLength(8);
+    await receiver.close();
+  }, 30_000);
+
   it('keeps to maxConcurrency when an ordered connection with a backlog turns unordered', async () => {
     const receiver = await startReceiver();
     receiver.script(() => ({ status: 200, delayMs: 400 }));
@@ -158,6 +201,30 @@ describe('ordered connections', () => {
 });
 
 describe('pausing', () => {
+  it('gives back what a running pump claimed ahead when the connection is paused, and sends none of it', async () => {
+    const { receiver, open } = await heldReceiver();
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
+    await emitMany(ws.secret, 'job.done', 10);
+    await receiver.waitForRequests(2, 10_000);
+    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    await setPaused(ws.secret, hook.id, true);
+    await leased(hook.id, 2, 'the held deliveries given back');
+    open();
+    // The two in flight finish; the rest wait, parked and untried, once the run ends.
+    await eventually(async () => {
+      const { rows } = await withDatabase(server, (db) => db.query(
+        `select count(*)::int as n from deliveries where connection_id = $1 and status = 'PENDING' and parked_at is not null and attempt_count = 0`,
+        [decodeId('Connection', hook.id)]));
+      return rows[0].n === 8 ? true : undefined;
+    }, 10_000, 'the rest parked');
+    expect(receiver.requests).toHaveLength(2);
+
+    await setPaused(ws.secret, hook.id, false);
+    const requests = await receiver.waitForRequests(10, 15_000);
+    expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(10);
+    await receiver.close();
+  });
+
   it('holds deliveries of a paused connection and sends them on resume', async () => {
     const receiver = await startReceiver();
     const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'));

@@ -33,6 +33,13 @@ const JOBS_DUE_CHANNEL = 'jobs:insert';
  */
 const QUEUE_JOBS_CHANNEL = 'switchyard_queue_jobs';
 
+/**
+ * Switchyard's notification of the queue of a connection whose status, ordering, cap or rate
+ * limit changed, or that was removed (a trigger sends it, see the migration
+ * connection_changes_heard): a pump running for it must not send what it claimed before.
+ */
+const CONNECTION_CHANGES_CHANNEL = 'switchyard_connection_changes';
+
 /** `pg_notify` of the queue names in the SQL set `queueNames` (a select of one column), if any. */
 const notifyQueues = (queueNames: string) =>
   `select pg_notify('${QUEUE_JOBS_CHANNEL}', string_agg(distinct q, ',')) from (${queueNames}) as queued(q) where q is not null having count(q) > 0`;
@@ -140,24 +147,31 @@ export async function unlockDeadWorkers(em: EntityManager, staleSeconds: number)
 }
 
 /**
- * Hears `QUEUE_JOBS_CHANNEL` on graphile-worker's own listening connection (one per worker
- * process, which graphile-worker reconnects by itself), through its public events: `events` must
- * be the runner's, given before it starts. `onQueues` gets the queue names of each notification.
+ * Hears `QUEUE_JOBS_CHANNEL` and `CONNECTION_CHANGES_CHANNEL` on graphile-worker's own listening
+ * connection (one per worker process, which graphile-worker reconnects by itself), through its
+ * public events: `events` must be the runner's, given before it starts. `onJobs` gets the queue
+ * names of each notification of new jobs, `onChanges` those of each change of a connection.
  */
-export function listenForQueueJobs(events: WorkerEvents, onQueues: (queueNames: string[]) => void): void {
+export function listenForQueueNews(
+  events: WorkerEvents,
+  { onJobs, onChanges }: { onJobs: (queueNames: string[]) => void; onChanges: (queueNames: string[]) => void },
+): void {
+  const each = (command: string) => [QUEUE_JOBS_CHANNEL, CONNECTION_CHANGES_CHANNEL].map((channel) => `${command} "${channel}"`).join('; ');
   events.on('pool:listen:success', ({ client }) => {
     // After graphile-worker's own LISTEN, which it sends once this handler returns: a query
     // queued behind another on a client still connecting makes pg print a deprecation warning.
     setImmediate(() => {
-      client.query(`LISTEN "${QUEUE_JOBS_CHANNEL}"`).catch((error: Error) =>
+      client.query(each('LISTEN')).catch((error: Error) =>
         logger.warn({ err: error, component: 'worker' }, 'listening for queued work failed; lingering pumps hear of new work again once graphile-worker reconnects'));
     });
   });
   events.on('pool:listen:release', ({ client }) => {
     // The connection goes back to graphile-worker's pool: it must hear nothing more.
-    client.query(`UNLISTEN "${QUEUE_JOBS_CHANNEL}"`).catch(() => {});
+    client.query(each('UNLISTEN')).catch(() => {});
   });
   events.on('pool:listen:notification', ({ message }) => {
-    if (message.channel === QUEUE_JOBS_CHANNEL && message.payload) onQueues(message.payload.split(','));
+    if (!message.payload) return;
+    if (message.channel === QUEUE_JOBS_CHANNEL) onJobs(message.payload.split(','));
+    else if (message.channel === CONNECTION_CHANGES_CHANNEL) onChanges(message.payload.split(','));
   });
 }

@@ -1,7 +1,7 @@
 import type { Task } from 'graphile-worker';
 import { addJobs, type JobSpec } from '../db/graphile-worker.ts';
 import { connectionPumpJob } from '../domains/deliveries/delivery-jobs.ts';
-import { pumpConnection, type Linger, type PumpRunEnd } from '../domains/deliveries/engine/pump-connection.ts';
+import { pumpConnection, type ConnectionChanges, type Linger, type PumpRunEnd } from '../domains/deliveries/engine/pump-connection.ts';
 import type { Queryable } from '../db/prepared-statement.ts';
 import type { Services } from '../services.ts';
 import type { WakeUps } from './wake-ups.ts';
@@ -12,10 +12,15 @@ import type { WakeUps } from './wake-ups.ts';
  * at the next retry. New events add a run of their own; one that waits for the connection
  * (a rate limit, a failing streak, an ordered connection's retry) keeps its time.
  */
-export function deliverConnectionTask(services: Services, wakeUps: WakeUps, claims: Queryable, linger: Linger): Task<'deliver_connection'> {
+export function deliverConnectionTask(
+  services: Services,
+  wakeUps: WakeUps,
+  claims: Queryable,
+  signals: { linger: Linger; watchChanges: ConnectionChanges },
+): Task<'deliver_connection'> {
   return async ({ connectionId }, helpers) => {
     const em = services.orm.em.fork();
-    const end = await pumpConnection(em, services.config, connectionId, { stopping: helpers.abortSignal, claims, linger });
+    const end = await pumpConnection(em, services.config, connectionId, { stopping: helpers.abortSignal, claims, ...signals });
     wakeUps.afterCompletion(helpers.job);
     const next = nextRun(connectionId, end);
     if (!next) return;

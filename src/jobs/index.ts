@@ -94,7 +94,7 @@ export async function startWorker(services: Services, databaseUrl: string): Prom
   // A quarter of the slots at most: lingering pumps never keep many connections' runs waiting.
   const signals = pumpSignals(events, Math.max(1, Math.floor(config.workerConcurrency / 4)));
   const taskList: TaskList = {
-    deliver_connection: deliverConnectionTask(services, wakes, claims, signals.linger),
+    deliver_connection: deliverConnectionTask(services, wakes, claims, signals),
     replay_deliveries: replayDeliveriesTask(services),
     reencrypt_secrets: reencryptSecretsTask(services),
     apply_retention: applyRetentionTask(services),

@@ -1,7 +1,7 @@
 import type { WorkerEvents } from 'graphile-worker';
-import { listenForQueueJobs } from '../db/graphile-worker.ts';
+import { listenForQueueNews } from '../db/graphile-worker.ts';
 import { LruCache } from '../domains/lru-cache.ts';
-import type { Linger } from '../domains/deliveries/engine/pump-connection.ts';
+import type { ConnectionChanges, Linger } from '../domains/deliveries/engine/pump-connection.ts';
 
 /**
  * Lets a pump whose work is done linger a moment in its job, and hear when its queue gets a job
@@ -10,19 +10,27 @@ import type { Linger } from '../domains/deliveries/engine/pump-connection.ts';
  * flush of Postgres's log, of its own). Every process hears every queue's news on
  * graphile-worker's own listening connection. At most `maxLingering` pumps of this process
  * linger at once, so lingering never keeps more than that many of its worker slots from others.
+ * A running pump hears of changes of its connection on the same connection (`watchChanges`).
  */
-export function pumpSignals(events: WorkerEvents, maxLingering: number): { linger: Linger; stop(): void } {
+export function pumpSignals(events: WorkerEvents, maxLingering: number): { linger: Linger; watchChanges: ConnectionChanges; stop(): void } {
   const waiting = new Map<string, Set<() => void>>();
   /** When each queue last heard of a job, so news that came just before a pump began to linger counts. */
   const heardAt = new LruCache<string, number>(100_000);
+  /** The running pumps that watch their connection, by queue. */
+  const watching = new Map<string, Set<() => void>>();
   let lingering = 0;
   let stopped = false;
-  listenForQueueJobs(events, (queues) => {
-    const now = performance.now();
-    for (const queue of queues) {
-      heardAt.set(queue, now);
-      for (const wake of waiting.get(queue) ?? []) wake();
-    }
+  listenForQueueNews(events, {
+    onJobs(queues) {
+      const now = performance.now();
+      for (const queue of queues) {
+        heardAt.set(queue, now);
+        for (const wake of waiting.get(queue) ?? []) wake();
+      }
+    },
+    onChanges(queues) {
+      for (const queue of queues) for (const changed of watching.get(queue) ?? []) changed();
+    },
   });
   return {
     linger(queue, since, ms, stopping) {
@@ -46,6 +54,16 @@ export function pumpSignals(events: WorkerEvents, maxLingering: number): { linge
         stopping.addEventListener('abort', abort, { once: true });
         set.add(wake);
       });
+    },
+    watchChanges(queue, onChange) {
+      const set = watching.get(queue) ?? new Set();
+      watching.set(queue, set);
+      const watcher = () => onChange();
+      set.add(watcher);
+      return () => {
+        set.delete(watcher);
+        if (set.size === 0) watching.delete(queue);
+      };
     },
     stop() {
       stopped = true;

@@ -23,6 +23,7 @@ import { Migration20261228010000_retention_indexes } from './Migration2026122801
 import { Migration20261230000000_unbatched_deliveries } from './Migration20261230000000_unbatched_deliveries.ts';
 import { Migration20261231000000_quota_waits } from './Migration20261231000000_quota_waits.ts';
 import { Migration20270101000000_connection_owners } from './Migration20270101000000_connection_owners.ts';
+import { Migration20270202000000_connection_changes_heard } from './Migration20270202000000_connection_changes_heard.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -50,4 +51,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20261230000000_unbatched_deliveries', class: Migration20261230000000_unbatched_deliveries },
   { name: 'Migration20261231000000_quota_waits', class: Migration20261231000000_quota_waits },
   { name: 'Migration20270101000000_connection_owners', class: Migration20270101000000_connection_owners },
+  { name: 'Migration20270202000000_connection_changes_heard', class: Migration20270202000000_connection_changes_heard },
 ];

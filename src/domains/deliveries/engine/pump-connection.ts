@@ -6,6 +6,7 @@ import { callSizeFollowsSettings, itemsPerCall } from '../../destinations/perfor
 import { LruCache } from '../../lru-cache.ts';
 import { sendAttempt } from './attempt-delivery.ts';
 import { recordAttempt } from './record-outcome.ts';
+import { HeldDeliveries } from './held-deliveries.ts';
 import { KeysInFlight, sendCalls, type CallOutcome } from './send-calls.ts';
 import { connectionPumpJob } from '../delivery-jobs.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
@@ -31,6 +32,12 @@ const RUN_MS = 10_000;
 export type Linger = (queue: string, since: number, ms: number, stopping: AbortSignal) => Promise<boolean> | null;
 
 /**
+ * Calls `onChange` whenever the connection of the queue `queue` changes its status, ordering, cap
+ * or rate limit, or is removed, as announced to this process, until the function it returns is called.
+ */
+export type ConnectionChanges = (queue: string, onChange: () => void) => () => void;
+
+/**
  * How long a pump with nothing to do lingers in its job for new work: long enough that events a
  * product emits one after another find it running, short enough that an idle connection gives
  * its worker slot back soon.
@@ -47,6 +54,12 @@ export interface PumpOptions {
   claims: EntityManager | Queryable;
   /** Where it may linger when its work is done; without it, a run ends as soon as nothing is due. */
   linger?: Linger;
+  /**
+   * Where it hears of changes of its connection: a change gives back what the run holds (it may
+   * be paused, or ordered now), and what the claim under way took, and the next claim looks
+   * again. Without it, only the next claim sees a change.
+   */
+  watchChanges?: ConnectionChanges;
 }
 
 /** Deliveries one call of a connection takes where its kind alone decides, as a kind never changes: read once a process. */
@@ -83,8 +96,8 @@ export type PumpRunEnd =
 
 /**
  * One run of a connection's pump. Unordered, it keeps up to `maxConcurrency` calls in flight,
- * claiming due deliveries in batches (a claim waits until half of the slots are free, so a busy
- * connection claims many at once); a call is one delivery, or for a kind that sends batches up
+ * claiming due deliveries in batches (a claim waits until half of the slots' worth is free, so a
+ * busy connection claims many at once); a call is one delivery, or for a kind that sends batches up
  * to its `maxItems` (see `sendCalls`); ordered, one at a time, oldest event first. Either way within
  * its rate limit, and as the connection is at each claim: a switch of `ordered` takes effect at
  * the next claim, which waits for what is in flight. A request answered 2xx frees its slot at
@@ -95,6 +108,17 @@ export type PumpRunEnd =
  * taking deliveries when the run's time is up or the worker stops, and returns once every
  * attempt it started is recorded. One pump runs per connection at once, across every worker
  * process.
+ *
+ * Where the claim lets it (single deliveries, unordered, no rate limit, not failing: see
+ * `claimAhead` in claim-due.ts), a claim also takes up to `maxConcurrency` deliveries more than
+ * the free slots, held in memory (`HeldDeliveries`), so that a slot that frees starts its next
+ * request at once instead of waiting for a claim's round trip; the requests in flight stay within
+ * `maxConcurrency`, which the pump keeps itself. What it holds goes back untried (`release`) at
+ * the first failure of the run (which claims no more ahead from then on, so the breaker holds the
+ * next claim back as before), as soon as it hears that its connection changed (`watchChanges`:
+ * paused, disabled, removed, ordered, its cap or rate limit), at a claim that lets it hold nothing
+ * (the same, or failing), when the worker stops and when the run ends; one that waited too long
+ * for a slot goes back rather than outlive its lease (`HeldDeliveries`).
  */
 export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, options: PumpOptions): Promise<PumpRunEnd> {
   /** Calls that hold one of the connection's slots, by lease: not answered yet, or with a failure not recorded yet. */
@@ -103,12 +127,41 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
   const recording = new Map<string, Promise<unknown>>();
   /** The batch keys of the calls in flight. */
   const keys = new KeysInFlight();
+  /** Claimed ahead of the free slots, waiting for one. */
+  const held = new HeldDeliveries(options.claims, (config.staleJobSeconds * 1000) / 2);
+  /** The connection's cap as the last claim saw it (none before the first). */
+  let cap = Infinity;
+  /** Whether the run has seen a failure: from then on it claims only what it has slots for. */
+  let failed = false;
+  /** What the last claim let the run hold beyond the cap (none after a failure). */
+  let ahead = 0;
+  const endsAt = Date.now() + RUN_MS;
+  const queue = connectionPumpJob(connectionId).queue_name!;
+  /** When the last claim started (a `performance.now()` time). */
+  let claimedAt = -Infinity;
+  /** Whether the connection changed since the last claim started: what it took must not go. */
+  let changed = false;
+  /** Starts held deliveries in the free slots; gives them back once the run may start none. */
+  const fill = () => {
+    if (changed || options.stopping.aborted || Date.now() >= endsAt) return held.releaseAll();
+    while (sending.size < cap && held.size > 0) {
+      const plan = held.next();
+      if (plan) start([plan], [sendAttempt(em, config, plan)]);
+    }
+    // Claimed ahead by a claim that was under way when the failure came: they must not go.
+    if (failed) held.releaseAll();
+  };
   /** Records one delivery's outcome; resolves when it no longer holds its call's slot. */
   const record = (plan: AttemptPlan, sent: Promise<CallOutcome>): Promise<unknown> => {
     const recorded: Promise<unknown> = sent
       .then((outcome) => {
         if (outcome === 'released') return;
         if (outcome.ok) recording.set(plan.deliveryId, recorded);
+        else {
+          failed = true;
+          ahead = 0;
+          held.releaseAll();
+        }
         return recordAttempt(em.fork(), config, plan, outcome);
       })
       .catch((error: unknown) => {
@@ -121,41 +174,61 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
   };
   const start = (call: readonly AttemptPlan[], sent: readonly Promise<CallOutcome>[]) => {
     const { lease } = call[0]!;
-    sending.set(lease, Promise.all(call.map((plan, index) => record(plan, sent[index]!))).finally(() => sending.delete(lease)));
+    sending.set(lease, Promise.all(call.map((plan, index) => record(plan, sent[index]!))).finally(() => {
+      sending.delete(lease);
+      fill();
+    }));
   };
   const anyDone = () => Promise.race([...sending.values(), ...recording.values()]);
-  const queue = connectionPumpJob(connectionId).queue_name!;
-  const endsAt = Date.now() + RUN_MS;
+  // A worker that stops gives back what it holds at once, for another to take.
+  const releaseOnStop = () => held.releaseAll();
+  options.stopping.addEventListener('abort', releaseOnStop, { once: true });
+  const unwatch = options.watchChanges?.(queue, () => {
+    changed = true;
+    held.releaseAll();
+  });
 
   const run = async (): Promise<PumpRunEnd | 'inactive'> => {
-    let cap = Infinity;
     for (;;) {
       if (options.stopping.aborted || Date.now() >= endsAt) return { kind: 'more' };
-      if (sending.size > 0 && cap - sending.size < Math.max(1, Math.floor(cap / 2))) {
+      if (sending.size > 0 && cap + ahead - sending.size - held.size < Math.max(1, Math.floor(cap / 2))) {
         await Promise.race(sending.values());
         continue;
       }
-      const busy = sending.size + recording.size;
-      const claimedAt = performance.now();
+      // A claim counts what went back as free only once it is written back.
+      await held.settled();
+      const busy = sending.size + recording.size + held.size;
+      claimedAt = performance.now();
+      changed = false;
       const size = await callSizeOf(em, connectionId);
+      const claimAhead = size === 1 && !failed;
+      const room = cap === Infinity ? config.defaultMaxConcurrency : cap;
       const claim = await claimDue(options.claims, connectionId, {
-        limit: Math.max(1, (cap === Infinity ? config.defaultMaxConcurrency : cap) - sending.size) * size,
+        limit: Math.max(1, room + (claimAhead ? room : 0) - sending.size - held.size) * size,
         itemsPerCall: size,
         recording: [...recording.keys()],
+        own: [...sending.keys(), ...held.leases()],
+        claimAhead,
         defaultMaxConcurrency: config.defaultMaxConcurrency,
         leaseMarginSeconds: config.staleJobSeconds,
       });
       const { connection } = claim;
+      // Held only while claims let the run hold: paused, gone, ordered now, rate-limited or failing, they go back.
+      if (!connection?.ahead) held.releaseAll();
       if (!connection) return { kind: 'stopped' };
       if (connection.status !== 'ACTIVE') return 'inactive';
       cap = connection.maxConcurrency;
+      ahead = connection.ahead;
       const calls = callsOf(claim.plans);
       if (connection.itemsPerCall > 1) {
         const sent = sendCalls(em, options.claims, config, calls, keys);
         calls.forEach((call, index) => start(call, sent.outcomes[index]!));
         // All went back, their keys in flight: a claim before a call is answered would take them back for nothing.
         if (!(await sent.progressed)) await keys.freed();
-      } else calls.forEach((call) => start(call, call.map((plan) => sendAttempt(em, config, plan))));
+      } else {
+        held.hold(claim.plans, claimedAt);
+        fill();
+      }
       if (claim.plans.length > 0) continue;
       if (connection.rateLimitWaitSeconds !== null) {
         return { kind: 'rate-limited', at: new Date(Date.now() + connection.rateLimitWaitSeconds * 1000) };
@@ -175,7 +248,11 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
   try {
     end = await run();
   } finally {
+    options.stopping.removeEventListener('abort', releaseOnStop);
+    unwatch?.();
+    held.releaseAll();
     while (sending.size + recording.size > 0) await anyDone();
+    await held.settled();
   }
   if (end !== 'inactive') return end;
   // After the attempts in flight are recorded, so none of their deliveries is left unparked.

@@ -25,6 +25,8 @@ export interface DueClaim {
     itemsPerCall: number;
     /** Seconds until its rate limit has a token again, when it has none now. */
     rateLimitWaitSeconds: number | null;
+    /** Calls the claim let the caller hold beyond the cap (see `claimAhead`): `maxConcurrency` or 0. */
+    ahead: number;
   } | null;
   /**
    * The deliveries claimed, each leased for one attempt, with what the attempt needs. Those to go
@@ -51,6 +53,8 @@ interface ClaimParams {
   limit: number;
   itemsPerCall: number;
   recording: string[];
+  own: string[];
+  claimAhead: boolean;
   defaultMaxConcurrency: number;
   probeAfterFailures: number;
   leaseMarginSeconds: number;
@@ -70,6 +74,16 @@ interface ClaimParams {
  * caller's `:recording` (answered, their outcome being written) leave the cap's count, since their
  * requests are over. An ordered connection waits for those too: their outcome decides what goes
  * next.
+ *
+ * A caller that `:claimAhead`s may lease up to the cap's worth of calls more than it has room
+ * for, to hold and start the moment a slot frees (the pump keeps its own requests in flight to
+ * the cap): the cap then bounds leases at twice itself. Only where nothing else could have a
+ * request in flight, and nothing asks for calls one at a time: an unordered connection of single
+ * deliveries, with no rate limit (tokens are paid at the claim, so held calls would go in bursts),
+ * not failing, not waiting for or probing its vendor's quota, and with no lease but the caller's
+ * (`:own`, its calls in flight and held, and `:recording`): a lease of an earlier run, or of a
+ * worker that died, may be a request in flight, so with one the cap counts every lease as today.
+ * The claim says how much it let the caller hold (`ahead`).
  * - Unordered: abandoned claims first, then due retries, oldest due first, then new deliveries,
  *   oldest first, in as many calls as the cap leaves room for beside what is in flight and the
  *   token bucket allows. A delivery a batch call handed back (`unbatched`) takes a call of its
@@ -88,15 +102,20 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
      bucket as (select rate, available from c where rate is not null),
      leased as (
        select count(*)::int as n, count(distinct d.lease) filter (where d.id <> all(:recording::uuid[]))::int as calls,
+              count(distinct d.lease) filter (where d.id <> all(:recording::uuid[]) and d.lease <> all(:own::uuid[]))::int as others,
               min(d.claimed_until) as until
        from deliveries d
        where d.connection_id = :connectionId and ${inFlight('d')}),
+     ahead as (
+       select case when :claimAhead and c.status = 'ACTIVE' and not c.ordered and c.per_call = 1 and c.rate is null and not c.failing
+                        and not c.throttled and not c.probing and l.others = 0 then c.cap else 0 end as n
+       from c cross join leased l),
      allowed as (
        select least(case when c.status <> 'ACTIVE' then 0
                    when c.ordered then case when l.n > 0 then 0 else least(1, coalesce(floor(b.available)::int, 1)) end
-                   else greatest(0, least(c.cap - l.calls, coalesce(floor(b.available)::int, c.cap))) end,
+                   else greatest(0, least(c.cap + ahead.n - l.calls, coalesce(floor(b.available)::int, c.cap + ahead.n))) end,
                    ${quotaWaitRoom('c', 'l.n')}) as n
-       from c cross join leased l left join bucket b on true),
+       from c cross join leased l cross join ahead left join bucket b on true),
      -- The ordered head is read without a lock (skipping a locked head would skip ahead of it);
      -- the update below re-checks it after waiting for whoever holds it.
      head as (
@@ -146,7 +165,7 @@ const CLAIM_DUE = namedStatement<ClaimParams>('switchyard_claim_due', `with c as
          rate_refilled_at = clock_timestamp()
        where id = (select id from c) and exists (select 1 from bucket) and exists (select 1 from claimed))
      select c.status as connection_status, c.ordered as connection_ordered, c.cap as connection_cap, c.per_call as connection_per_call,
-            c.failing as connection_failing, c.throttled as connection_throttled,
+            c.failing as connection_failing, c.throttled as connection_throttled, (select n from ahead) as connection_ahead,
             case when (select available from bucket) < 1 then (1 - (select available from bucket)) / c.rate end as rate_wait,
             ${afterQuotaWait('c', `case when not c.ordered then
                    (select min(next_attempt_at) from deliveries
@@ -164,6 +183,7 @@ type ClaimRow = Partial<PlanRow> & {
   connection_per_call: number;
   connection_failing: boolean;
   connection_throttled: boolean;
+  connection_ahead: number;
   rate_wait: number | null;
   next_look_at: Date | null;
 };
@@ -180,13 +200,24 @@ type ClaimRow = Partial<PlanRow> & {
 export async function claimDue(
   db: Db,
   connectionId: string,
-  options: { limit: number; itemsPerCall?: number; recording?: string[]; defaultMaxConcurrency: number; leaseMarginSeconds: number },
+  options: {
+    limit: number;
+    itemsPerCall?: number;
+    recording?: string[];
+    /** With `claimAhead`: the leases of the caller's calls in flight (not `recording`) and held. */
+    own?: string[];
+    claimAhead?: boolean;
+    defaultMaxConcurrency: number;
+    leaseMarginSeconds: number;
+  },
 ): Promise<DueClaim> {
   const rows = await runNamed<ClaimRow, ClaimParams>(db, CLAIM_DUE, {
     connectionId,
     limit: options.limit,
     itemsPerCall: options.itemsPerCall ?? 1,
     recording: options.recording ?? [],
+    own: options.own ?? [],
+    claimAhead: options.claimAhead ?? false,
     defaultMaxConcurrency: options.defaultMaxConcurrency,
     probeAfterFailures: PROBE_AFTER_FAILURES,
     leaseMarginSeconds: options.leaseMarginSeconds,
@@ -200,6 +231,7 @@ export async function claimDue(
       maxConcurrency: first.connection_ordered ? 1 : first.connection_cap,
       itemsPerCall: first.connection_per_call,
       rateLimitWaitSeconds: first.rate_wait === null ? null : Number(first.rate_wait),
+      ahead: first.connection_ahead,
     },
     plans: rows.filter((row) => row.delivery_id).map((row) => toPlan(row as PlanRow)),
     next: first.next_look_at

@@ -8,8 +8,8 @@ import type { DeliveryStatus } from '../delivery.entity.ts';
  * ```
  *   emit ───────────────▶ PENDING ◀─────────────────── replay ──────────────────┐
  *   emit, condition fails ───────────────────────────────────────▶ DEAD        │
- *                           │ claim   ▲ release (untried: no call had room;    │
- *                           ▼         │ RETRYING if its chain has attempts)    │
+ *                           │ claim   ▲ release (untried: no room, or held     │
+ *                           ▼         │ and let go; RETRYING after attempts)   │
  *       ┌── claim ───── DELIVERING ───── succeed ────▶ SUCCEEDED ─── replay ───┤
  *       │ (due, or      │  │  │                                                │
  *       │  lease ran    │  │  └───────── die ────────▶ DEAD ───────── replay ───┤
@@ -31,8 +31,9 @@ import type { DeliveryStatus } from '../delivery.entity.ts';
  * claim was taken over meanwhile is recorded in the history and changes nothing (`late`).
  * A lease that ran out counts as abandoned: the next claim, or the stalled-work sweep, takes it.
  * The deliveries sent in one call (a batching kind's) share their claim's token; `release` gives
- * back those no call had room for (their key was in flight) or that a batch call handed back, with
- * no attempt counted.
+ * back those no call had room for (their key was in flight), that a batch call handed back, or
+ * that a pump claimed ahead of its free slots and let go of unsent (pump-connection.ts), with no
+ * attempt counted.
  */
 export type DeliveryEvent = keyof typeof TRANSITIONS;
 
@@ -91,8 +92,8 @@ export const TRANSITIONS = {
   release: {
     from: HELD,
     to: 'unclaimed',
-    when: 'under the claim; not sent: its key was in a call in flight, or a batch call handed it back (it goes alone from then on)',
-    by: "the pump of a kind that sends batches",
+    when: 'under the claim; not sent: its key was in a call in flight, a batch call handed it back (it goes alone from then on), or it was claimed ahead of the free slots and the pump let go of it',
+    by: 'the pump',
   },
   throttle: {
     from: HELD,

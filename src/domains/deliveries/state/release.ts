@@ -11,8 +11,10 @@ interface ReleaseParams {
 /**
  * `release`: deliveries claimed and not sent go back to wait, untried, under their claim's token:
  * PENDING before their chain's first attempt, RETRYING after (still due, keeping their place),
- * with no attempt counted. A delivery `alone` was handed back by a batch call: from now on its
- * claims send it in a call of its own, or it would be batched, and handed back, forever.
+ * with no attempt counted: a batching kind's whose key was in a call in flight, or one claimed
+ * ahead of the free slots that the pump let go of. A delivery `alone` was handed back by a batch
+ * call: from now on its claims send it in a call of its own, or it would be batched, and handed
+ * back, forever.
  */
 const RELEASE = namedStatement<ReleaseParams>('switchyard_release', `
   update deliveries d set status = (case when d.chain_attempts = 0 then 'PENDING' else 'RETRYING' end)::delivery_status,
