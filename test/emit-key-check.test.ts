@@ -15,6 +15,13 @@ afterAll(() => db.end());
 const revokeElsewhere = (key: string) =>
   db.query(`update api_keys set revoked_at = now() where hash = encode(sha256(convert_to($1, 'utf8')), 'hex')`, [key]);
 
+/** A rule written straight into the database moves the routing version, as any process's would. */
+const addRuleElsewhere = (workspaceId: string, connectionId: string) =>
+  db.query(
+    `insert into rules (id, workspace_id, connection_id, name, event_types, enabled, created_at, updated_at)
+     values (gen_random_uuid(), $1, $2, 'elsewhere', '{order.*}', true, now(), now())`,
+    [decodeId('Workspace', workspaceId), decodeId('Connection', connectionId)]);
+
 describe('an emit checks its key in its own write', () => {
   it('refuses a key revoked in another process at once, though this process remembers it', async () => {
     const ws = await server.seedWorkspace();
@@ -46,13 +53,18 @@ describe('an emit checks its key in its own write', () => {
     const second = await createWebhook(ws.secret, 'http://127.0.0.1:9/second');
     await createRule(ws.secret, first.id, ['order.*']);
     expect((await emit(ws.publishable, { type: 'order.paid' })).event.deliveries).toHaveLength(1);
-    // A rule written straight into the database moves the routing version, as any process's would.
-    await db.query(
-      `insert into rules (id, workspace_id, connection_id, name, event_types, enabled, created_at, updated_at)
-       values (gen_random_uuid(), $1, $2, 'elsewhere', '{order.*}', true, now(), now())`,
-      [decodeId('Workspace', ws.id), decodeId('Connection', second.id)]);
+    await addRuleElsewhere(ws.id, second.id);
     const { event } = await emit(ws.publishable, { type: 'order.paid' });
     expect(event.deliveries.map((delivery) => delivery.connection.id).sort()).toEqual([first.id, second.id].sort());
+  });
+
+  it('routes by the first rule of a workspace, created in another process after an event that went nowhere', async () => {
+    const ws = await server.seedWorkspace();
+    const only = await createWebhook(ws.secret, 'http://127.0.0.1:9/only');
+    expect((await emit(ws.publishable, { type: 'order.paid' })).event.deliveries).toHaveLength(0);
+    await addRuleElsewhere(ws.id, only.id);
+    const { event } = await emit(ws.publishable, { type: 'order.paid' });
+    expect(event.deliveries.map((delivery) => delivery.connection.id)).toEqual([only.id]);
   });
 });
 
