@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,8 +11,9 @@ import { join } from 'node:path';
  */
 export interface Keyring {
   /** The key new secrets are sealed with. */
-  current: { id: string; key: Buffer };
-  byId: ReadonlyMap<string, Buffer>;
+  current: { id: string; key: KeyObject };
+  /** Key objects rather than bytes: each seal and open would otherwise make one from the bytes again. */
+  byId: ReadonlyMap<string, KeyObject>;
 }
 
 /** A start that cannot go on safely for want of the right keys; its message says what to do. */
@@ -30,7 +31,7 @@ export const GENERATE_KEY_HINT = `generate one with: node -e "console.log('k1:' 
 
 /** Parses `id:base64key,...`; throws a KeyringError naming the first problem. */
 export function parseKeyring(text: string): Keyring {
-  const byId = new Map<string, Buffer>();
+  const byId = new Map<string, KeyObject>();
   let current: Keyring['current'] | null = null;
   for (const [index, entry] of text.split(',').map((part) => part.trim()).entries()) {
     const separator = entry.indexOf(':');
@@ -39,11 +40,12 @@ export function parseKeyring(text: string): Keyring {
     if (separator < 0 || !KEY_ID.test(id)) {
       throw new KeyringError(`entry ${index + 1} must be "id:base64key" with an id of 1 to 32 letters, digits, "_" or "-"; ${GENERATE_KEY_HINT}`);
     }
-    const key = Buffer.from(encoded, 'base64');
-    if (!/^[A-Za-z0-9+/]{43}=?$/.test(encoded) || key.length !== 32) {
+    const bytes = Buffer.from(encoded, 'base64');
+    if (!/^[A-Za-z0-9+/]{43}=?$/.test(encoded) || bytes.length !== 32) {
       throw new KeyringError(`key "${id}" must be 32 bytes in standard base64 (44 characters); ${GENERATE_KEY_HINT}`);
     }
     if (byId.has(id)) throw new KeyringError(`key id "${id}" is given twice`);
+    const key = createSecretKey(bytes);
     byId.set(id, key);
     current ??= { id, key };
   }
