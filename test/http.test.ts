@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startReceiver } from './helpers/receiver.ts';
 import { closeHttp, sendWebhook, type SendOptions } from '../src/domains/deliveries/http/send-webhook.ts';
@@ -96,6 +96,24 @@ describe('sending one webhook', () => {
     expect(result.statusCode).toBeUndefined();
     expect(result.durationMs).toBeGreaterThanOrEqual(395);
     expect(result.durationMs).toBeLessThan(700);
+  });
+
+  it('holds the deadline while the connection is still being made', async () => {
+    // Accepts TCP and never answers the TLS handshake: the connection stays unmade until undici's
+    // own connect timeout (10 s), far beyond the attempt's deadline.
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const result = await sendTo(`https://127.0.0.1:${port}/handshake`, { timeoutMs: 300 });
+      expect(result).toMatchObject({ ok: false, errorClass: 'TIMEOUT', error: `no response from 127.0.0.1:${port} within 0.3 s` });
+      expect(result.durationMs).toBeGreaterThanOrEqual(295);
+      expect(result.durationMs).toBeLessThan(1000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('reads Retry-After on 429 as seconds and on 503 as an HTTP date', async () => {

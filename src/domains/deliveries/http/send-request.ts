@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'undici';
 import type { AttemptErrorClass } from '../attempt.entity.ts';
 import { dispatcherFor } from './agent.ts';
+import { CappedResponse } from './capped-response.ts';
 import { classifyError, timeoutMessage } from './classify-error.ts';
 import { refusedLiteralHost } from './ssrf-guard.ts';
 
@@ -19,6 +19,9 @@ export const SWITCHYARD_VERSION = version;
  */
 const KEPT_HEADERS = ['retry-after', 'location', 'content-type', 'x-hubspot-ratelimit-interval-milliseconds'] as const;
 export type KeptHeader = (typeof KEPT_HEADERS)[number];
+
+/** Response bodies are decoded whole (invalid sequences become U+FFFD); NUL becomes U+FFFD too, as Postgres text cannot hold it. */
+const utf8 = new TextDecoder('utf-8');
 
 /** Room undici's own timers leave our deadline, so the deadline is what fires. */
 const BACKSTOP_MS = 1_000;
@@ -82,27 +85,32 @@ export async function sendRequest(outbound: HttpRequest, options: SendOptions): 
   const refused = options.allowPrivateTargets ? null : refusedLiteralHost(target);
   if (refused) return failed('REFUSED_TARGET', refused.message);
 
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
-  let statusCode: number | undefined;
+  const response = new CappedResponse(options.maxResponseBytes);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    response.abort(new Error(`no complete response within ${options.timeoutMs} ms`));
+  }, options.timeoutMs);
   try {
-    const response = await request(target, {
-      method: outbound.method,
-      headers: outbound.headers,
-      body: outbound.body,
-      dispatcher: dispatcherFor(options.allowPrivateTargets),
-      signal: deadline.signal,
-      headersTimeout: options.timeoutMs + BACKSTOP_MS,
-      bodyTimeout: options.timeoutMs + BACKSTOP_MS,
-    });
-    statusCode = response.statusCode;
-    const body = await readBody(response.body, options.maxResponseBytes);
-    const headers = keptHeaders(response.headers);
-    return { statusCode, durationMs: elapsed(), body, ...(headers && { headers }) };
+    dispatcherFor(options.allowPrivateTargets).dispatch(
+      {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: outbound.method,
+        headers: outbound.headers,
+        body: outbound.body,
+        headersTimeout: options.timeoutMs + BACKSTOP_MS,
+        bodyTimeout: options.timeoutMs + BACKSTOP_MS,
+      },
+      response,
+    );
+    const { statusCode, headers: received, body } = await response.result;
+    const headers = keptHeaders(received);
+    return { statusCode, durationMs: elapsed(), body: utf8.decode(body).replaceAll('\u0000', '\uFFFD'), ...(headers && { headers }) };
   } catch (error) {
-    if (deadline.signal.aborted) return failed('TIMEOUT', timeoutMessage(target, options.timeoutMs, statusCode));
+    if (timedOut) return failed('TIMEOUT', timeoutMessage(target, options.timeoutMs, response.statusCode));
     const { errorClass, error: message } = classifyError(error, target);
-    return failed(errorClass, errorClass === 'TIMEOUT' ? timeoutMessage(target, options.timeoutMs, statusCode) : message);
+    return failed(errorClass, errorClass === 'TIMEOUT' ? timeoutMessage(target, options.timeoutMs, response.statusCode) : message);
   } finally {
     clearTimeout(timer);
   }
@@ -116,24 +124,6 @@ function keptHeaders(headers: Record<string, string | string[] | undefined>): Ht
     if (first !== undefined) kept[name] = first;
   }
   return Object.keys(kept).length > 0 ? kept : undefined;
-}
-
-/**
- * Reads at most `maxBytes` of a body, then destroys it (and its socket) rather than read the rest.
- * NUL characters become U+FFFD: Postgres text columns cannot hold them.
- */
-async function readBody(body: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= maxBytes) {
-      body.destroy();
-      break;
-    }
-  }
-  return new TextDecoder('utf-8').decode(Buffer.concat(chunks).subarray(0, maxBytes)).replaceAll('\u0000', '\uFFFD');
 }
 
 /** The start of `text` an attempt keeps: at most 4096 characters, never half a character. */
