@@ -84,6 +84,7 @@ describe('the fast path', () => {
     ['type = "order.completed" and payload.country in ["DE", "FR"]', true],
     ['{ "order": resourceId, "total": payload.total, "lines": [payload.a, -payload.b] }', true],
     ['payload.vip ? "gold" : "plain" & resourceId', true],
+    ['(payload.total > 100 or payload.vip) and type = "order.completed"', true],
     ['$length(payload.name) > 3', false],
     ['payload.items[price > 5]', false],
     ['[1..100000]', false],

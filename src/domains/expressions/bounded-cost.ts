@@ -1,9 +1,9 @@
 /**
  * Which expressions are cheap whatever the event: those made only of field paths, literals,
  * comparisons, boolean and arithmetic operators, string concatenation, array and object
- * constructors and `? :`. Such an expression does work linear in the size of the event (at most
- * once per path it names), so it is evaluated in the calling thread without a round trip to a
- * worker; anything with a function call, a filter or predicate, a range, a lambda, a variable
+ * constructors, parentheses and `? :`. Such an expression does work linear in the size of the
+ * event (at most once per path it names), so it is evaluated in the calling thread without a
+ * round trip to a worker; anything with a function call, a filter or predicate, a range, a lambda, a variable
  * binding, a sort, grouping or a regular expression goes to an expression worker
  * (expression-pool.ts), where a runaway one is stopped from outside.
  *
@@ -46,6 +46,9 @@ function cheap(node: AstNode | undefined, bound: CostBound): boolean {
       return false;
     case 'condition':
       return cheap(node.condition, bound) && cheap(node.then, bound) && cheap(node.else, bound);
+    case 'block':
+      // `(a or b) and c`: each expression once; a variable binding inside is not cheap.
+      return (node.expressions ?? []).every((item) => cheap(item, bound));
     default:
       return false;
   }
