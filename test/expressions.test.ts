@@ -11,6 +11,7 @@ import {
   evaluateCondition,
   evaluateTransform,
   expressionInput,
+  mayRead,
   type ExpressionInput,
 } from '../src/domains/expressions/rule-expressions.ts';
 
@@ -104,6 +105,18 @@ describe('evaluateCondition', () => {
     expect(failure.code).toBe('T1006');
     expect(failure.position).toBe(6);
     expect(failure.message).toMatch(/^condition: .*at position 6 \(T1006\)$/);
+  });
+
+  it.each([
+    ['sequence % 2 = 1', true],
+    ['type = "a" or (payload.n > 1 and sequence > 3)', true],
+    ['$ = 1', true],
+    ['$$.sequence > 1', true],
+    ['$string($) != ""', true],
+    ['payload.sequence > 1 and type = "a"', false],
+    ['"sequence" = resourceId', false],
+  ])('%s may read the sequence: %s', (source, reads) => {
+    expect(mayRead(compileExpression(source, 'condition'), 'sequence')).toBe(reads);
   });
 });
 

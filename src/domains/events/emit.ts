@@ -8,6 +8,7 @@ import { initialState } from '../deliveries/state/delivery-states.ts';
 import { emitEventInput, emitEventsInput, type EmitEventInput } from './emit-input.ts';
 import { eventSequenceName } from './event-sequence.ts';
 import { persistEvents, type DeliveryRow, type EmitCheck, type Persisted } from './persist-events.ts';
+import { mayRead } from '../expressions/rule-expressions.ts';
 import { routeEvent, type Route, type RoutedEvent } from './routes.ts';
 import { routingSnapshot, type RoutingSnapshot } from './routing-snapshot.ts';
 import { checkPayload } from './check-payload.ts';
@@ -170,7 +171,7 @@ export async function writeEvents(
   const routes = new Map<string, Route[]>();
   for (const row of rows) if (!routes.has(row.type)) routes.set(row.type, await routing.routesFor(row.type));
   const unnumbered = rows.filter((row) => row.sequence === null);
-  if (unnumbered.some((row) => routes.get(row.type)!.some((route) => route.condition))) {
+  if (unnumbered.some((row) => routes.get(row.type)!.some((route) => route.condition && mayRead(route.condition, 'sequence')))) {
     const keys = new Set<string>();
     // Later rows repeating a key are duplicates of the first: they get no number.
     const firsts = unnumbered.filter((row) => row.idempotency_key === null || (!keys.has(row.idempotency_key) && !!keys.add(row.idempotency_key)));

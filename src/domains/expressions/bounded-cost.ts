@@ -19,6 +19,11 @@ export interface CostBound {
   bounded: boolean;
   /** Paths (and `$`) the expression reads the event through: each yields at most the event's size. */
   reads: number;
+  /**
+   * The names a bounded expression reads from the top of the event (`payload` in
+   * `payload.total > 1`); null when it may read anything (it reads `$`, or its cost is not bounded).
+   */
+  fields: Set<string> | null;
 }
 
 const CHEAP_OPERATORS = new Set(['=', '!=', '<', '<=', '>', '>=', 'and', 'or', 'in', '+', '-', '*', '/', '%', '&']);
@@ -33,9 +38,12 @@ function cheap(node: AstNode | undefined, bound: CostBound): boolean {
     case 'variable':
       // `$` alone is the event; any other variable needs a binding or is a function.
       bound.reads++;
+      bound.fields = null;
       return node.value === '';
     case 'path':
       bound.reads++;
+      // Only the first step reads the event itself: the others read what it yielded.
+      bound.fields?.add(node.steps?.[0]?.value as string);
       return !node.group && !node.focus && !node.tuple && (node.steps ?? []).every((step) => step.type === 'name' && !step.stages && !step.predicate && !step.group);
     case 'binary':
       return CHEAP_OPERATORS.has(node.value as string) && cheap(node.lhs as AstNode, bound) && cheap(node.rhs, bound);
@@ -56,7 +64,8 @@ function cheap(node: AstNode | undefined, bound: CostBound): boolean {
 
 /** The cost bound of a parsed expression, from jsonata's `ast()`. */
 export function costBound(ast: unknown): CostBound {
-  const bound: CostBound = { bounded: false, reads: 0 };
+  const bound: CostBound = { bounded: false, reads: 0, fields: new Set() };
   bound.bounded = cheap(ast as AstNode, bound);
+  if (!bound.bounded) bound.fields = null;
   return bound;
 }

@@ -30,7 +30,7 @@ export class CompiledExpression {
   readonly source: string;
   readonly cost: CostBound;
 
-  constructor(source: string, cost: CostBound = { bounded: false, reads: 0 }) {
+  constructor(source: string, cost: CostBound = { bounded: false, reads: 0, fields: null }) {
     this.source = source;
     this.cost = cost;
   }

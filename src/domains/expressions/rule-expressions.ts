@@ -54,6 +54,15 @@ export function expressionInput(event: {
   };
 }
 
+/**
+ * Whether an expression may read `field` of its input: surely not when it is bounded and no path
+ * of it starts with that name (see `CostBound.fields`). Emit numbers an event before routing it
+ * only for a condition that may read its `sequence`, since that costs a round trip.
+ */
+export function mayRead(expression: CompiledExpression, field: keyof ExpressionInput): boolean {
+  return expression.cost.fields === null || expression.cost.fields.has(field);
+}
+
 function prefixed(expression: 'condition' | 'transform', error: unknown): never {
   if (error instanceof ExpressionError) {
     throw new ExpressionError(error.code, `${expression}: ${error.message}`, error.position);
