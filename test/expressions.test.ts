@@ -107,6 +107,14 @@ describe('evaluateCondition', () => {
     expect(failure.message).toMatch(/^condition: .*at position 6 \(T1006\)$/);
   });
 
+  it("reports jsonata's error for a condition answered in place, too", async () => {
+    const condition = compileExpression('payload.total > "100"', 'condition');
+    expect(condition.direct).not.toBeNull();
+    const failure = await expressionFailure(() => evaluateCondition(condition, input, limits));
+    expect(failure.code).toBe('T2009');
+    expect(failure.message).toMatch(/^condition: .*at position 15 \(T2009\)$/);
+  });
+
   it.each([
     ['sequence % 2 = 1', true],
     ['type = "a" or (payload.n > 1 and sequence > 3)', true],

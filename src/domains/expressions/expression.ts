@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.ts';
 import { storableText } from '../validation.ts';
 import { LruCache } from '../lru-cache.ts';
 import { costBound, type CostBound } from './bounded-cost.ts';
+import { directEvaluator, type DirectEvaluator } from './direct-evaluation.ts';
 import { ExpressionPool, type ExpressionPoolOptions } from './expression-pool.ts';
 import { runEvaluation, type EvaluationMode } from './guarded-evaluation.ts';
 
@@ -13,10 +14,12 @@ import { runEvaluation, type EvaluationMode } from './guarded-evaluation.ts';
  * - compile: parse once when a rule is saved (a syntax error is a ValidationError naming the
  *   field and the position) and again, from cache, when the engine loads the rule; the parse
  *   also says whether the expression's cost is bounded (bounded-cost.ts).
- * - evaluate: run against one event, always with jsonata's guardrails (guarded-evaluation.ts).
- *   A bounded expression runs in the calling thread; any other runs in an expression worker
- *   process (expression-pool.ts), killed when it outruns its time or its heap, so that no
- *   expression can block the event loop or exhaust the process's memory.
+ * - evaluate: run against one event with jsonata's guardrails (guarded-evaluation.ts). A bounded
+ *   expression runs in the calling thread; any other runs in an expression worker process
+ *   (expression-pool.ts), killed when it outruns its time or its heap, so that no expression can
+ *   block the event loop or exhaust the process's memory. A condition of the commonest kind
+ *   (paths, literals, comparisons, `and`, `or`) is answered without jsonata, by work bounded by
+ *   its own size (direct-evaluation.ts), which hands over to jsonata wherever it is not sure.
  */
 
 /** Longest expression accepted, in characters. */
@@ -25,14 +28,17 @@ export const MAX_EXPRESSION_LENGTH = 10_000;
 /** Compiled expressions kept per process, by source text. */
 const CACHE_SIZE = 5_000;
 
-/** A parsed expression's source and what its cost is bounded by. */
+/** A parsed expression's source, what its cost is bounded by, and its direct evaluator if it has one. */
 export class CompiledExpression {
   readonly source: string;
   readonly cost: CostBound;
+  /** Set for a bounded expression of the subset direct-evaluation.ts implements. */
+  readonly direct: DirectEvaluator | null;
 
-  constructor(source: string, cost: CostBound = { bounded: false, reads: 0, fields: null }) {
+  constructor(source: string, cost: CostBound = { bounded: false, reads: 0, fields: null }, direct: DirectEvaluator | null = null) {
     this.source = source;
     this.cost = cost;
+    this.direct = direct;
   }
 }
 
@@ -77,7 +83,9 @@ export function tryCompile(source: string): CompiledExpression | ExpressionError
     const code = failure.code ?? 'SYNTAX';
     return new ExpressionError(code, `${failure.message ?? 'syntax error'} at position ${failure.position ?? 0} (${code})`, failure.position ?? 0);
   }
-  const compiled = new CompiledExpression(source, costBound(parsed.ast()));
+  const ast = parsed.ast();
+  const cost = costBound(ast);
+  const compiled = new CompiledExpression(source, cost, cost.bounded ? directEvaluator(ast) : null);
   cache.set(source, compiled);
   return compiled;
 }

@@ -1,7 +1,8 @@
 /**
  * jsonata's parse tree (`jsonata(source).ast()`), as far as Switchyard's walks over it read it:
- * the cost bound of an expression (bounded-cost.ts) and the names it reads from the top of its
- * input (unknown-fields.ts). jsonata does not type its tree; these are the fields its parser sets.
+ * the cost bound of an expression (bounded-cost.ts), its direct evaluator (direct-evaluation.ts)
+ * and the names it reads from the top of its input (unknown-fields.ts). jsonata does not type its
+ * tree; these are the fields its parser sets.
  */
 export interface AstNode {
   type: string;

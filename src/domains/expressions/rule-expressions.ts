@@ -1,5 +1,7 @@
 import { closestName } from '../closest-name.ts';
+import { HAND_OVER } from './direct-evaluation.ts';
 import { evaluateAs, ExpressionError, type CompiledExpression, type EvaluateOptions } from './expression.ts';
+import { truthy } from './guarded-evaluation.ts';
 import { topLevelFields } from './unknown-fields.ts';
 
 /**
@@ -80,6 +82,11 @@ export async function evaluateCondition(
   input: ExpressionInput,
   options: EvaluateOptions,
 ): Promise<boolean> {
+  // Answered in place when it can be (see direct-evaluation.ts); otherwise, or when it hands over, by jsonata.
+  if (condition.direct) {
+    const value = condition.direct(input);
+    if (value !== HAND_OVER) return truthy(value);
+  }
   try {
     return (await evaluateAs(condition, input, { ...options, mode: { kind: 'truthy' }, inThread: condition.cost.bounded })) as boolean;
   } catch (error) {
