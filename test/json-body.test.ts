@@ -1,5 +1,8 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readJsonBody } from '../src/server/json-body.ts';
 import { startTestServer } from './helpers/server.ts';
 
 /**
@@ -15,8 +18,8 @@ async function post(body: string, headers: Record<string, string> = {}) {
 }
 
 /** Opens a connection to the API and writes `head` and `body` on it. */
-async function open(head: string, body = ''): Promise<Socket> {
-  const socket = connect(Number(port), host.replace(/^\[|\]$/g, ''));
+async function open(head: string, body = '', at = Number(port)): Promise<Socket> {
+  const socket = connect(at, host);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   socket.write(head + body);
   return socket;
@@ -268,5 +271,37 @@ describe('other requests to the GraphQL endpoint', () => {
         "{"data":{"__typename":"Query"}}",
       ]
     `);
+  });
+});
+
+describe('reading a JSON body from the Node request', () => {
+  /** A bare HTTP server that only reads bodies, 64 bytes at most, and reports what it read. */
+  const reads: Promise<{ whole: boolean; body: unknown } | 'not read'>[] = [];
+  const http = createServer((req, res) => {
+    const read = readJsonBody(req, 64);
+    reads.push(read ? read.then((whole) => ({ whole, body: (req as IncomingMessage & { body?: unknown }).body })) : Promise.resolve('not read'));
+    void (read ?? Promise.resolve()).then(() => res.end());
+  });
+  afterAll(() => new Promise((resolve) => http.close(resolve)));
+
+  it('gives an object or array parsed, anything else as its bytes, leaves other requests alone, and lets go of a client that leaves mid-body', async () => {
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const at = (http.address() as AddressInfo).port;
+    const send = async (body: string, type = 'application/json') => {
+      await fetch(`http://127.0.0.1:${at}/`, { method: 'POST', headers: { 'content-type': type }, body });
+      return reads.at(-1);
+    };
+    expect(await send('{"query":"{ a }"}')).toEqual({ whole: true, body: { query: '{ a }' } });
+    expect(await send('[{"query":"{ a }"}]', 'application/json; charset=utf-8')).toEqual({ whole: true, body: [{ query: '{ a }' }] });
+    expect(await send('[]')).toEqual({ whole: true, body: Buffer.from('[]') });
+    expect(await send('{"query":')).toEqual({ whole: true, body: Buffer.from('{"query":') });
+    expect(await send('"a"')).toEqual({ whole: true, body: Buffer.from('"a"') });
+    expect(await send(`{"pad":"${'x'.repeat(64)}"}`)).toBe('not read');
+    expect(await send('{"query":"{ a }"}', 'text/plain')).toBe('not read');
+
+    const socket = await open(`POST / HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n`, '{"query":', at);
+    while (reads.length < 8) await new Promise((resolve) => setImmediate(resolve));
+    socket.destroy();
+    expect(await reads[7]).toEqual({ whole: false, body: undefined });
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { WebSocketServer } from 'ws';
@@ -13,6 +14,7 @@ import { requestErrorCodes } from './request-error-codes.ts';
 import type { Services } from '../services.ts';
 import type { HttpServer } from './http-server.ts';
 import { isEmitOnly } from './emit-only.ts';
+import { MAX_REQUEST_BODY_BYTES, readJsonBody } from './json-body.ts';
 import { resumesFromCursor, sharedSubscriptions } from './shared-subscriptions.ts';
 import { handlePortal } from './portal/route.ts';
 import { closeAtExpiry } from './portal/session-expiry.ts';
@@ -82,6 +84,7 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
     renderGraphiQL,
     landingPage: false,
     maskedErrors: true,
+    maxRequestBodySize: MAX_REQUEST_BODY_BYTES,
     logging: yogaLogger,
     plugins: [...graphqlLimits(services.config), requestErrorCodes()],
     context: async ({ principal, keyLookedUp = true, authorization, params }) => {
@@ -100,6 +103,23 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
     forgetRevokedPrincipals(revocation);
   });
 
+  function serveGraphql(req: IncomingMessage, res: ServerResponse, streaming: boolean): void {
+    // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
+    // A key this process knows starts from what it found last; the context looks it up unless the request only emits.
+    const { authorization } = req.headers;
+    const remembered = rememberedPrincipal(authorization);
+    (remembered ? Promise.resolve(remembered) : authenticate(services.orm.em.fork(), authorization)).then(
+      (principal) => {
+        if (principal && streaming) res.once('close', streams.add(principal, () => res.destroy()));
+        return yoga.handle(req, res, { principal, keyLookedUp: !remembered, authorization });
+      },
+      () => {
+        if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+        res.end('The database is not reachable; try again');
+      },
+    );
+  }
+
   http.fallback((req, res) => {
     // Every line logged while this request runs carries its id; the caller gets it back.
     const requestId = requestIdOf(req.headers['x-request-id']);
@@ -107,20 +127,11 @@ export function startApp(services: Services, http: HttpServer, schema: GraphQLSc
     withLogContext({ requestId }, () => {
       if (handlePortal(services, req, res)) return;
       if (handleOAuthCallback(services, req, res)) return;
-      // Authenticated before yoga parses anything: the limits and the introspection policy depend on the caller.
-      // A key this process knows starts from what it found last; the context looks it up unless the request only emits.
-      const { authorization } = req.headers;
-      const remembered = rememberedPrincipal(authorization);
-      (remembered ? Promise.resolve(remembered) : authenticate(services.orm.em.fork(), authorization)).then(
-        (principal) => {
-          if (principal && STREAMING.test(req.headers.accept ?? '')) res.once('close', streams.add(principal, () => res.destroy()));
-          return yoga.handle(req, res, { principal, keyLookedUp: !remembered, authorization });
-        },
-        () => {
-          if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
-          res.end('The database is not reachable; try again');
-        },
-      );
+      const streaming = STREAMING.test(req.headers.accept ?? '');
+      // A JSON body of a stated length is read here, not through yoga's body streams (json-body.ts); a client gone mid-body gets nothing.
+      const bodyRead = !streaming && (req.url ?? '/').split('?', 1)[0] === GRAPHQL_PATH ? readJsonBody(req, MAX_REQUEST_BODY_BYTES) : null;
+      if (bodyRead) void bodyRead.then((whole) => whole && serveGraphql(req, res, streaming));
+      else serveGraphql(req, res, streaming);
     });
   });
 
