@@ -17,6 +17,9 @@ export default defineConfig({
     // machine can run them several times slower than an idle one; a hang still fails.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // What a page shows after a refetch or a live update can take seconds on a loaded machine;
+    // a poll's default second made the portal's tests fail there while the page was right.
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
   },
 });
