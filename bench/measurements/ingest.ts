@@ -80,7 +80,7 @@ export async function measureIngest(bench: BenchContext): Promise<Measurement> {
         { title: 'Postgres statements during emitEvent load', lines: await topStatements(db) },
       ],
       bottleneck:
-        `Each request's round trips in series more than CPU: the key lookup, then the group write (events, deliveries and their pump jobs in one statement), which a request joins once the write in flight is done. With ${CLIENTS} clients the machine has CPU to spare (the API is partly idle in its profile); with twice as many the groups grow and the rate with them (see the rounds).`,
+        `Each request's wait for the group write more than CPU: the write (the key check, events, deliveries and their pump jobs in one statement) waits for its flush of the log, and a request joins the next group once the write in flight is done. With ${CLIENTS} clients the machine has CPU to spare (the API is partly idle in its profile); with twice as many the groups grow and the rate with them (see the rounds).`,
     });
   } finally {
     await api.stop();

@@ -53,7 +53,7 @@ export async function measureLatency(bench: BenchContext): Promise<Measurement[]
         target: 'p50 <= 10, p99 <= 30',
         met: percentile(quiet, 50) <= 10 && percentile(quiet, 99) <= 30,
         evidence: [],
-        bottleneck: 'Round trips in series (the emit\'s two, graphile-worker\'s fetch, the pump\'s claim, the request), and, one event at a time, the hand-over: the next event arrives while the previous pump run is finishing, so its run waits until graphile-worker has completed that job.',
+        bottleneck: 'Round trips in series (the emit\'s write, graphile-worker\'s fetch, the pump\'s claim, the request), and, one event at a time, the hand-over: the next event arrives while the previous pump run is finishing, so its run waits until graphile-worker has completed that job.',
       },
       {
         name: `4. emit -> receiver latency at ${rate.toFixed(0)} events/s, half the maximum (ms)`,
