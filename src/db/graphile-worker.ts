@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
 import { logger } from '../observability/logger.ts';
+import { preparedStatement, runPrepared, type Db } from './prepared-statement.ts';
 
 /**
  * Everything Switchyard does with graphile-worker's own tables and types, beyond its public
@@ -72,8 +73,10 @@ export async function addJobs(em: EntityManager, jobs: JobSpec[], options: { res
  * keys unique): a keyed job that already waits is share-locked instead of added again, so no
  * worker can start it before this transaction commits (it sees what the transaction wrote) and
  * concurrent writes for one connection do not queue behind each other's update of that one row;
- * idle workers are woken for it, and a job of its queue that runs meanwhile hears of it too. The
- * rest go through `add_jobs`. Defines `jobs` (column `added`), `woken` and `queued` (one row each
+ * idle workers are woken for it, and a job of its queue that runs meanwhile hears of it too. A
+ * running job that lingers (`beginLingering`) is share-locked the same way and only hears of it:
+ * it claims once more after it stops lingering, which waits for this write. The rest go through
+ * `add_jobs`. Defines `jobs` (column `added`), `woken` and `queued` (one row each
  * when they notified); the caller's final select must read all three.
  */
 export function shareOrAddJobsCtes(wanted: string): string {
@@ -81,15 +84,44 @@ export function shareOrAddJobsCtes(wanted: string): string {
        select j.key from graphile_worker._private_jobs j
        where j.key in (select job->>'job_key' from ${wanted}) and j.is_available
        for share),
+     lingering as (
+       select l.job_key as key from lingering_pumps l
+       where l.job_key in (select job->>'job_key' from ${wanted}) and l.until > now()
+       for share),
      fresh as (
        select coalesce(json_agg(job), '[]') as specs from ${wanted}
-       where job->>'job_key' is null or job->>'job_key' not in (select key from waiting)),
+       where job->>'job_key' is null or job->>'job_key' not in (select key from waiting union all select key from lingering)),
      jobs as (
        select case when json_array_length((select specs from fresh)) = 0 then 0
                    else (${addJobsSql('(select specs from fresh)')}) end as added),
      woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting having count(*) > 0),
      -- A queue whose job waits may have a job running too (one that lingers): it hears of the work.
-     queued as (${notifyQueues(`select job->>'queue_name' from ${wanted} where job->>'job_key' in (select key from waiting)`)})`;
+     queued as (${notifyQueues(`select job->>'queue_name' from ${wanted} where job->>'job_key' in (select key from waiting union all select key from lingering)`)})`;
+}
+
+const LINGER_BEGINS = preparedStatement('switchyard_linger_begins', `insert into lingering_pumps (job_key, until)
+  values (?, now() + make_interval(secs => ?)) on conflict (job_key) do update set until = excluded.until`);
+const LINGER_ENDS = preparedStatement('switchyard_linger_ends', 'delete from lingering_pumps where job_key = ?');
+
+/**
+ * Says that the running job of key `jobKey` lingers for new work of its queue, for `seconds` at
+ * most: until `endLingering` (or then), a write for it adds no job but tells the queue (see
+ * `shareOrAddJobsCtes`), so an event emitted while a pump lingers costs no `add_jobs` and wakes
+ * no job fetch that would find the queue locked. A pump that stops lingering must claim once more
+ * after `endLingering`, which returns only once every write that saw it lingering has committed.
+ */
+export async function beginLingering(db: Db, jobKey: string, seconds: number): Promise<void> {
+  await runPrepared(db, LINGER_BEGINS, [jobKey, seconds]);
+}
+
+/** Ends `beginLingering`: writes from now on add their job; waits for those that did not. */
+export async function endLingering(db: Db, jobKey: string): Promise<void> {
+  await runPrepared(db, LINGER_ENDS, [jobKey]);
+}
+
+/** Forgets what pumps said they linger for and did not take back (their process died, or their connection went). */
+export async function forgetExpiredLingering(em: EntityManager): Promise<void> {
+  await em.execute('delete from lingering_pumps where until < now()');
 }
 
 /** Tells idle workers in every process that `count` jobs are due now, as `add_jobs` would. */

@@ -9,6 +9,7 @@ import { recordAttempt } from './record-outcome.ts';
 import { HeldDeliveries } from './held-deliveries.ts';
 import { KeysInFlight, sendCalls, type CallOutcome } from './send-calls.ts';
 import { connectionPumpJob } from '../delivery-jobs.ts';
+import { beginLingering, endLingering } from '../../../db/graphile-worker.ts';
 import type { AttemptPlan } from '../state/attempt-plan.ts';
 import { claimDue, type NextLook } from '../state/claim-due.ts';
 import { parkWaiting } from '../state/park-waiting.ts';
@@ -43,6 +44,9 @@ export type ConnectionChanges = (queue: string, onChange: () => void) => () => v
  * its worker slot back soon.
  */
 const LINGER_MS = 2_000;
+
+/** How long past the run's end a pump's word that it lingers holds, should its process die before it takes it back. */
+const LINGER_MARGIN_SECONDS = 5;
 
 export interface PumpOptions {
   /** Aborted when the worker stops: the run takes no more deliveries. */
@@ -104,7 +108,9 @@ export type PumpRunEnd =
  * once, while its success is still being recorded (grouped with others, so one commit, and one
  * wait for the disk, serves many); a failure keeps its slot until it is counted, so the next claim
  * sees a failing streak, and an ordered connection waits for every record, which decides what
- * goes next. With nothing to do it lingers (see `Linger`) rather than end at once. It stops
+ * goes next. With nothing to do it lingers (see `Linger`) rather than end at once; while it does,
+ * emits tell it rather than queue a job behind it (`beginLingering`), so when it stops lingering it
+ * claims once more before the run ends. It stops
  * taking deliveries when the run's time is up or the worker stops, and returns once every
  * attempt it started is recorded. One pump runs per connection at once, across every worker
  * process.
@@ -188,6 +194,15 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
     held.releaseAll();
   });
 
+  const jobKey = connectionPumpJob(connectionId).job_key!;
+  /** Whether the run has said it lingers (`beginLingering`), and whether it has stopped lingering for good. */
+  let announced = false;
+  let lingeredOut = false;
+  const stopLingering = async () => {
+    announced = false;
+    await endLingering(em, jobKey);
+  };
+
   const run = async (): Promise<PumpRunEnd | 'inactive'> => {
     for (;;) {
       if (options.stopping.aborted || Date.now() >= endsAt) return { kind: 'more' };
@@ -236,8 +251,21 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
       // Only a claim made with nothing in flight or being recorded saw every retry those attempts scheduled.
       if (busy === 0) {
         const until = Math.min(endsAt, claim.next ? claim.next.at.getTime() : Infinity, Date.now() + LINGER_MS);
-        const lingered = options.linger?.(queue, claimedAt, until - Date.now(), options.stopping);
-        if (lingered && (await lingered)) continue;
+        if (!lingeredOut) {
+          const lingered = options.linger?.(queue, claimedAt, until - Date.now(), options.stopping);
+          if (lingered && !announced) {
+            // Said once a run, and committed as writes are (not as claims): writes from now on tell this pump instead of adding a job behind it.
+            await beginLingering(em, jobKey, (endsAt - Date.now()) / 1000 + LINGER_MARGIN_SECONDS);
+            announced = true;
+          }
+          if (lingered && (await lingered)) continue;
+        }
+        // Writes that saw this pump linger added no job, and their news may not have come: one more claim once none can.
+        if (announced) {
+          await stopLingering();
+          lingeredOut = true;
+          continue;
+        }
         return { kind: 'idle', next: claim.next };
       }
       if (sending.size + recording.size > 0) await anyDone();
@@ -248,6 +276,8 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
   try {
     end = await run();
   } finally {
+    // Whatever the run's end, the job that follows it (or the next write's) claims what writes left to it.
+    if (announced) await stopLingering();
     options.stopping.removeEventListener('abort', releaseOnStop);
     unwatch?.();
     held.releaseAll();
