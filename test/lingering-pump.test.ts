@@ -5,6 +5,7 @@ import { closeHttp } from '../src/domains/deliveries/http/send-webhook.ts';
 import { pumpConnection, type Linger } from '../src/domains/deliveries/engine/pump-connection.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
 import { emit, eventually, workspaceWithWebhook } from './helpers/fixtures.ts';
+import type { GraphqlClient } from './helpers/graphql.ts';
 import { startReceiver } from './helpers/receiver.ts';
 import { startTestServer } from './helpers/server.ts';
 
@@ -42,23 +43,33 @@ async function connectionWithRunningJob() {
 const pump = (connectionId: string, linger: Linger) =>
   pumpConnection(orm.em.fork(), config, connectionId, { stopping: new AbortController().signal, claims: orm.em.fork(), linger });
 
+/**
+ * A first linger in which, once the pump has said it lingers, `client` emits one event, then
+ * `afterEmit` runs and the linger ends as `heard` says (false: as if the news were lost); every
+ * later linger ends at once without news.
+ */
+function emitWhileLingering(connectionId: string, client: GraphqlClient, heard: boolean, afterEmit = async () => {}): Linger {
+  let lingers = 0;
+  return () => {
+    if (++lingers > 1) return Promise.resolve(false);
+    return (async () => {
+      await eventually(async () => ((await lingering(connectionId)) ? true : undefined));
+      await emit(client, { type: 'user.created' });
+      await afterEmit();
+      return heard;
+    })();
+  };
+}
+
 describe('a pump that lingers', () => {
   it('gets no job behind it from an emit meanwhile: the emit tells it, and it sends the delivery itself', async () => {
     const { ws, connectionId } = await connectionWithRunningJob();
     const before = receiver.requests.length;
     const jobs = await pumpJobs(connectionId);
-    let lingers = 0;
-    const end = await pump(connectionId, () => {
-      lingers++;
-      if (lingers > 1) return Promise.resolve(false);
-      return (async () => {
-        await eventually(async () => ((await lingering(connectionId)) ? true : undefined));
-        await emit(ws.secret, { type: 'user.created' });
-        // Told, not queued behind: the running job stays the only one.
-        expect(await pumpJobs(connectionId)).toEqual(jobs);
-        return true;
-      })();
-    });
+    const end = await pump(connectionId, emitWhileLingering(connectionId, ws.secret, true, async () => {
+      // Told, not queued behind: the running job stays the only one.
+      expect(await pumpJobs(connectionId)).toEqual(jobs);
+    }));
 
     expect(end).toEqual({ kind: 'idle', next: null });
     // The first event waited for the pump too, and went first; the one emitted while it lingered, second.
@@ -69,17 +80,8 @@ describe('a pump that lingers', () => {
   it('claims once more when it stops lingering, so an emit whose news never reached it is sent all the same', async () => {
     const { ws, connectionId } = await connectionWithRunningJob();
     const before = receiver.requests.length;
-    let lingers = 0;
-    const end = await pump(connectionId, () => {
-      lingers++;
-      if (lingers > 1) return Promise.resolve(false);
-      return (async () => {
-        await eventually(async () => ((await lingering(connectionId)) ? true : undefined));
-        await emit(ws.secret, { type: 'user.created' });
-        // As if the notification were lost: the linger runs out without news.
-        return false;
-      })();
-    });
+    // As if the notification were lost: the linger runs out without news.
+    const end = await pump(connectionId, emitWhileLingering(connectionId, ws.secret, false));
 
     expect(end).toEqual({ kind: 'idle', next: null });
     expect(receiver.requests.length - before).toBe(2);
