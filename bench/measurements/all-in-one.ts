@@ -94,7 +94,7 @@ export async function measureAllInOne(bench: BenchContext): Promise<Measurement[
         target: 'p50 and p99 within +3 ms',
         met: p50 <= base50 + 3 && p99 <= base99 + 3,
         evidence: [],
-        bottleneck: "Switchyard's path has an HTTP request before the write, a write that adds a job beside the lingering pump's, and a claim between the pump hearing of the event and the request (bench/README.md, section 8).",
+        bottleneck: "Switchyard's path has an HTTP request before the write, and a claim between the pump hearing of the event and the request (bench/README.md, section 8).",
       },
     ];
   } finally {
