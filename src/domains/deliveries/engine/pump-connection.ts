@@ -277,7 +277,11 @@ export async function pumpConnection(em: EntityManager, config: Config, connecti
     end = await run();
   } finally {
     // Whatever the run's end, the job that follows it (or the next write's) claims what writes left to it.
-    if (announced) await stopLingering();
+    // Taking the word back may fail (Postgres gone): it runs out by itself, and the rest of the cleanup must still run.
+    if (announced) {
+      await stopLingering().catch((error: unknown) =>
+        log.warn({ err: error, connectionId }, 'a lingering pump could not take back its word; it runs out with the run'));
+    }
     options.stopping.removeEventListener('abort', releaseOnStop);
     unwatch?.();
     held.releaseAll();
