@@ -1,6 +1,10 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endLingering } from '../src/db/graphile-worker.ts';
+import { newId } from '../src/db/ids.ts';
+import { connectionPumpJob } from '../src/domains/deliveries/delivery-jobs.ts';
+import type { EventRow } from '../src/domains/events/event-record.ts';
+import { writeEvents } from '../src/domains/events/emit.ts';
 import { closeHttp } from '../src/domains/deliveries/http/send-webhook.ts';
 import { pumpConnection, type Linger } from '../src/domains/deliveries/engine/pump-connection.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
@@ -21,7 +25,7 @@ afterAll(async () => {
   await closeHttp();
 });
 
-const keyOf = (connectionId: string) => `conn_${connectionId.replaceAll('-', '')}`;
+const keyOf = (connectionId: string) => connectionPumpJob(connectionId).job_key!;
 
 const pumpJobs = async (connectionId: string) =>
   (await db.query<{ id: string; key: string | null; locked: boolean }>(
@@ -102,23 +106,25 @@ describe('a pump that lingers', () => {
   });
 
   it('stops lingering only after every write that saw it linger has committed', async () => {
-    const { connectionId } = await connectionWithRunningJob();
+    const { ws, connectionId } = await connectionWithRunningJob();
     await db.query(`insert into lingering_pumps (job_key, until) values ($1, now() + interval '1 minute')`, [keyOf(connectionId)]);
-    // A write under way that has share-locked the pump's word, as the emit write does.
-    const writer = new pg.Client(server.databaseUrl);
-    await writer.connect();
-    try {
-      await writer.query('begin');
-      await writer.query('select 1 from lingering_pumps where job_key = $1 for share', [keyOf(connectionId)]);
-      let ended = false;
-      const ending = endLingering(orm.em.fork(), keyOf(connectionId)).then(() => (ended = true));
+    const jobs = await pumpJobs(connectionId);
+    let ended = false;
+    let ending: Promise<unknown> | undefined;
+    // The emit's own write, held open before it commits: taking the word back waits for it.
+    await orm.em.fork().transactional(async (tx) => {
+      const event: EventRow = {
+        id: newId(), workspace_id: decodeId('Workspace', ws.id), type: 'user.created', resource: null, resource_id: null,
+        payload: {}, idempotency_key: null, sequence: null, created_at: new Date().toISOString(), operational: false,
+      };
+      await writeEvents(tx, config, [event]);
+      ending = endLingering(orm.em.fork(), keyOf(connectionId)).then(() => (ended = true));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(ended).toBe(false);
-      await writer.query('commit');
-      await ending;
-      expect(await lingering(connectionId)).toBe(0);
-    } finally {
-      await writer.end();
-    }
+    });
+    await ending;
+    expect(await lingering(connectionId)).toBe(0);
+    // The write saw the pump linger: it queued no job, and left its delivery to the pump's last claim.
+    expect(await pumpJobs(connectionId)).toEqual(jobs);
   });
 });
