@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { availableTokens } from '../src/domains/deliveries/state/token-bucket.ts';
 import { decodeId } from '../src/domains/public-ids.ts';
 import { startTestServer } from './helpers/server.ts';
 import { startReceiver } from './helpers/receiver.ts';
@@ -107,6 +108,18 @@ describe('failure isolation', () => {
     }
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(1000);
     await receiver.close();
+  });
+
+  it('starts a rate-limited connection with a full bucket, every token of it, however the clock ticks', async () => {
+    const { hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/never', { rateLimitPerSecond: 5 });
+    const id = decodeId('Connection', hook.id);
+    // Read many times over, so that the reads straddle many ticks of the clock: a bucket never
+    // refilled counts no time as passed, not a moment less than none.
+    const { rows: [bucket] } = await withDatabase(server, (db) => db.query<{ fewer: number; tokens: number }>(
+      `select count(*) filter (where t.tokens < 5)::int as fewer, min(t.tokens)::float8 as tokens
+       from connections c, generate_series(1, 20000) n, lateral (select ${availableTokens('c')} as tokens where n > 0) t
+       where c.id = $1 and c.rate_tokens is null and c.rate_refilled_at is null`, [id]));
+    expect(bucket).toEqual({ fewer: 0, tokens: 5 });
   });
 });
 
