@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { availableTokens } from '../src/domains/deliveries/state/token-bucket.ts';
@@ -211,6 +212,51 @@ describe('ordered connections', () => {
     expect(receiver.requests).toHaveLength(8);
     await receiver.close();
   }, 30_000);
+});
+
+describe('what a pump holds when its requests change', () => {
+  /** Standard Webhooks: the base64 HMAC-SHA256 of `id.timestamp.body` under the secret's bytes. */
+  const signedBy = (signingSecret: string, request: { headers: Record<string, string | string[] | undefined>; body: string }) => {
+    const bytes = Buffer.from(signingSecret.replace(/^whsec_/, ''), 'base64');
+    const signature = createHmac('sha256', bytes).update(`${request.headers['webhook-id']}.${request.headers['webhook-timestamp']}.${request.body}`).digest('base64');
+    return String(request.headers['webhook-signature']).split(' ').includes(`v1,${signature}`);
+  };
+
+  it('sends nothing it held to the old URL once the endpoint moved', async () => {
+    const { receiver: old, open } = await heldReceiver();
+    const moved = await startReceiver();
+    const { ws, hook } = await workspaceWithWebhook(server, old.url('/'), { maxConcurrency: 2 });
+    await emitMany(ws.secret, 'job.done', 8);
+    await old.waitForRequests(2, 10_000);
+    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    const { updateConnection } = await ws.secret.request(`mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
+      { input: { id: hook.id, webhook: { url: moved.url('/') } } });
+    expect(updateConnection.__typename).toBe('UpdateConnectionPayload');
+    await leased(hook.id, 2, 'the held deliveries given back');
+    open();
+    await moved.waitForRequests(6, 15_000);
+    expect(old.requests).toHaveLength(2);
+    expect(new Set([...old.requests, ...moved.requests].map((r) => r.headers['webhook-id'])).size).toBe(8);
+    await old.close();
+    await moved.close();
+  });
+
+  it('signs nothing it held with a secret that was ended', async () => {
+    const { receiver, open } = await heldReceiver();
+    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
+    await emitMany(ws.secret, 'job.done', 8);
+    await receiver.waitForRequests(2, 10_000);
+    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    const { rotateConnectionSecret } = await ws.secret.request(
+      `mutation ($input: RotateConnectionSecretInput!) { rotateConnectionSecret(input: $input) { ... on RotateConnectionSecretPayload { signingSecret } } }`,
+      { input: { connectionId: hook.id, expireCurrentInSeconds: 0 } });
+    await leased(hook.id, 2, 'the held deliveries given back');
+    open();
+    const requests = await receiver.waitForRequests(8, 15_000);
+    expect(requests.slice(2).every((request) => signedBy(rotateConnectionSecret.signingSecret, request))).toBe(true);
+    expect(requests.slice(2).some((request) => signedBy(hook.signingSecret, request))).toBe(false);
+    await receiver.close();
+  });
 });
 
 describe('pausing', () => {

@@ -36,8 +36,10 @@ const QUEUE_JOBS_CHANNEL = 'switchyard_queue_jobs';
 
 /**
  * Switchyard's notification of the queue of a connection whose status, ordering, cap or rate
- * limit changed, or that was removed (a trigger sends it, see the migration
- * connection_changes_heard): a pump running for it must not send what it claimed before.
+ * limit changed, or what its requests are made of (URL and settings, headers, timeout, retry
+ * schedule, signing secrets), or that was removed (triggers send it, see the migrations
+ * connection_changes_heard and request_changes_heard): a pump running for it must not send what
+ * it claimed before.
  */
 const CONNECTION_CHANGES_CHANNEL = 'switchyard_connection_changes';
 

@@ -25,6 +25,7 @@ import { Migration20261231000000_quota_waits } from './Migration20261231000000_q
 import { Migration20270101000000_connection_owners } from './Migration20270101000000_connection_owners.ts';
 import { Migration20270202000000_connection_changes_heard } from './Migration20270202000000_connection_changes_heard.ts';
 import { Migration20270303000000_lingering_pumps } from './Migration20270303000000_lingering_pumps.ts';
+import { Migration20270304000000_request_changes_heard } from './Migration20270304000000_request_changes_heard.ts';
 
 /** Every migration, oldest first; listed here so `src/` and `dist/` run the same set. */
 export const migrations: MigrationObject[] = [
@@ -54,4 +55,5 @@ export const migrations: MigrationObject[] = [
   { name: 'Migration20270101000000_connection_owners', class: Migration20270101000000_connection_owners },
   { name: 'Migration20270202000000_connection_changes_heard', class: Migration20270202000000_connection_changes_heard },
   { name: 'Migration20270303000000_lingering_pumps', class: Migration20270303000000_lingering_pumps },
+  { name: 'Migration20270304000000_request_changes_heard', class: Migration20270304000000_request_changes_heard },
 ];

@@ -33,8 +33,9 @@ const RUN_MS = 10_000;
 export type Linger = (queue: string, since: number, ms: number, stopping: AbortSignal) => Promise<boolean> | null;
 
 /**
- * Calls `onChange` whenever the connection of the queue `queue` changes its status, ordering, cap
- * or rate limit, or is removed, as announced to this process, until the function it returns is called.
+ * Calls `onChange` whenever the connection of the queue `queue` changes its status, ordering, cap,
+ * rate limit or what its requests are made of, or is removed, as announced to this process, until
+ * the function it returns is called.
  */
 export type ConnectionChanges = (queue: string, onChange: () => void) => () => void;
 
@@ -122,7 +123,8 @@ export type PumpRunEnd =
  * `maxConcurrency`, which the pump keeps itself. What it holds goes back untried (`release`) at
  * the first failure of the run (which claims no more ahead from then on, so the breaker holds the
  * next claim back as before), as soon as it hears that its connection changed (`watchChanges`:
- * paused, disabled, removed, ordered, its cap or rate limit), at a claim that lets it hold nothing
+ * paused, disabled, removed, ordered, its cap or rate limit, or its URL, settings, headers,
+ * timeout, retry schedule or signing secrets: held plans carry them as claimed), at a claim that lets it hold nothing
  * (the same, or failing), when the worker stops and when the run ends; one that waited too long
  * for a slot goes back rather than outlive its lease (`HeldDeliveries`).
  */
