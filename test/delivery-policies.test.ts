@@ -48,6 +48,19 @@ const leased = (connectionId: string, count: number, what: string) =>
     return rows[0].n === count ? true : undefined;
   }, 10_000, what);
 
+/**
+ * `count` events of `type` for a webhook connection (maxConcurrency 2) to a held receiver, once
+ * its pump has two requests in flight and two more deliveries claimed ahead.
+ */
+async function pumpHoldingTwo(count: number, type = 'job.done') {
+  const held = await heldReceiver();
+  const { ws, hook } = await workspaceWithWebhook(server, held.receiver.url('/'), { maxConcurrency: 2 });
+  const { emitEvents } = await emitMany(ws.secret, type, count);
+  await held.receiver.waitForRequests(2, 10_000);
+  await leased(hook.id, 4, 'two in flight and two claimed ahead');
+  return { ...held, ws, hook, emitEvents };
+}
+
 describe('failure isolation', () => {
   it('keeps a healthy connection flowing while another one hangs', async () => {
     const ws = await server.seedWorkspace();
@@ -183,11 +196,7 @@ describe('ordered connections', () => {
   }, 30_000);
 
   it('sends none of what a running pump claimed ahead once the connection turns ordered', async () => {
-    const { receiver, open, inFlightAtArrival } = await heldReceiver();
-    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
-    const { emitEvents } = await emitMany(ws.secret, 'ledger.entry', 8);
-    await receiver.waitForRequests(2, 10_000);
-    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    const { receiver, open, inFlightAtArrival, ws, hook, emitEvents } = await pumpHoldingTwo(8, 'ledger.entry');
     await ws.secret.request(`mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
       { input: { id: hook.id, ordered: true } });
     // The pump hears of the switch and gives back the two it held before any slot frees.
@@ -223,12 +232,8 @@ describe('what a pump holds when its requests change', () => {
   };
 
   it('sends nothing it held to the old URL once the endpoint moved', async () => {
-    const { receiver: old, open } = await heldReceiver();
+    const { receiver: old, open, ws, hook } = await pumpHoldingTwo(8);
     const moved = await startReceiver();
-    const { ws, hook } = await workspaceWithWebhook(server, old.url('/'), { maxConcurrency: 2 });
-    await emitMany(ws.secret, 'job.done', 8);
-    await old.waitForRequests(2, 10_000);
-    await leased(hook.id, 4, 'two in flight and two claimed ahead');
     const { updateConnection } = await ws.secret.request(`mutation ($input: UpdateConnectionInput!) { updateConnection(input: $input) { __typename } }`,
       { input: { id: hook.id, webhook: { url: moved.url('/') } } });
     expect(updateConnection.__typename).toBe('UpdateConnectionPayload');
@@ -242,11 +247,7 @@ describe('what a pump holds when its requests change', () => {
   });
 
   it('signs nothing it held with a secret that was ended', async () => {
-    const { receiver, open } = await heldReceiver();
-    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
-    await emitMany(ws.secret, 'job.done', 8);
-    await receiver.waitForRequests(2, 10_000);
-    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    const { receiver, open, ws, hook } = await pumpHoldingTwo(8);
     const { rotateConnectionSecret } = await ws.secret.request(
       `mutation ($input: RotateConnectionSecretInput!) { rotateConnectionSecret(input: $input) { ... on RotateConnectionSecretPayload { signingSecret } } }`,
       { input: { connectionId: hook.id, expireCurrentInSeconds: 0 } });
@@ -261,11 +262,7 @@ describe('what a pump holds when its requests change', () => {
 
 describe('pausing', () => {
   it('gives back what a running pump claimed ahead when the connection is paused, and sends none of it', async () => {
-    const { receiver, open } = await heldReceiver();
-    const { ws, hook } = await workspaceWithWebhook(server, receiver.url('/'), { maxConcurrency: 2 });
-    await emitMany(ws.secret, 'job.done', 10);
-    await receiver.waitForRequests(2, 10_000);
-    await leased(hook.id, 4, 'two in flight and two claimed ahead');
+    const { receiver, open, ws, hook } = await pumpHoldingTwo(10);
     await setPaused(ws.secret, hook.id, true);
     await leased(hook.id, 2, 'the held deliveries given back');
     open();
