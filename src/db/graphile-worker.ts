@@ -75,15 +75,15 @@ export async function addJobs(em: EntityManager, jobs: JobSpec[], options: { res
  * keys unique): a keyed job that already waits is share-locked instead of added again, so no
  * worker can start it before this transaction commits (it sees what the transaction wrote) and
  * concurrent writes for one connection do not queue behind each other's update of that one row;
- * idle workers are woken for it, and a job of its queue that runs meanwhile hears of it too. A
- * running job that lingers (`beginLingering`) is share-locked the same way and only hears of it:
- * it claims once more after it stops lingering, which waits for this write. The rest go through
- * `add_jobs`. Defines `jobs` (column `added`), `woken` and `queued` (one row each
+ * idle workers are woken for it if it is due now, and a job of its queue that runs meanwhile
+ * hears of it too. A running job that lingers (`beginLingering`) is share-locked the same way and
+ * only hears of it: it claims once more after it stops lingering, which waits for this write. The
+ * rest go through `add_jobs`. Defines `jobs` (column `added`), `woken` and `queued` (one row each
  * when they notified); the caller's final select must read all three.
  */
 export function shareOrAddJobsCtes(wanted: string): string {
   return `waiting as (
-       select j.key from graphile_worker._private_jobs j
+       select j.key, j.run_at <= now() as due from graphile_worker._private_jobs j
        where j.key in (select job->>'job_key' from ${wanted}) and j.is_available
        for share),
      lingering as (
@@ -96,7 +96,9 @@ export function shareOrAddJobsCtes(wanted: string): string {
      jobs as (
        select case when json_array_length((select specs from fresh)) = 0 then 0
                    else (${addJobsSql('(select specs from fresh)')}) end as added),
-     woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting having count(*) > 0),
+     -- Only for jobs due now: one that waits for later (a rate limit, a quota, a failing streak's
+     -- probe) keeps its time, and a fetch woken for it would find nothing.
+     woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting where due having count(*) > 0),
      -- A queue whose job waits may have a job running too (one that lingers): it hears of the work.
      queued as (${notifyQueues(`select job->>'queue_name' from ${wanted} where job->>'job_key' in (select key from waiting union all select key from lingering)`)})`;
 }
