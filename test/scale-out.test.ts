@@ -89,10 +89,12 @@ describe('two API and two worker processes on one Postgres', () => {
     expect(new Set(logged.map((line) => line.pid)).size).toBe(2);
 
     // The cap held across both workers, and the rate limit too: at 5 a second, with at most one
-    // second's worth at once, 20 deliveries span at least 3 s.
+    // second's worth at once, 20 deliveries span at least 3 s from the first claim. Counted from
+    // the first arrival, less the first requests' lateness (new connections, a busy machine):
+    // half a second. A bucket twice the size (2 s) or refilling twice as fast (1.5 s) falls short.
     expect(capped.maxInFlight).toBeLessThanOrEqual(2);
     const limited = receiver.requests.filter((request) => request.path === '/limited').map((request) => request.receivedAt);
     expect(limited).toHaveLength(LIMITED_EVENTS);
-    expect(Math.max(...limited) - Math.min(...limited)).toBeGreaterThanOrEqual(((LIMITED_EVENTS - RATE) / RATE) * 1000 * 0.9);
+    expect(Math.max(...limited) - Math.min(...limited)).toBeGreaterThanOrEqual(((LIMITED_EVENTS - RATE) / RATE) * 1000 - 500);
   }, 180_000);
 });
