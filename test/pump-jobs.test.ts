@@ -42,28 +42,31 @@ describe("a connection's pump job", () => {
   it('wakes a worker for an emit only while it is due, not while it waits for later', async () => {
     const listener = new pg.Client(server.databaseUrl);
     await listener.connect();
-    const heard: string[] = [];
-    listener.on('notification', (message) => heard.push(message.payload!));
-    await listener.query('listen "jobs:insert"');
-    const { ws, hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/');
-    const key = `conn_${decodeId('Connection', hook.id).replaceAll('-', '')}`;
-    await emit(ws.secret, { type: 'user.created' });
-    // As a pump leaves it while the connection waits for its rate limit or its vendor's quota.
-    await db.query(`update graphile_worker._private_jobs set run_at = now() + interval '1 hour' where key = $1`, [key]);
-    const settle = async () => {
-      // Postgres delivers notifications in commit order: once this marker is heard, so is every earlier one.
-      await db.query(`select pg_notify('jobs:insert', 'settled')`);
-      await eventually(async () => (heard.at(-1) === 'settled' ? true : undefined), 5_000, 'notifications heard');
-      return heard.splice(0).slice(0, -1);
-    };
-    await settle();
-    await emit(ws.secret, { type: 'user.created' });
-    expect(await settle()).toEqual([]);
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (message) => heard.push(message.payload!));
+      await listener.query('listen "jobs:insert"');
+      const { ws, hook } = await workspaceWithWebhook(server, 'http://127.0.0.1:9/');
+      const key = `conn_${decodeId('Connection', hook.id).replaceAll('-', '')}`;
+      await emit(ws.secret, { type: 'user.created' });
+      // As a pump leaves it while the connection waits for its rate limit or its vendor's quota.
+      await db.query(`update graphile_worker._private_jobs set run_at = now() + interval '1 hour' where key = $1`, [key]);
+      const settle = async () => {
+        // Postgres delivers notifications in commit order: once this marker is heard, so is every earlier one.
+        await db.query(`select pg_notify('jobs:insert', 'settled')`);
+        await eventually(async () => (heard.at(-1) === 'settled' ? true : undefined), 5_000, 'notifications heard');
+        return heard.splice(0).slice(0, -1);
+      };
+      await settle();
+      await emit(ws.secret, { type: 'user.created' });
+      expect(await settle()).toEqual([]);
 
-    await db.query(`update graphile_worker._private_jobs set run_at = now() where key = $1`, [key]);
-    await emit(ws.secret, { type: 'user.created' });
-    expect(await settle()).toEqual(['{"count" : 1}']);
-    await listener.end();
+      await db.query(`update graphile_worker._private_jobs set run_at = now() where key = $1`, [key]);
+      await emit(ws.secret, { type: 'user.created' });
+      expect(await settle()).toEqual(['{"count" : 1}']);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('is queued anew by an emit while it runs, so the new delivery is not left to a run that has looked already', async () => {

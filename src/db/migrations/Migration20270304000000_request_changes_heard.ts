@@ -5,8 +5,8 @@ import { Migration } from '@mikro-orm/migrations';
  * (see attempt-plan.ts): the URL and the kind's settings, the headers, the timeout, the retry
  * schedule and the live signing secrets. A change of any of them is now announced as a change of
  * status or cap is (Migration20270202000000_connection_changes_heard), so a pump gives back what
- * it holds and claims it again as the connection now is: an endpoint moved, or a secret rotated
- * or revoked, gets no request made the old way that had not started yet.
+ * it holds and claims it again as the connection now is: once it hears that an endpoint moved or
+ * a secret was rotated or ended, no request it had not started yet goes out the old way.
  */
 export class Migration20270304000000_request_changes_heard extends Migration {
   override name = 'Migration20270304000000_request_changes_heard';

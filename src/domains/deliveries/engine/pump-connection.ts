@@ -124,9 +124,9 @@ export type PumpRunEnd =
  * the first failure of the run (which claims no more ahead from then on, so the breaker holds the
  * next claim back as before), as soon as it hears that its connection changed (`watchChanges`:
  * paused, disabled, removed, ordered, its cap or rate limit, or its URL, settings, headers,
- * timeout, retry schedule or signing secrets: held plans carry them as claimed), at a claim that lets it hold nothing
- * (the same, or failing), when the worker stops and when the run ends; one that waited too long
- * for a slot goes back rather than outlive its lease (`HeldDeliveries`).
+ * timeout, retry schedule or signing secrets, which held plans carry as claimed), at a claim that
+ * lets it hold nothing (the same, or failing), when the worker stops and when the run ends; one
+ * that waited too long for a slot goes back rather than outlive its lease (`HeldDeliveries`).
  */
 export async function pumpConnection(em: EntityManager, config: Config, connectionId: string, options: PumpOptions): Promise<PumpRunEnd> {
   /** Calls that hold one of the connection's slots, by lease: not answered yet, or with a failure not recorded yet. */
