@@ -80,7 +80,7 @@ export async function measureIngest(bench: BenchContext): Promise<Measurement> {
         { title: 'Postgres statements during emitEvent load', lines: await topStatements(db) },
       ],
       bottleneck:
-        `At this rate, each request's wait for the group write more than CPU: the write (the key check, events, deliveries and their pump jobs in one statement) waits for its flush of the log, and a request joins the next group once the write in flight is done. The target is beyond the CPU of two cores as well: an emit costs about 1.8 ms of CPU in all (bench client, API and Postgres, see above) against a no-op's 0.5, so half the no-op's rate needs about a quarter less (bench/README.md, section 1).`,
+        `At this rate, each request's wait for the group write more than CPU: the write (the key check, events, deliveries and their pump jobs in one statement) waits for its flush of the log, and a request joins the next group once the write in flight is done. The target is beyond the CPU of two cores as well: an emit costs about 1.8 ms of CPU in all (bench client, API and Postgres: the CPU tables below) against a no-op's 0.5, so half the no-op's rate needs about a quarter less (bench/README.md, section 1).`,
     });
   } finally {
     await api.stop();
