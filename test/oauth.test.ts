@@ -305,6 +305,11 @@ describe('a hostile token endpoint', () => {
     for (const instanceUrl of ['https://evil.example.com', 'https://acme.salesforce.com.evil.example', 'http://acme.my.salesforce.com', 'https://acme.my.salesforce.com:8443', 'https://acme.my.salesforce.com/path', 'javascript:alert(1)']) {
       expect(await answer(granted({ instance_url: instanceUrl })), instanceUrl).toMatchObject({ kind: 'refused', reason: expect.stringContaining('instance_url') });
     }
+    // A redirect says nothing of the grant (a new consent would meet it again) and is not followed.
+    const before = hostile.requests.length;
+    expect(await answer({ status: 301, headers: { location: `${hostile.origin}/moved` } })).toMatchObject({
+      kind: 'unavailable', reason: expect.stringContaining(`HTTP 301 to ${hostile.origin}/moved`) });
+    expect(hostile.requests.slice(before).map((request) => request.path)).toEqual(['/services/oauth2/token']);
     // Too slow: given up at the deadline (the refresh holds its grant's lock meanwhile), worth retrying.
     expect(await answer({ ...granted({}), delayMs: 2_000 }, 100)).toMatchObject({ kind: 'unavailable', reason: expect.stringContaining('did not answer') });
     // A lifetime no token has (past any date) is taken as none: the token is refreshed when it is refused.

@@ -12,7 +12,7 @@ export const TOKEN_CALL_TIMEOUT_MS = 10_000;
  *   `BAD_REFRESH_TOKEN`, `invalid_grant`; Salesforce `invalid_grant`; Slack
  *   `invalid_refresh_token`), or the app's own credentials: only a new consent (or a fixed
  *   configuration) helps;
- * - `unavailable`: no usable answer (a timeout, a 5xx, a 429): try again later.
+ * - `unavailable`: no usable answer (a timeout, a 5xx, a 429, a redirect): try again later.
  */
 export type TokenOutcome =
   | { kind: 'granted'; grant: TokenGrant }
@@ -71,6 +71,12 @@ export async function callTokenEndpoint(provider: OAuthProvider, http: VendorCli
   const body = jsonBody(exchange);
   if (status === 429 || status >= 500) {
     return { kind: 'unavailable', reason: `${provider.label}'s token endpoint answered HTTP ${status}`, retryAfterSeconds: parseRetryAfter(exchange.headers?.['retry-after']) };
+  }
+  if (status >= 300 && status < 400) {
+    // The endpoint's address, not an answer about the grant: a new consent would meet it again.
+    const location = exchange.headers?.location;
+    const to = typeof location === 'string' ? ` to ${location.slice(0, 200)}` : '';
+    return { kind: 'unavailable', reason: `${provider.label}'s token endpoint answered HTTP ${status}${to}; token endpoints' redirects are not followed` };
   }
   if (status >= 200 && status < 300) {
     const answer = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
