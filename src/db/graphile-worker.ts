@@ -90,9 +90,11 @@ export function shareOrAddJobsCtes(wanted: string): string {
        select l.job_key as key from lingering_pumps l
        where l.job_key in (select job->>'job_key' from ${wanted}) and l.until > now()
        for share),
+     -- The keys whose job is told of the work instead of being added again.
+     told as (select key from waiting union all select key from lingering),
      fresh as (
        select coalesce(json_agg(job), '[]') as specs from ${wanted}
-       where job->>'job_key' is null or job->>'job_key' not in (select key from waiting union all select key from lingering)),
+       where job->>'job_key' is null or job->>'job_key' not in (select key from told)),
      jobs as (
        select case when json_array_length((select specs from fresh)) = 0 then 0
                    else (${addJobsSql('(select specs from fresh)')}) end as added),
@@ -100,7 +102,7 @@ export function shareOrAddJobsCtes(wanted: string): string {
      -- probe) keeps its time, and a fetch woken for it would find nothing.
      woken as (select pg_notify('${JOBS_DUE_CHANNEL}', json_build_object('count', count(*))::text) from waiting where due having count(*) > 0),
      -- A queue whose job waits may have a job running too (one that lingers): it hears of the work.
-     queued as (${notifyQueues(`select job->>'queue_name' from ${wanted} where job->>'job_key' in (select key from waiting union all select key from lingering)`)})`;
+     queued as (${notifyQueues(`select job->>'queue_name' from ${wanted} where job->>'job_key' in (select key from told)`)})`;
 }
 
 const LINGER_BEGINS = preparedStatement('switchyard_linger_begins', `insert into lingering_pumps (job_key, until)

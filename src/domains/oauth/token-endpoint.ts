@@ -75,7 +75,7 @@ export async function callTokenEndpoint(provider: OAuthProvider, http: VendorCli
   if (status >= 300 && status < 400) {
     // The endpoint's address, not an answer about the grant: a new consent would meet it again.
     const location = exchange.headers?.location;
-    const to = typeof location === 'string' ? ` to ${location.slice(0, 200)}` : '';
+    const to = location ? ` to ${location.slice(0, 200)}` : '';
     return { kind: 'unavailable', reason: `${provider.label}'s token endpoint answered HTTP ${status}${to}; token endpoints' redirects are not followed` };
   }
   if (status >= 200 && status < 300) {
